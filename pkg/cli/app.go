@@ -1,0 +1,143 @@
+// Package cli is secpipe's command line: an urfave/cli app built by NewApp
+// over an Env, with one file per subcommand. Actions read flags into a
+// config, validate it and call the library packages; no logic lives here.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/secpipe/secpipe/pkg/pipeline"
+)
+
+// Version is set at build time with -ldflags "-X github.com/secpipe/secpipe/pkg/cli.Version=...".
+var Version = "dev"
+
+// Env is the world a command runs in: its streams, clock and environment.
+// Tests run the whole CLI in-process with an Env of their own.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Now    func() time.Time
+	Getenv func(string) string
+	// IsTerminal reports whether a stream is an interactive terminal, for
+	// progress bars; nil means never.
+	IsTerminal func(any) bool
+}
+
+// OSEnv returns the process's real environment.
+func OSEnv() *Env {
+	return &Env{
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Now:        time.Now,
+		Getenv:     os.Getenv,
+		IsTerminal: isTerminal,
+	}
+}
+
+// Main runs the command line and returns the exit code. SIGINT and SIGTERM
+// cancel the run's context, so commands stop reading, drain and close their
+// outputs; a second signal exits at once.
+func Main(args []string, env *Env) int {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; !ok {
+			return
+		}
+		stop()
+		if _, ok := <-sigs; ok {
+			fmt.Fprintln(env.Stderr, "secpipe: second signal, exiting without draining")
+			os.Exit(ExitInterrupted)
+		}
+	}()
+	return Run(ctx, args, env)
+}
+
+// Run runs the command line with ctx and returns the exit code.
+func Run(ctx context.Context, args []string, env *Env) int {
+	app := NewApp(env)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, pipeline.ErrInterrupted) {
+		return ExitInterrupted
+	}
+	fmt.Fprintf(env.Stderr, "%s: %v\n", commandName(args), err)
+	return exitCode(err)
+}
+
+// commandName names the running command in messages: "secpipe classify".
+func commandName(args []string) string {
+	name := "secpipe"
+	for _, a := range args[1:] {
+		if !strings.HasPrefix(a, "-") {
+			return name + " " + a
+		}
+	}
+	return name
+}
+
+// NewApp builds the secpipe command line over env.
+func NewApp(env *Env) *ucli.App {
+	app := &ucli.App{
+		Name:      "secpipe",
+		Usage:     "composable commands for an event-driven security analysis pipeline",
+		UsageText: "secpipe gen | secpipe classify | secpipe store\n   secpipe stats tactics.csv",
+		Description: `Each command reads and writes JSON Lines on stdin/stdout, so they chain with
+pipes. Logs, errors and summaries go to stderr only.
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130 interrupted.`,
+		Version:         Version,
+		Reader:          env.Stdin,
+		Writer:          env.Stdout,
+		ErrWriter:       env.Stderr,
+		HideHelpCommand: true,
+		Suggest:         true,
+		ExitErrHandler:  func(*ucli.Context, error) {}, // Run maps errors to exit codes
+		OnUsageError:    onUsageError,
+		CommandNotFound: func(c *ucli.Context, name string) {
+			fmt.Fprintf(env.Stderr, "secpipe: unknown command %q; see secpipe --help\n", name)
+		},
+		Commands: []*ucli.Command{
+			attackCommand(env),
+		},
+	}
+	for _, cmd := range app.Commands {
+		setUsageErrors(cmd)
+	}
+	app.Action = func(c *ucli.Context) error {
+		if c.Args().Present() {
+			return usageErrorf("unknown command %q; see secpipe --help", c.Args().First())
+		}
+		return ucli.ShowAppHelp(c)
+	}
+	return app
+}
+
+func onUsageError(_ *ucli.Context, err error, _ bool) error {
+	return &ExitError{Code: ExitUsage, Err: err}
+}
+
+func setUsageErrors(cmd *ucli.Command) {
+	cmd.OnUsageError = onUsageError
+	for _, sub := range cmd.Subcommands {
+		setUsageErrors(sub)
+	}
+}

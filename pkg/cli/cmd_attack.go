@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"strconv"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/secpipe/secpipe/pkg/attack"
+	"github.com/secpipe/secpipe/pkg/render"
+)
+
+func attackDataFlag() ucli.Flag {
+	return &ucli.StringFlag{Name: "attack-data", Usage: "load the ATT&CK catalog from `FILE`, a MITRE STIX 2.1 bundle (default: embedded Enterprise v18.1)"}
+}
+
+func formatFlag() ucli.Flag {
+	return &ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output format: " + render.Formats}
+}
+
+// loadCatalog returns the catalog named by --attack-data, or the embedded one.
+func loadCatalog(c *ucli.Context) (*attack.Catalog, error) {
+	if path := c.String("attack-data"); path != "" {
+		return attack.Load(path)
+	}
+	return attack.Default(), nil
+}
+
+func readFormat(c *ucli.Context) (render.Format, error) {
+	f, err := render.ParseFormat(c.String("format"))
+	if err != nil {
+		return "", usageErrorf("--format: %v", err)
+	}
+	return f, nil
+}
+
+func attackCommand(env *Env) *ucli.Command {
+	return &ucli.Command{
+		Name:      "attack",
+		Usage:     "list ATT&CK tactics, or look up techniques in the catalog",
+		ArgsUsage: "[TECHNIQUE-ID|TACTIC ...]",
+		Description: `With no argument, lists the 14 Enterprise tactics in kill-chain order.
+With arguments, looks each one up: a technique ID (T1059.001) shows the technique;
+a tactic (TA0006 or credential-access) lists its techniques.
+
+Examples:
+   secpipe attack
+   secpipe attack T1059.001 T1110
+   secpipe attack credential-access --format markdown
+   secpipe attack --search powershell`,
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "search", Aliases: []string{"s"}, Usage: "list techniques whose ID or name contains `TEXT`"},
+			formatFlag(),
+			attackDataFlag(),
+		},
+		Action: func(c *ucli.Context) error {
+			format, err := readFormat(c)
+			if err != nil {
+				return err
+			}
+			cat, err := loadCatalog(c)
+			if err != nil {
+				return err
+			}
+			var techniques []attack.Technique
+			var tactics []attack.Tactic
+			switch {
+			case c.String("search") != "":
+				techniques = cat.Search(c.String("search"))
+			case c.NArg() == 0:
+				tactics = cat.Tactics()
+			}
+			for _, arg := range c.Args().Slice() {
+				if t, ok := cat.Technique(arg); ok {
+					techniques = append(techniques, t)
+					continue
+				}
+				if ta, ok := cat.Tactic(arg); ok {
+					for _, t := range cat.Techniques() {
+						for _, s := range t.Tactics {
+							if s == ta.Shortname {
+								techniques = append(techniques, t)
+							}
+						}
+					}
+					continue
+				}
+				return &ExitError{Code: ExitFailure, Err: errorf("%q is neither a technique nor a tactic of the catalog", arg)}
+			}
+			if format == render.JSON {
+				if tactics != nil {
+					return render.WriteJSON(env.Stdout, tactics)
+				}
+				if techniques == nil {
+					techniques = []attack.Technique{}
+				}
+				return render.WriteJSON(env.Stdout, techniques)
+			}
+			if tactics != nil {
+				t := render.Table{Header: []string{"#", "ID", "SHORTNAME", "NAME"}, Right: []int{0}}
+				for _, ta := range tactics {
+					t.Rows = append(t.Rows, []string{strconv.Itoa(ta.Order + 1), ta.ID, ta.Shortname, ta.Name})
+				}
+				return render.Tables(env.Stdout, format, t)
+			}
+			t := render.Table{Header: []string{"ID", "NAME", "TACTICS", "URL"}}
+			for _, te := range techniques {
+				t.Rows = append(t.Rows, []string{te.ID, te.Name, strings.Join(te.Tactics, ", "), te.URL})
+			}
+			return render.Tables(env.Stdout, format, t)
+		},
+	}
+}

@@ -1,0 +1,395 @@
+package event
+
+import (
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Kind is the JSON type of a value.
+type Kind uint8
+
+// The JSON kinds.
+const (
+	String Kind = iota + 1
+	Number
+	Bool
+	Null
+	Object
+	Array
+)
+
+// Value is one JSON value found in an event. Raw points into the event's
+// bytes: for a string, its content between the quotes, still escaped.
+type Value struct {
+	Kind    Kind
+	Raw     []byte
+	escaped bool
+}
+
+// AppendText appends the value as text: a string unescaped, any other value
+// as its JSON token ("true", "42", "null", or the raw object or array).
+func (v Value) AppendText(dst []byte) []byte {
+	if v.Kind == String && v.escaped {
+		return appendUnescaped(dst, v.Raw)
+	}
+	return append(dst, v.Raw...)
+}
+
+// Text returns the value as text; it allocates only for escaped strings.
+func (v Value) Text() string {
+	if v.Kind == String && v.escaped {
+		return string(appendUnescaped(nil, v.Raw))
+	}
+	return string(v.Raw)
+}
+
+// Float returns the value as a number: a JSON number, or a string holding one.
+func (v Value) Float() (float64, bool) {
+	switch v.Kind {
+	case Number, String:
+		f, err := strconv.ParseFloat(string(v.Raw), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// Paths is a compiled set of dotted field paths, such as "process.command_line",
+// to extract from events. A path names nested object members joined by dots,
+// so {"process":{"command_line":...}} and {"process.command_line":...} give the
+// same path; each element of an array is a value of the array's path.
+type Paths struct {
+	slots  map[string]int
+	prefix map[string]bool // proper prefixes of the paths, to descend into
+	names  []string
+	// AllStrings makes Extract collect every string value of the event, for
+	// searches that name no field.
+	AllStrings bool
+}
+
+// NewPaths returns a set holding the given paths.
+func NewPaths(paths ...string) *Paths {
+	p := &Paths{slots: map[string]int{}, prefix: map[string]bool{}}
+	for _, s := range paths {
+		p.Add(s)
+	}
+	return p
+}
+
+// Add adds a path if it is new and returns its slot.
+func (p *Paths) Add(path string) int {
+	if s, ok := p.slots[path]; ok {
+		return s
+	}
+	s := len(p.names)
+	p.slots[path] = s
+	p.names = append(p.names, path)
+	for i := 0; i < len(path); i++ {
+		if path[i] == '.' {
+			p.prefix[path[:i]] = true
+		}
+	}
+	return s
+}
+
+// Slot returns the slot of a path, or -1 if the set does not hold it.
+func (p *Paths) Slot(path string) int {
+	if s, ok := p.slots[path]; ok {
+		return s
+	}
+	return -1
+}
+
+// Len returns the number of paths.
+func (p *Paths) Len() int { return len(p.names) }
+
+// Name returns the path of a slot.
+func (p *Paths) Name(slot int) string { return p.names[slot] }
+
+// Fields holds the values extracted from one event, by slot.
+// Reuse one Fields across events to avoid allocations.
+type Fields struct {
+	vals    [][]Value
+	strs    []Value
+	path    []byte
+	keyBuf  []byte
+	members []Member
+}
+
+// Member is one top-level member of an object: its key and where it lies.
+type Member struct {
+	Key        []byte // still escaped
+	Start, End int    // byte range of `"key":value` within the event
+}
+
+// Values returns the values found at a slot's path.
+func (f *Fields) Values(slot int) []Value {
+	if slot < 0 || slot >= len(f.vals) {
+		return nil
+	}
+	return f.vals[slot]
+}
+
+// Strings returns every string value of the event (with Paths.AllStrings).
+func (f *Fields) Strings() []Value { return f.strs }
+
+// Members returns the event's top-level members in order.
+func (f *Fields) Members() []Member { return f.members }
+
+// Extract fills f with the values of p's paths in raw, a valid JSON object.
+func (p *Paths) Extract(raw []byte, f *Fields) {
+	if cap(f.vals) < len(p.names) {
+		f.vals = make([][]Value, len(p.names))
+	}
+	f.vals = f.vals[:len(p.names)]
+	for i := range f.vals {
+		f.vals[i] = f.vals[i][:0]
+	}
+	f.strs = f.strs[:0]
+	f.members = f.members[:0]
+	f.path = f.path[:0]
+	x := extractor{p: p, f: f, b: raw}
+	x.object(skipWS(raw, 0), true)
+}
+
+type extractor struct {
+	p *Paths
+	f *Fields
+	b []byte
+}
+
+// want reports what to do with the value at the current path.
+func (x *extractor) want() (slot int, descend bool) {
+	slot = -1
+	if s, ok := x.p.slots[string(x.f.path)]; ok {
+		slot = s
+	}
+	return slot, x.p.prefix[string(x.f.path)] || x.p.AllStrings
+}
+
+// object walks an object at b[i] == '{' and returns the offset after it.
+func (x *extractor) object(i int, top bool) int {
+	b := x.b
+	i = skipWS(b, i+1)
+	if b[i] == '}' {
+		return i + 1
+	}
+	base := len(x.f.path)
+	for {
+		memberStart := i
+		keyEnd, esc := stringEnd(b, i)
+		key := b[i+1 : keyEnd-1]
+		x.f.path = x.f.path[:base]
+		if base > 0 {
+			x.f.path = append(x.f.path, '.')
+		}
+		if esc {
+			x.f.keyBuf = appendUnescaped(x.f.keyBuf[:0], key)
+			x.f.path = append(x.f.path, x.f.keyBuf...)
+		} else {
+			x.f.path = append(x.f.path, key...)
+		}
+		i = skipWS(b, keyEnd)
+		i = skipWS(b, i+1) // ':'
+		i = x.value(i)
+		if top {
+			x.f.members = append(x.f.members, Member{Key: key, Start: memberStart, End: i})
+		}
+		i = skipWS(b, i)
+		if b[i] == '}' {
+			x.f.path = x.f.path[:base]
+			return i + 1
+		}
+		i = skipWS(b, i+1) // ','
+	}
+}
+
+// value handles the value at b[i] for the current path and returns its end.
+func (x *extractor) value(i int) int {
+	b := x.b
+	slot, descend := x.want()
+	switch b[i] {
+	case '{':
+		if descend {
+			end := x.object(i, false)
+			x.record(slot, Value{Kind: Object, Raw: b[i:end]})
+			return end
+		}
+		end := skipValue(b, i)
+		x.record(slot, Value{Kind: Object, Raw: b[i:end]})
+		return end
+	case '[':
+		if slot < 0 && !descend {
+			return skipValue(b, i)
+		}
+		start := i
+		i = skipWS(b, i+1)
+		if b[i] == ']' {
+			x.record(slot, Value{Kind: Array, Raw: b[start : i+1]})
+			return i + 1
+		}
+		for {
+			i = x.value(i)
+			i = skipWS(b, i)
+			if b[i] == ']' {
+				return i + 1
+			}
+			i = skipWS(b, i+1)
+		}
+	case '"':
+		end, esc := stringEnd(b, i)
+		v := Value{Kind: String, Raw: b[i+1 : end-1], escaped: esc}
+		x.record(slot, v)
+		if x.p.AllStrings {
+			x.f.strs = append(x.f.strs, v)
+		}
+		return end
+	case 't':
+		x.record(slot, Value{Kind: Bool, Raw: b[i : i+4]})
+		return i + 4
+	case 'f':
+		x.record(slot, Value{Kind: Bool, Raw: b[i : i+5]})
+		return i + 5
+	case 'n':
+		x.record(slot, Value{Kind: Null, Raw: b[i : i+4]})
+		return i + 4
+	default:
+		end := numberEnd(b, i)
+		x.record(slot, Value{Kind: Number, Raw: b[i:end]})
+		return end
+	}
+}
+
+func (x *extractor) record(slot int, v Value) {
+	if slot >= 0 {
+		x.f.vals[slot] = append(x.f.vals[slot], v)
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && class[b[i]] == clsSpace {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the offset after the string starting at b[i] == '"' and
+// whether it holds escapes.
+func stringEnd(b []byte, i int) (int, bool) {
+	esc := false
+	i++
+	for {
+		c := b[i]
+		if c == '"' {
+			return i + 1, esc
+		}
+		if c == '\\' {
+			esc = true
+			i += 2
+			continue
+		}
+		i++
+	}
+}
+
+func numberEnd(b []byte, i int) int {
+	for i < len(b) {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipValue returns the offset after the valid JSON value at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		end, _ := stringEnd(b, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for {
+			switch b[i] {
+			case '"':
+				i, _ = stringEnd(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	case 't', 'n':
+		return i + 4
+	case 'f':
+		return i + 5
+	}
+	return numberEnd(b, i)
+}
+
+// appendUnescaped appends the JSON string content s (without quotes), unescaped.
+func appendUnescaped(dst, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := rune(hex4(s[i+1:]))
+			i += 4
+			if utf16.IsSurrogate(r) {
+				if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+					if r2 := utf16.DecodeRune(r, rune(hex4(s[i+3:]))); r2 != utf8.RuneError {
+						r = r2
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // '"', '\\', '/'
+			dst = append(dst, s[i])
+		}
+	}
+	return dst
+}
+
+func hex4(b []byte) int {
+	n := 0
+	for _, c := range b[:4] {
+		n <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			n |= int(c - '0')
+		case c >= 'a' && c <= 'f':
+			n |= int(c - 'a' + 10)
+		default:
+			n |= int(c - 'A' + 10)
+		}
+	}
+	return n
+}

@@ -1,0 +1,158 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+type result struct {
+	records []string // compact JSON of each good record, with its line: "3 {...}"
+	bad     []string // "line: reason"
+}
+
+func readAll(t *testing.T, r io.Reader, max int) result {
+	t.Helper()
+	rd := NewReader(r, "in", max)
+	var res result
+	for i := 0; i < 100000; i++ {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			return res
+		}
+		var bad *BadRecordError
+		if errors.As(err, &bad) {
+			res.bad = append(res.bad, bad.Error())
+			continue
+		}
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		if !json.Valid(rec.Raw) {
+			t.Fatalf("record is not valid JSON: %q", rec.Raw)
+		}
+		res.records = append(res.records, itoa(rec.Line)+" "+string(rec.Raw))
+	}
+	t.Fatal("reader did not end")
+	return res
+}
+
+func itoa(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + jsonNumber(n)) }
+
+func jsonNumber(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestReaderFormats(t *testing.T) {
+	cases := []struct {
+		name, in string
+		want     []string
+		bad      []string
+	}{
+		{"jsonl", "{\"a\":1}\n{\"b\":\"x\"}\n", []string{`1 {"a":1}`, `2 {"b":"x"}`}, nil},
+		{"no final newline", `{"a":1}`, []string{`1 {"a":1}`}, nil},
+		{"crlf and blank lines", "{\"a\":1}\r\n\r\n\n{\"b\":2}\r\n", []string{`1 {"a":1}`, `4 {"b":2}`}, nil},
+		{"concatenated on one line", `{"a":1}{"b":2} {"c":3}`, []string{`1 {"a":1}`, `1 {"b":2}`, `1 {"c":3}`}, nil},
+		{"pretty printed", "{\n  \"a\": 1,\n  \"b\": {\n    \"c\": [1, 2]\n  }\n}\n{\n  \"d\": \"e f\"\n}\n",
+			[]string{`1 {"a":1,"b":{"c":[1,2]}}`, `7 {"d":"e f"}`}, nil},
+		{"escapes kept", `{"p":"C:\\Windows\\cmd.exe","u":"\u00e9\"q"}`, []string{`1 {"p":"C:\\Windows\\cmd.exe","u":"\u00e9\"q"}`}, nil},
+		{"malformed line between good ones", "{\"a\":1}\n{\"a\":2,}\n{\"a\":3}\n",
+			[]string{`1 {"a":1}`, `3 {"a":3}`}, []string{`in:2: invalid JSON: column 8: invalid character '}' looking for beginning of object key string`}},
+		{"garbage line", "{\"a\":1}\nhello world\n{\"a\":3}\n",
+			[]string{`1 {"a":1}`, `3 {"a":3}`}, []string{`in:2: invalid JSON: column 1: invalid character 'h' looking for a value`}},
+		{"unclosed object then good line", "{\"a\":1\n{\"a\":2}\n{\"a\":3}\n",
+			[]string{`2 {"a":2}`, `3 {"a":3}`}, []string{`in:1: invalid JSON: the object is not closed at the end of its line`}},
+		{"truncated at end", "{\"a\":1}\n{\"a\":\"xy",
+			[]string{`1 {"a":1}`}, []string{`in:2: invalid JSON: unexpected end of input inside the record`}},
+		{"non-object values", "[1,2]\n42\n\"s\"\n{\"ok\":true}\nnull\n",
+			[]string{`4 {"ok":true}`}, []string{`in:1: not a JSON object but an array`, `in:2: not a JSON object but a number`, `in:3: not a JSON object but a string`, `in:5: not a JSON object but null`}},
+		{"invalid utf8", "{\"a\":\"ok\"}\n{\"a\":\"\xff\xfe\"}\n{\"a\":\"é\"}\n",
+			[]string{`1 {"a":"ok"}`, `3 {"a":"é"}`}, []string{`in:2: column 7: invalid UTF-8 in string`}},
+		{"control character", "{\"a\":\"x\ty\"}\n{\"b\":1}\n",
+			[]string{`2 {"b":1}`}, []string{`in:1: invalid JSON: column 8: invalid control character 0x09 in string`}},
+		{"error inside pretty object", "{\n  \"a\": 1,\n  \"b\": tru\n}\n{\n  \"c\": 2\n}\n",
+			[]string{`5 {"c":2}`}, []string{`in:1: invalid JSON: line 3, column 11: invalid character 0x0a in literal true`}},
+		{"bad numbers", "{\"a\":01}\n{\"a\":1.}\n{\"a\":-}\n{\"a\":1e}\n{\"a\":-0.5e+3}\n",
+			[]string{`5 {"a":-0.5e+3}`}, []string{
+				`in:1: invalid JSON: column 7: invalid character '1' after object key:value pair`,
+				`in:2: invalid JSON: column 8: invalid character '}' after decimal point in number`,
+				`in:3: invalid JSON: column 7: invalid character '}' in number`,
+				`in:4: invalid JSON: column 8: invalid character '}' in exponent of number`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, mode := range []string{"whole", "byte-at-a-time"} {
+				var r io.Reader = strings.NewReader(tc.in)
+				if mode != "whole" {
+					r = iotest.OneByteReader(r)
+				}
+				got := readAll(t, r, 0)
+				if strings.Join(got.records, "\n") != strings.Join(tc.want, "\n") {
+					t.Errorf("%s: records\n got %q\nwant %q", mode, got.records, tc.want)
+				}
+				if strings.Join(got.bad, "\n") != strings.Join(tc.bad, "\n") {
+					t.Errorf("%s: bad records\n got %q\nwant %q", mode, got.bad, tc.bad)
+				}
+			}
+		})
+	}
+}
+
+func TestReaderRecordSizes(t *testing.T) {
+	big := `{"a":"` + strings.Repeat("x", 16<<20) + `"}`
+	in := "{\"n\":1}\n" + big + "\n{\"n\":2}\n"
+	got := readAll(t, strings.NewReader(in), 0)
+	if len(got.records) != 3 || len(got.bad) != 0 {
+		t.Fatalf("a 16 MiB line must be valid: got %d records, bad %q", len(got.records), got.bad)
+	}
+
+	// Over the limit: the long line is reported and skipped, neighbours kept.
+	over := "{\"n\":1}\n{\"a\":\"" + strings.Repeat("y", 5000) + "\"}\n{\"n\":2}\n"
+	got = readAll(t, iotest.HalfReader(strings.NewReader(over)), 1024)
+	if strings.Join(got.records, ",") != `1 {"n":1},3 {"n":2}` {
+		t.Errorf("records around an oversize line: %q", got.records)
+	}
+	if len(got.bad) != 1 || !strings.Contains(got.bad[0], "in:2: record exceeds the size limit of 1024 bytes") {
+		t.Errorf("oversize report: %q", got.bad)
+	}
+}
+
+func TestReaderBadRaw(t *testing.T) {
+	rd := NewReader(strings.NewReader("{\"a\":1}\n{oops}\n{\"a\":2}\n"), "in", 0)
+	rd.Next()
+	_, err := rd.Next()
+	var bad *BadRecordError
+	if !errors.As(err, &bad) || string(bad.Raw) != "{oops}" {
+		t.Fatalf("want the bad record's raw bytes, got %v %q", err, bad)
+	}
+	rec, err := rd.Next()
+	if err != nil || string(rec.Raw) != `{"a":2}` {
+		t.Fatalf("next record: %q %v", rec.Raw, err)
+	}
+}
+
+// FuzzReader checks that the reader never fails, always ends, and returns
+// only valid objects; and that valid JSON Lines come back intact.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte("{\"a\":1}\n{\"b\":[1,{\"c\":null}]}\n"))
+	f.Add([]byte("{\n \"a\": \"\\u00e9\"\n}{}"))
+	f.Add([]byte("{\"a\":\n{\"b\":2}\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		rd := NewReader(bytes.NewReader(in), "fuzz", 4096)
+		for i := 0; i <= len(in)+1; i++ {
+			rec, err := rd.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				continue
+			}
+			if !json.Valid(rec.Raw) || rec.Raw[0] != '{' {
+				t.Fatalf("invalid record %q from %q", rec.Raw, in)
+			}
+		}
+		t.Fatalf("reader did not end on %q", in)
+	})
+}

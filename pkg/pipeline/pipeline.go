@@ -1,0 +1,190 @@
+// Package pipeline runs events from a source through a stage into a sink,
+// in batches, with at-least-once delivery: a source is told that its events
+// are delivered (Ack) only after the sink has flushed them.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Message is one event moving through a pipeline.
+type Message struct {
+	// Value is the event: one JSON object, compact.
+	Value   []byte
+	Key     []byte
+	Headers []Header
+	Origin  Origin
+}
+
+// Header is a message header, as carried by Kafka records.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Origin tells where a message was read, for messages about it.
+type Origin struct {
+	Input     string // a file path, "<stdin>", or a topic
+	Line      int    // line in a text input
+	Partition int32  // partition of a topic
+	Offset    int64  // offset in a partition, -1 when not from a topic
+}
+
+// String formats the origin as "file:line" or "topic[partition]@offset".
+func (o Origin) String() string {
+	if o.Offset >= 0 && o.Line == 0 && o.Input != "" {
+		return o.Input + "[" + strconv.Itoa(int(o.Partition)) + "]@" + strconv.FormatInt(o.Offset, 10)
+	}
+	if o.Line > 0 {
+		return o.Input + ":" + strconv.Itoa(o.Line)
+	}
+	return o.Input
+}
+
+// Source produces messages.
+type Source interface {
+	// Read appends messages to b: at least one, waiting until one is ready,
+	// then as many more as are ready without waiting, up to b.Limit. It sets
+	// b.More when more input is ready at once. At the end of input it returns
+	// io.EOF (with no messages); when ctx is done, ctx.Err(). The messages stay
+	// valid until the next Read.
+	Read(ctx context.Context, b *Batch) error
+	// Ack records that every message returned so far has been delivered by
+	// the sink, so that a restart does not read them again.
+	Ack(ctx context.Context) error
+	Close() error
+}
+
+// Sink consumes messages.
+type Sink interface {
+	// Write takes messages; it may buffer them. It must not keep references
+	// to their bytes after it returns.
+	Write(ctx context.Context, msgs []Message) error
+	// Flush returns once every message written so far is delivered: written
+	// out, or acknowledged by the broker.
+	Flush(ctx context.Context) error
+	Close() error
+}
+
+// Stage transforms messages.
+type Stage interface {
+	// Process appends the output for in to out. Output may point into the
+	// input or into the stage's own buffers until the next call.
+	Process(ctx context.Context, in []Message, out *Batch) error
+	// Finish appends anything held back, once the input has ended.
+	Finish(ctx context.Context, out *Batch) error
+}
+
+// Policy says when the pipeline flushes the sink and acknowledges the source.
+type Policy struct {
+	// MaxBatch caps the messages read at once.
+	MaxBatch int
+	// FlushInterval bounds how long delivered output waits in buffers while
+	// input keeps arriving; when input pauses, output is flushed at once.
+	FlushInterval time.Duration
+}
+
+// DefaultPolicy suits both interactive pipes and bulk runs.
+var DefaultPolicy = Policy{MaxBatch: 4096, FlushInterval: 200 * time.Millisecond}
+
+// ErrInterrupted reports that the pipeline stopped early because its context
+// was cancelled (by SIGINT or SIGTERM), after draining cleanly.
+var ErrInterrupted = errors.New("interrupted")
+
+// Run moves messages from src through stage (nil passes them unchanged) to
+// sink until the input ends or ctx is cancelled, then drains: the stage's
+// held output is written, the sink flushed and closed, the source
+// acknowledged and closed. It returns ErrInterrupted after a cancellation.
+func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err error) {
+	if p.MaxBatch <= 0 {
+		p.MaxBatch = DefaultPolicy.MaxBatch
+	}
+	if p.FlushInterval <= 0 {
+		p.FlushInterval = DefaultPolicy.FlushInterval
+	}
+	defer func() {
+		if cerr := sink.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("closing output: %w", cerr)
+		}
+		if cerr := src.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("closing input: %w", cerr)
+		}
+	}()
+	// The drain runs on a context of its own: the run's may be cancelled.
+	drainCtx := context.WithoutCancel(ctx)
+	in := &Batch{Limit: p.MaxBatch}
+	out := &Batch{Limit: p.MaxBatch}
+	lastFlush := time.Now()
+	pending := false
+	flush := func(c context.Context) error {
+		if err := sink.Flush(c); err != nil {
+			return fmt.Errorf("writing output: %w", err)
+		}
+		if err := src.Ack(c); err != nil {
+			return fmt.Errorf("acknowledging input: %w", err)
+		}
+		pending = false
+		lastFlush = time.Now()
+		return nil
+	}
+	var readErr error
+	for {
+		in.Reset()
+		readErr = src.Read(ctx, in)
+		if len(in.Msgs) > 0 {
+			out.Reset()
+			if err := process(ctx, stage, in, out); err != nil {
+				return err
+			}
+			if err := sink.Write(ctx, out.Msgs); err != nil {
+				return fmt.Errorf("writing output: %w", err)
+			}
+			pending = true
+			if !in.More || time.Since(lastFlush) >= p.FlushInterval {
+				if err := flush(ctx); err != nil {
+					return err
+				}
+			}
+		}
+		if readErr != nil {
+			break
+		}
+	}
+	interrupted := ctx.Err() != nil
+	if readErr != io.EOF && !interrupted {
+		// Deliver what was processed before the failure, then report it.
+		if pending {
+			_ = flush(drainCtx)
+		}
+		return readErr
+	}
+	if stage != nil {
+		out.Reset()
+		if err := stage.Finish(drainCtx, out); err != nil {
+			return err
+		}
+		if err := sink.Write(drainCtx, out.Msgs); err != nil {
+			return fmt.Errorf("writing output: %w", err)
+		}
+	}
+	if err := flush(drainCtx); err != nil {
+		return err
+	}
+	if interrupted {
+		return ErrInterrupted
+	}
+	return nil
+}
+
+func process(ctx context.Context, stage Stage, in, out *Batch) error {
+	if stage == nil {
+		out.Msgs = append(out.Msgs, in.Msgs...)
+		return nil
+	}
+	return stage.Process(ctx, in.Msgs, out)
+}

@@ -1,0 +1,137 @@
+// Package render writes secpipe's reports: tables as aligned text (with
+// tablewriter), Markdown or CSV, and any value as JSON. Every command that
+// prints a report goes through here, so the formats agree everywhere.
+package render
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Format is an output format for reports.
+type Format string
+
+// The report formats.
+const (
+	Text     Format = "table"
+	Markdown Format = "markdown"
+	CSV      Format = "csv"
+	JSON     Format = "json"
+)
+
+// Formats lists the accepted format names, for help texts.
+const Formats = "table|json|csv|markdown"
+
+// ParseFormat checks a format name.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case Text, Markdown, CSV, JSON:
+		return f, nil
+	case "text":
+		return Text, nil
+	case "md":
+		return Markdown, nil
+	}
+	return "", fmt.Errorf("unknown format %q (want %s)", s, Formats)
+}
+
+// Table is a titled grid of cells.
+type Table struct {
+	Title  string
+	Header []string
+	Rows   [][]string
+	// Right lists the columns aligned right in text output (numbers).
+	Right []int
+}
+
+// Tables writes tables in a text format: Text, Markdown or CSV. In CSV, a
+// table's title goes on a line of its own before it and tables are
+// separated by a blank line, so that one table alone is plain CSV.
+func Tables(w io.Writer, f Format, tables ...Table) error {
+	for i, t := range tables {
+		if i > 0 {
+			if _, err := io.WriteString(w, "\n"); err != nil {
+				return err
+			}
+		}
+		var err error
+		switch f {
+		case CSV:
+			err = writeCSV(w, t, len(tables) > 1)
+		case Markdown:
+			err = writeTable(w, t, true)
+		default:
+			err = writeTable(w, t, false)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeTable(w io.Writer, t Table, markdown bool) error {
+	if t.Title != "" {
+		title := t.Title
+		if markdown {
+			title = "### " + title
+		}
+		if _, err := fmt.Fprintf(w, "%s\n", title); err != nil {
+			return err
+		}
+		if markdown {
+			io.WriteString(w, "\n")
+		}
+	}
+	align := make([]tw.Align, len(t.Header))
+	for i := range align {
+		align[i] = tw.AlignLeft
+	}
+	for _, c := range t.Right {
+		if c < len(align) {
+			align[c] = tw.AlignRight
+		}
+	}
+	opts := []tablewriter.Option{
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	}
+	if markdown {
+		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()))
+	}
+	tbl := tablewriter.NewTable(w, opts...)
+	tbl.Header(t.Header)
+	if err := tbl.Bulk(t.Rows); err != nil {
+		return err
+	}
+	return tbl.Render()
+}
+
+func writeCSV(w io.Writer, t Table, titled bool) error {
+	if titled && t.Title != "" {
+		if _, err := fmt.Fprintf(w, "# %s\n", t.Title); err != nil {
+			return err
+		}
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(t.Header)
+	cw.WriteAll(t.Rows)
+	return cw.Error()
+}
+
+// WriteJSON writes v as indented JSON and a newline.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,126 @@
+// Package source provides where events come from: standard input and files
+// holding JSON Lines or concatenated JSON objects.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/secpipe/secpipe/pkg/event"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+)
+
+// StdinName is how standard input is named in messages.
+const StdinName = "<stdin>"
+
+// Files reads events from files in order, or from stdin for "-" or when no
+// file is named. Bad records go to rejects and reading goes on.
+type Files struct {
+	names     []string
+	stdin     io.Reader
+	maxRecord int
+	rejects   *pipeline.Rejects
+
+	cur    *event.Reader
+	closer io.Closer
+	next   int
+}
+
+// NewFiles returns a source over the named files (stdin when names is empty).
+// maxRecord caps one record's size (0: event.DefaultMaxRecord).
+func NewFiles(names []string, stdin io.Reader, maxRecord int, rejects *pipeline.Rejects) *Files {
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	return &Files{names: names, stdin: stdin, maxRecord: maxRecord, rejects: rejects}
+}
+
+// Read implements pipeline.Source.
+func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
+	for {
+		if f.cur == nil {
+			if err := f.open(ctx); err != nil {
+				return err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, err := f.cur.Next()
+		switch {
+		case err == nil:
+			b.Add(pipeline.Message{
+				Value:  b.Copy(rec.Raw),
+				Origin: pipeline.Origin{Input: rec.Input, Line: rec.Line, Offset: -1},
+			})
+			if b.Full() || !f.cur.Buffered() {
+				b.More = f.cur.Buffered()
+				return nil
+			}
+		case errors.Is(err, io.EOF):
+			f.closeCurrent()
+			if f.next >= len(f.names) {
+				if len(b.Msgs) > 0 {
+					return nil
+				}
+				return io.EOF
+			}
+			if len(b.Msgs) > 0 {
+				b.More = true
+				return nil
+			}
+		default:
+			var bad *event.BadRecordError
+			if errors.As(err, &bad) {
+				if rerr := f.rejects.Reject(bad, bad.Raw); rerr != nil {
+					return rerr
+				}
+				continue
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("reading %s: %w", f.cur.Name(), err)
+		}
+	}
+}
+
+func (f *Files) open(ctx context.Context) error {
+	name := f.names[f.next]
+	f.next++
+	if name == "-" {
+		f.cur = event.NewReader(NewCancelReader(ctx, f.stdin), StdinName, f.maxRecord)
+		return nil
+	}
+	file, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	f.closer = file
+	var r io.Reader = file
+	if st, err := file.Stat(); err == nil && !st.Mode().IsRegular() {
+		r = NewCancelReader(ctx, file) // a FIFO or device can block forever
+	}
+	f.cur = event.NewReader(r, name, f.maxRecord)
+	return nil
+}
+
+func (f *Files) closeCurrent() {
+	if f.closer != nil {
+		f.closer.Close()
+		f.closer = nil
+	}
+	f.cur = nil
+}
+
+// Ack implements pipeline.Source; files keep no read position.
+func (f *Files) Ack(context.Context) error { return nil }
+
+// Close implements pipeline.Source.
+func (f *Files) Close() error {
+	f.closeCurrent()
+	return nil
+}
