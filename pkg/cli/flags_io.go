@@ -93,4 +93,3 @@ func parseSize(s string) (int, error) {
 	}
 	return n * mult, nil
 }
-

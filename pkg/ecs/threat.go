@@ -22,7 +22,9 @@ type Threat struct {
 }
 
 // Empty reports whether nothing matched.
-func (t *Threat) Empty() bool { return len(t.RuleIDs) == 0 && len(t.Tactics) == 0 && len(t.Techniques) == 0 }
+func (t *Threat) Empty() bool {
+	return len(t.RuleIDs) == 0 && len(t.Tactics) == 0 && len(t.Techniques) == 0
+}
 
 // AppendFields appends the ECS fields of t, `"threat":{...},"rule":{...}`,
 // without a leading comma. Names and references come from cat.
