@@ -1,0 +1,120 @@
+package sigma
+
+// ahoCorasick finds every occurrence, overlapping ones included, of a set of
+// byte strings in one pass over a text: the literal values of all the rules
+// that test a field are matched together, whatever their number.
+//
+// It is written here rather than imported because the engine needs every
+// overlapping match reported through a callback without allocating per
+// search; github.com/coregx/ahocorasick (v0.3.1) returns a new slice per call.
+type ahoCorasick struct {
+	class    [256]uint8
+	nclass   int
+	trans    []int32 // state*nclass+class -> state: a full DFA
+	outStart []int32 // per state, its slice of outList (patterns ending there)
+	outList  []int32
+	length   []int32 // pattern lengths
+}
+
+func newAhoCorasick(patterns []string) *ahoCorasick {
+	a := &ahoCorasick{length: make([]int32, len(patterns))}
+	// Byte classes: each byte used by a pattern is its own class; all
+	// other bytes share class 0. With more than 255 distinct bytes, every
+	// byte is its own class.
+	var used [256]bool
+	distinct := 0
+	for _, p := range patterns {
+		for i := 0; i < len(p); i++ {
+			if !used[p[i]] {
+				used[p[i]] = true
+				distinct++
+			}
+		}
+	}
+	n := 1
+	for b := 0; b < 256; b++ {
+		switch {
+		case distinct > 255:
+			a.class[b] = uint8(b)
+			n = 256
+		case used[b]:
+			a.class[b] = uint8(n)
+			n++
+		}
+	}
+	a.nclass = n
+	// The trie, with -1 for absent edges.
+	trans := make([]int32, n)
+	for i := range trans {
+		trans[i] = -1
+	}
+	var outs [][]int32
+	outs = append(outs, nil)
+	for pid, p := range patterns {
+		a.length[pid] = int32(len(p))
+		s := int32(0)
+		for i := 0; i < len(p); i++ {
+			c := int32(a.class[p[i]])
+			next := trans[s*int32(n)+c]
+			if next < 0 {
+				next = int32(len(outs))
+				outs = append(outs, nil)
+				for k := 0; k < n; k++ {
+					trans = append(trans, -1)
+				}
+				trans[s*int32(n)+c] = next
+			}
+			s = next
+		}
+		outs[s] = append(outs[s], int32(pid))
+	}
+	// Failure links in breadth-first order turn the trie into a DFA; each
+	// state's outputs take in those of its failure state.
+	fail := make([]int32, len(outs))
+	queue := make([]int32, 0, len(outs))
+	for c := 0; c < n; c++ {
+		if next := trans[c]; next > 0 {
+			fail[next] = 0
+			queue = append(queue, next)
+		} else {
+			trans[c] = 0
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		outs[s] = append(outs[s], outs[fail[s]]...)
+		for c := 0; c < n; c++ {
+			next := trans[s*int32(n)+int32(c)]
+			if next < 0 {
+				trans[s*int32(n)+int32(c)] = trans[fail[s]*int32(n)+int32(c)]
+				continue
+			}
+			fail[next] = trans[fail[s]*int32(n)+int32(c)]
+			queue = append(queue, next)
+		}
+	}
+	a.trans = trans
+	a.outStart = make([]int32, len(outs)+1)
+	for s, o := range outs {
+		a.outStart[s] = int32(len(a.outList))
+		a.outList = append(a.outList, o...)
+	}
+	a.outStart[len(outs)] = int32(len(a.outList))
+	return a
+}
+
+// scan calls found for each occurrence of a pattern in text.
+func (a *ahoCorasick) scan(text []byte, found func(pid int32, start, end int)) {
+	s := int32(0)
+	n := int32(a.nclass)
+	trans, class, outStart := a.trans, &a.class, a.outStart
+	for i, b := range text {
+		s = trans[s*n+int32(class[b])]
+		if lo, hi := outStart[s], outStart[s+1]; lo < hi {
+			for _, pid := range a.outList[lo:hi] {
+				found(pid, i+1-int(a.length[pid]), i+1)
+			}
+		}
+	}
+}

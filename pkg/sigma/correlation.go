@@ -1,0 +1,387 @@
+package sigma
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseTimespan reads a Sigma timespan: a number and s, m, h, d or w ("90m").
+func ParseTimespan(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 {
+		return 0, fmt.Errorf("invalid timespan %q (want a number and s, m, h or d, e.g. 5m)", s)
+	}
+	n, err := strconv.ParseFloat(s[:len(s)-1], 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("invalid timespan %q (want a number and s, m, h or d, e.g. 5m)", s)
+	}
+	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[s[len(s)-1]]
+	if unit == 0 {
+		return 0, fmt.Errorf("invalid timespan %q (want a number and s, m, h or d, e.g. 5m)", s)
+	}
+	return time.Duration(n * float64(unit)), nil
+}
+
+// corrRule is a compiled correlation rule.
+type corrRule struct {
+	pos   int // in Engine.corrs
+	index int // in Engine.Rules
+	rule  *Rule
+	c     *Correlation
+	span  int64
+	refs  []int // Engine.Rules indexes of the correlated rules, in order
+}
+
+// corrLink connects a correlated rule, in one source, to a correlation.
+type corrLink struct {
+	corr    *corrRule
+	order   int      // position of the rule in the correlation's rules
+	group   [][]int  // slots of each group-by field
+	fields  []string // group-by field names as the correlation gives them
+	paths   []string // first event path of each group-by field, for alerts
+	value   [][]int  // slots of the condition's field(s)
+	chained []corrLink
+}
+
+// Alert reports a correlation whose condition became true.
+type Alert struct {
+	Rule     int // index in Engine.Rules of the correlation
+	Type     string
+	Group    []GroupValue
+	Value    float64 // the count, distinct count, sum, average or percentage compared
+	Start    time.Time
+	End      time.Time
+	Timespan string
+}
+
+// GroupValue is one group-by field of an alert.
+type GroupValue struct {
+	Field string // as the correlation names it
+	Path  string // where it lies in events of the triggering source
+	Value string
+}
+
+func (e *Engine) compileCorrelations(rules []*Rule, byRef map[string][]int) []Problem {
+	var problems []Problem
+	var corrs []*corrRule
+	for _, r := range rules {
+		if r.Correlation == nil {
+			continue
+		}
+		span, _ := ParseTimespan(r.Correlation.Timespan)
+		cr := &corrRule{pos: len(corrs), index: len(e.Rules), rule: r, c: r.Correlation, span: int64(span)}
+		e.Rules = append(e.Rules, r)
+		e.standalone = append(e.standalone, true)
+		for _, ref := range []string{r.ID, r.Name} {
+			if ref != "" {
+				byRef[ref] = append(byRef[ref], cr.index)
+			}
+		}
+		corrs = append(corrs, cr)
+	}
+	byIndex := map[int]*corrRule{}
+	for _, cr := range corrs {
+		byIndex[cr.index] = cr
+	}
+	generate := map[int]bool{}
+	referenced := map[int]bool{}
+	bad := map[int]error{}
+	for _, cr := range corrs {
+		for _, ref := range cr.c.Rules {
+			idx, ok := byRef[ref]
+			if !ok {
+				bad[cr.index] = fmt.Errorf("correlation refers to rule %q, which is not loaded", ref)
+				break
+			}
+			cr.refs = append(cr.refs, idx[0])
+			referenced[idx[0]] = true
+			if cr.c.Generate {
+				generate[idx[0]] = true
+			}
+		}
+	}
+	// A correlation that reaches itself through its rules cannot be evaluated.
+	var reaches func(from, target int, depth int) bool
+	reaches = func(from, target int, depth int) bool {
+		cr := byIndex[from]
+		if cr == nil || depth > len(corrs) {
+			return false
+		}
+		for _, ref := range cr.refs {
+			if ref == target || reaches(ref, target, depth+1) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, cr := range corrs {
+		if bad[cr.index] == nil && reaches(cr.index, cr.index, 0) {
+			bad[cr.index] = errors.New("correlation refers to itself through its rules")
+		}
+	}
+	for _, cr := range corrs {
+		if err := bad[cr.index]; err != nil {
+			problems = append(problems, Problem{Rule: cr.rule, Err: err})
+			e.standalone[cr.index] = false
+			continue
+		}
+		cr.pos = len(e.corrs)
+		e.corrs = append(e.corrs, cr)
+	}
+	for idx := range referenced {
+		if !generate[idx] {
+			e.standalone[idx] = false
+		}
+	}
+	return problems
+}
+
+// linksFor returns the correlations fed by rule idx, with fields bound for bs.
+func (e *Engine) linksFor(idx int, bs *boundSource) []corrLink {
+	var links []corrLink
+	for _, cr := range e.corrs {
+		for order, ref := range cr.refs {
+			if ref != idx {
+				continue
+			}
+			b := binder{e: e, bs: bs}
+			l := corrLink{corr: cr, order: order}
+			name := e.Rules[idx].Name
+			for _, g := range cr.c.GroupBy {
+				field := g
+				if a, ok := cr.c.Aliases[g]; ok {
+					if f, ok := a[name]; ok {
+						field = f
+					}
+				}
+				l.group = append(l.group, b.slots(field))
+				l.fields = append(l.fields, g)
+				l.paths = append(l.paths, e.mapping.paths(bs.src, field)[0])
+			}
+			for _, f := range cr.c.Field {
+				l.value = append(l.value, b.slots(f))
+			}
+			l.chained = e.linksFor(cr.index, bs)
+			links = append(links, l)
+		}
+	}
+	return links
+}
+
+// corrState holds the windows of every correlation, by group.
+type corrState struct {
+	e         *Engine
+	groups    []map[string]*group
+	maxTime   int64
+	observed  int
+	keyBuf    []byte
+	groupVals []string
+}
+
+type group struct {
+	last   int64
+	times  []int64    // event_count: times of the events in the window
+	vals   []timedVal // value_*: values in the window
+	counts map[string]int
+	seen   []int64 // temporal: last time of each rule; temporal_ordered: chain start through each rule
+	active bool
+	values []string // group-by values
+}
+
+type timedVal struct {
+	t   int64
+	s   string
+	num float64
+}
+
+func newCorrState(e *Engine) *corrState {
+	return &corrState{e: e, groups: make([]map[string]*group, len(e.corrs))}
+}
+
+// observe records that the current event matched the rule of link.
+func (cs *corrState) observe(m *Matcher, link *corrLink) {
+	cr := link.corr
+	t, ok := m.eventTime()
+	if !ok {
+		t = cs.maxTime // no time: count it as now
+	}
+	if t > cs.maxTime {
+		cs.maxTime = t
+	}
+	cs.observed++
+
+	cs.keyBuf = cs.keyBuf[:0]
+	cs.groupVals = cs.groupVals[:0]
+	for i, slots := range link.group {
+		v := ""
+		if texts := m.fieldTexts(slots); len(texts) > 0 {
+			v = texts[0]
+		}
+		if i > 0 {
+			cs.keyBuf = append(cs.keyBuf, 0)
+		}
+		cs.keyBuf = append(cs.keyBuf, v...)
+		cs.groupVals = append(cs.groupVals, v)
+	}
+	gm := cs.groups[cr.pos]
+	if gm == nil {
+		gm = map[string]*group{}
+		cs.groups[cr.pos] = gm
+	}
+	g := gm[string(cs.keyBuf)]
+	if g == nil {
+		g = &group{values: append([]string(nil), cs.groupVals...)}
+		gm[string(cs.keyBuf)] = g
+	}
+	g.last = t
+	from := t - cr.span
+
+	var value float64
+	holds := false
+	switch cr.c.Type {
+	case "event_count":
+		g.times = append(evictTimes(g.times, from), t)
+		value = float64(len(g.times))
+		holds = conditionHolds(cr.c.Condition, value)
+	case "value_count", "value_sum", "value_avg", "value_percentile":
+		v := timedVal{t: t, s: cs.fieldValue(m, link)}
+		v.num, _ = strconv.ParseFloat(v.s, 64)
+		if g.counts == nil {
+			g.counts = map[string]int{}
+		}
+		k := 0
+		for ; k < len(g.vals) && g.vals[k].t < from; k++ {
+			old := g.vals[k].s
+			if g.counts[old]--; g.counts[old] <= 0 {
+				delete(g.counts, old)
+			}
+		}
+		g.vals = append(g.vals[:0], g.vals[k:]...)
+		g.vals = append(g.vals, v)
+		g.counts[v.s]++
+		switch cr.c.Type {
+		case "value_count":
+			value = float64(len(g.counts))
+		case "value_sum", "value_avg":
+			for _, x := range g.vals {
+				value += x.num
+			}
+			if cr.c.Type == "value_avg" {
+				value /= float64(len(g.vals))
+			}
+		case "value_percentile":
+			// The share, in percent, of the window's events that have
+			// this event's value: rare values have a low percentile.
+			value = 100 * float64(g.counts[v.s]) / float64(len(g.vals))
+		}
+		holds = conditionHolds(cr.c.Condition, value)
+	case "temporal", "temporal_ordered":
+		if g.seen == nil {
+			g.seen = make([]int64, len(cr.refs))
+			for i := range g.seen {
+				g.seen[i] = -1 << 62
+			}
+		}
+		k := link.order
+		if cr.c.Type == "temporal" {
+			g.seen[k] = t
+		} else if k == 0 {
+			g.seen[0] = t
+		} else if g.seen[k-1] >= from && g.seen[k-1] > g.seen[k] {
+			g.seen[k] = g.seen[k-1]
+		}
+		holds = true
+		if cr.c.Type == "temporal" {
+			for _, s := range g.seen {
+				if s < from {
+					holds = false
+				}
+			}
+		} else {
+			holds = g.seen[len(g.seen)-1] >= from
+		}
+		value = float64(len(cr.refs))
+		if len(cr.c.Condition) > 0 && holds {
+			n := 0
+			for _, s := range g.seen {
+				if s >= from {
+					n++
+				}
+			}
+			value = float64(n)
+			holds = conditionHolds(cr.c.Condition, value)
+		}
+	}
+	if !holds {
+		g.active = false
+		return
+	}
+	e := cs.e
+	if !g.active {
+		g.active = true
+		if e.standalone[cr.index] {
+			a := Alert{Rule: cr.index, Type: cr.c.Type, Value: value, Start: time.Unix(0, from), End: time.Unix(0, t), Timespan: cr.c.Timespan}
+			for i, f := range link.fields {
+				a.Group = append(a.Group, GroupValue{Field: f, Path: link.paths[i], Value: g.values[i]})
+			}
+			m.result.Alerts = append(m.result.Alerts, a)
+		}
+	}
+	if e.standalone[cr.index] {
+		m.result.Rules = append(m.result.Rules, cr.index)
+	}
+	for i := range link.chained {
+		cs.observe(m, &link.chained[i])
+	}
+}
+
+func (cs *corrState) fieldValue(m *Matcher, link *corrLink) string {
+	var parts []string
+	for _, slots := range link.value {
+		texts := m.fieldTexts(slots)
+		if len(texts) == 0 {
+			parts = append(parts, "")
+			continue
+		}
+		parts = append(parts, texts[0])
+	}
+	return strings.Join(parts, "\x00")
+}
+
+// sweep drops groups whose window has passed, so that state stays bounded
+// by what the windows hold.
+func (cs *corrState) sweep(m *Matcher) {
+	if cs.observed < 4096 {
+		return
+	}
+	cs.observed = 0
+	for pos, gm := range cs.groups {
+		span := cs.e.corrs[pos].span
+		for k, g := range gm {
+			if g.last < cs.maxTime-span {
+				delete(gm, k)
+			}
+		}
+	}
+}
+
+func evictTimes(times []int64, from int64) []int64 {
+	k := sort.Search(len(times), func(i int) bool { return times[i] >= from })
+	if k == 0 {
+		return times
+	}
+	return append(times[:0], times[k:]...)
+}
+
+func conditionHolds(cond map[string]float64, v float64) bool {
+	for op, x := range cond {
+		if !compare(v, op, x) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,523 @@
+package sigma
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/secpipe/secpipe/pkg/event"
+)
+
+// Options tune how rules are compiled.
+type Options struct {
+	// Placeholders gives the values of %name% placeholders (the expand modifier).
+	Placeholders map[string][]string
+}
+
+// Problem reports a rule that is not used, and why.
+type Problem struct {
+	Rule *Rule // nil when the file could not be parsed
+	Err  error
+}
+
+func (p Problem) Error() string {
+	if p.Rule == nil {
+		return p.Err.Error()
+	}
+	return p.Rule.Ref() + ": " + p.Err.Error()
+}
+
+// Unsupported reports whether the rule uses a feature the engine lacks (as
+// opposed to being invalid).
+func (p Problem) Unsupported() bool {
+	var u *UnsupportedError
+	return errors.As(p.Err, &u)
+}
+
+// Engine is a compiled set of rules bound to a mapping. It is immutable and
+// shared; each goroutine matches with a Matcher of its own.
+type Engine struct {
+	Rules   []*Rule // detection and correlation rules in use, by index
+	mapping *Mapping
+	paths   *event.Paths
+	sources []*boundSource
+	corrs   []*corrRule
+	// standalone[i] tells whether detection rule i tags events by itself
+	// (false for a rule used only by correlations, unless they say generate).
+	standalone []bool
+	maxPats    int
+	allSlot    int // pseudo-slot for keyword searches over every string
+}
+
+// NewEngine compiles rules against mapping. Rules that cannot be used are
+// returned as problems; the others make the engine.
+func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Problem) {
+	e := &Engine{mapping: mapping, paths: event.NewPaths(), allSlot: -2}
+	var problems []Problem
+	if err := mapping.Check(); err != nil {
+		problems = append(problems, Problem{Err: fmt.Errorf("mapping: %w", err)})
+	}
+
+	// Detection rules.
+	type detRule struct {
+		rule *Rule
+		x    expr
+	}
+	var dets []*detRule
+	byRef := map[string][]int{} // id or name -> indexes in e.Rules
+	for _, r := range rules {
+		if r.Detection == nil {
+			continue
+		}
+		x, err := compileDetection(r.Detection, opts.Placeholders)
+		if err != nil {
+			problems = append(problems, Problem{Rule: r, Err: err})
+			continue
+		}
+		dets = append(dets, &detRule{rule: r, x: x})
+	}
+	// Filters exclude matches of the rules they name.
+	for _, r := range rules {
+		if r.Filter == nil {
+			continue
+		}
+		fx, err := compileDetection(r.Filter.Detection, opts.Placeholders)
+		if err != nil {
+			problems = append(problems, Problem{Rule: r, Err: err})
+			continue
+		}
+		applied := 0
+		for _, d := range dets {
+			for _, ref := range r.Filter.Rules {
+				if ref == d.rule.ID || (ref == d.rule.Name && ref != "") {
+					d.x = andExpr{d.x, notExpr{fx}}
+					applied++
+				}
+			}
+		}
+		if applied == 0 {
+			problems = append(problems, Problem{Rule: r, Err: errors.New("filter names no loaded rule")})
+		}
+	}
+	for _, d := range dets {
+		idx := len(e.Rules)
+		e.Rules = append(e.Rules, d.rule)
+		e.standalone = append(e.standalone, true)
+		for _, ref := range []string{d.rule.ID, d.rule.Name} {
+			if ref != "" {
+				byRef[ref] = append(byRef[ref], idx)
+			}
+		}
+	}
+	exprs := make([]expr, len(dets))
+	for i, d := range dets {
+		exprs[i] = d.x
+	}
+
+	// Correlation rules; they may refer to each other, in any order.
+	corrProblems := e.compileCorrelations(rules, byRef)
+	problems = append(problems, corrProblems...)
+
+	// Bind every detection rule to every source that provides its logsource.
+	for _, src := range mapping.Sources {
+		bs, err := e.bindSource(src, exprs)
+		if err != nil {
+			problems = append(problems, Problem{Err: fmt.Errorf("mapping source %s: %w", src.Name, err)})
+			continue
+		}
+		e.sources = append(e.sources, bs)
+		if bs.npat > e.maxPats {
+			e.maxPats = bs.npat
+		}
+	}
+	return e, problems
+}
+
+// Paths returns the event paths the engine reads.
+func (e *Engine) Paths() *event.Paths { return e.paths }
+
+// Standalone reports whether detection rule i tags events by itself.
+func (e *Engine) Standalone(i int) bool { return i < len(e.standalone) && e.standalone[i] }
+
+// Sources returns the names of the mapping sources and how many rules apply to each.
+func (e *Engine) Sources() map[string]int {
+	out := map[string]int{}
+	for _, s := range e.sources {
+		out[s.src.Name] = len(s.rules)
+	}
+	return out
+}
+
+// RulesForLogsource counts the detection rules that some mapping source can feed.
+func (e *Engine) Applicable(rule int) bool {
+	for _, s := range e.sources {
+		for _, br := range s.rules {
+			if br.index == rule {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// node is a detection bound to a source: a boolean tree over pattern hits
+// (literal tests done by the source's automata) and direct tests.
+type node struct {
+	kind nodeKind
+	kids []*node
+	pid  int32 // nodeLit: pattern id in the source
+	need uint8 // nodeLit: hit flags required
+	test *boundTest
+}
+
+type nodeKind uint8
+
+const (
+	nodeFalse nodeKind = iota
+	nodeTrue
+	nodeAnd
+	nodeOr
+	nodeNot
+	nodeLit
+	nodeTest
+)
+
+// Hit flags of a literal pattern in a field's values.
+const (
+	hitAny   uint8 = 1
+	hitStart uint8 = 2
+	hitEnd   uint8 = 4
+	hitExact uint8 = 8
+)
+
+// boundTest is a field test with its field resolved to event slots.
+type boundTest struct {
+	t       *fieldTest
+	slots   []int // event slots of the field; allSlot for keyword searches
+	refs    []int // opFieldRef: slots of the referenced field
+	lowGlob glob  // opMatch, case-insensitive: the glob lowered
+}
+
+// fieldKey is a set of slots matched by the same automata.
+type fieldKey struct {
+	slots  []int
+	ciPats []string // lowered patterns, matched against lowered values
+	ciPids []int32
+	csPats []string // cased patterns, matched against values as they are
+	csPids []int32
+	ci, cs *ahoCorasick
+	index  map[string]int32 // "c"/"i" + pattern -> pid
+}
+
+type boundRule struct {
+	index int // into Engine.Rules
+	root  *node
+	links []corrLink // correlations fed by this rule
+}
+
+type boundSource struct {
+	src      *Source
+	schema   *Schema
+	when     *node
+	keys     []*fieldKey
+	npat     int
+	rules    []*boundRule
+	always   []int32   // rules evaluated for every event of the source
+	byPid    [][]int32 // rules that can only match if a pattern hit
+	tsSlots  []int
+	hasCorrs bool
+}
+
+func (e *Engine) bindSource(src *Source, exprs []expr) (*boundSource, error) {
+	bs := &boundSource{src: src, schema: e.mapping.Schemas[src.Schema]}
+	if bs.schema == nil {
+		return nil, fmt.Errorf("unknown schema %q", src.Schema)
+	}
+	if src.When != nil {
+		wx, err := compileSearch(src.When, nil)
+		if err != nil {
+			return nil, fmt.Errorf("when: %w", err)
+		}
+		b := binder{e: e, bs: bs, raw: true}
+		bs.when = b.bind(wx)
+	} else {
+		bs.when = &node{kind: nodeTrue}
+	}
+	for _, p := range bs.schema.Timestamp {
+		bs.tsSlots = append(bs.tsSlots, e.paths.Add(p))
+	}
+	keys := map[string]*fieldKey{}
+	for i, x := range exprs {
+		r := e.Rules[i]
+		if !src.provides(r.Logsource) {
+			continue
+		}
+		b := binder{e: e, bs: bs, keys: keys}
+		root := simplify(b.bind(x))
+		if root.kind == nodeFalse {
+			continue // impossible here, e.g. a fixed field of the source differs
+		}
+		br := &boundRule{index: i, root: root, links: e.linksFor(i, bs)}
+		if len(br.links) > 0 {
+			bs.hasCorrs = true
+		}
+		bs.rules = append(bs.rules, br)
+	}
+	for _, k := range bs.keys {
+		if len(k.ciPats) > 0 {
+			k.ci = newAhoCorasick(k.ciPats)
+		}
+		if len(k.csPats) > 0 {
+			k.cs = newAhoCorasick(k.csPats)
+		}
+	}
+	bs.byPid = make([][]int32, bs.npat)
+	for ri, br := range bs.rules {
+		req := required(br.root)
+		if req == nil {
+			bs.always = append(bs.always, int32(ri))
+			continue
+		}
+		for _, pid := range req {
+			bs.byPid[pid] = append(bs.byPid[pid], int32(ri))
+		}
+	}
+	return bs, nil
+}
+
+// binder resolves the fields of an expression for one source.
+type binder struct {
+	e    *Engine
+	bs   *boundSource
+	keys map[string]*fieldKey
+	raw  bool // fields are raw event paths (a source's "when")
+}
+
+func (b *binder) slots(field string) []int {
+	if field == "" {
+		b.e.paths.AllStrings = true
+		return []int{b.e.allSlot}
+	}
+	var paths []string
+	if b.raw {
+		paths = []string{field}
+	} else {
+		paths = b.e.mapping.paths(b.bs.src, field)
+	}
+	slots := make([]int, len(paths))
+	for i, p := range paths {
+		slots[i] = b.e.paths.Add(p)
+	}
+	return slots
+}
+
+func (b *binder) bind(x expr) *node {
+	switch x := x.(type) {
+	case constExpr:
+		if x {
+			return &node{kind: nodeTrue}
+		}
+		return &node{kind: nodeFalse}
+	case andExpr:
+		n := &node{kind: nodeAnd}
+		for _, k := range x {
+			n.kids = append(n.kids, b.bind(k))
+		}
+		return n
+	case orExpr:
+		n := &node{kind: nodeOr}
+		for _, k := range x {
+			n.kids = append(n.kids, b.bind(k))
+		}
+		return n
+	case notExpr:
+		return &node{kind: nodeNot, kids: []*node{b.bind(x.x)}}
+	case *fieldTest:
+		return b.bindTest(x)
+	}
+	panic(fmt.Sprintf("sigma: unknown expression %T", x))
+}
+
+func (b *binder) bindTest(t *fieldTest) *node {
+	// A field the source fixes is decided now.
+	if !b.raw && t.field != "" {
+		if v, ok := b.bs.src.Set[t.field]; ok {
+			if constTest(t, v) {
+				return &node{kind: nodeTrue}
+			}
+			return &node{kind: nodeFalse}
+		}
+	}
+	bt := &boundTest{t: t, slots: b.slots(t.field)}
+	if t.op == opFieldRef {
+		bt.refs = b.slots(t.ref)
+	}
+	if t.op == opMatch && !t.cased {
+		bt.lowGlob = t.glob.lower()
+	}
+	test := &node{kind: nodeTest, test: bt}
+	if b.raw || t.op != opMatch {
+		return test
+	}
+	// Literal shapes go to the field's automata; other globs get their
+	// longest literal as a prefilter.
+	g := t.glob
+	if !t.cased {
+		g = bt.lowGlob
+	}
+	sh, lit := g.shape()
+	var need uint8
+	switch sh {
+	case shapeExact:
+		need = hitExact
+	case shapePrefix:
+		need = hitStart
+	case shapeSuffix:
+		need = hitEnd
+	case shapeContains:
+		need = hitAny
+	case shapeGlob:
+		lit = g.longestLiteral()
+		need = hitAny
+	}
+	if lit == "" {
+		return test
+	}
+	pid := b.pattern(bt.slots, lit, t.cased)
+	litNode := &node{kind: nodeLit, pid: pid, need: need}
+	if sh == shapeGlob {
+		return &node{kind: nodeAnd, kids: []*node{litNode, test}}
+	}
+	return litNode
+}
+
+// pattern registers a literal for a field's automata and returns its id.
+func (b *binder) pattern(slots []int, lit string, cased bool) int32 {
+	key := fmt.Sprint(slots)
+	k := b.keys[key]
+	if k == nil {
+		k = &fieldKey{slots: slots, index: map[string]int32{}}
+		b.keys[key] = k
+		b.bs.keys = append(b.bs.keys, k)
+	}
+	ik := "i" + lit
+	if cased {
+		ik = "c" + lit
+	}
+	if pid, ok := k.index[ik]; ok {
+		return pid
+	}
+	pid := int32(b.bs.npat)
+	b.bs.npat++
+	k.index[ik] = pid
+	if cased {
+		k.csPats, k.csPids = append(k.csPats, lit), append(k.csPids, pid)
+	} else {
+		k.ciPats, k.ciPids = append(k.ciPats, lit), append(k.ciPids, pid)
+	}
+	return pid
+}
+
+// simplify folds constant subtrees.
+func simplify(n *node) *node {
+	switch n.kind {
+	case nodeAnd, nodeOr:
+		var kids []*node
+		for _, k := range n.kids {
+			k = simplify(k)
+			switch {
+			case n.kind == nodeAnd && k.kind == nodeFalse, n.kind == nodeOr && k.kind == nodeTrue:
+				return k
+			case n.kind == nodeAnd && k.kind == nodeTrue, n.kind == nodeOr && k.kind == nodeFalse:
+				continue
+			}
+			kids = append(kids, k)
+		}
+		switch len(kids) {
+		case 0:
+			if n.kind == nodeAnd {
+				return &node{kind: nodeTrue}
+			}
+			return &node{kind: nodeFalse}
+		case 1:
+			return kids[0]
+		}
+		return &node{kind: n.kind, kids: kids}
+	case nodeNot:
+		k := simplify(n.kids[0])
+		switch k.kind {
+		case nodeTrue:
+			return &node{kind: nodeFalse}
+		case nodeFalse:
+			return &node{kind: nodeTrue}
+		}
+		return &node{kind: nodeNot, kids: []*node{k}}
+	}
+	return n
+}
+
+// required returns patterns of which at least one must hit for n to be
+// true, or nil when n can be true without any.
+func required(n *node) []int32 {
+	switch n.kind {
+	case nodeLit:
+		return []int32{n.pid}
+	case nodeFalse:
+		return []int32{}
+	case nodeAnd:
+		var best []int32
+		for _, k := range n.kids {
+			if r := required(k); r != nil && (best == nil || len(r) < len(best)) {
+				best = r
+			}
+		}
+		return best
+	case nodeOr:
+		var all []int32
+		for _, k := range n.kids {
+			r := required(k)
+			if r == nil {
+				return nil
+			}
+			all = append(all, r...)
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+		out := all[:0]
+		for i, p := range all {
+			if i == 0 || p != all[i-1] {
+				out = append(out, p)
+			}
+		}
+		if out == nil {
+			out = []int32{}
+		}
+		return out
+	}
+	return nil
+}
+
+// constTest evaluates a test against a source's fixed value.
+func constTest(t *fieldTest, v string) bool {
+	switch t.op {
+	case opMatch:
+		if t.cased {
+			return t.glob.match(v)
+		}
+		return t.glob.lower().match(lowerString(v))
+	case opExists:
+		return t.exist
+	case opNull:
+		return false
+	}
+	var m Matcher
+	return m.testText(t, []byte(v), []byte(lowerString(v)))
+}
+
+// ruleKey identifies rules in messages.
+func ruleKey(r *Rule) string {
+	if r.ID != "" {
+		return r.ID
+	}
+	return strings.ToLower(r.Title)
+}

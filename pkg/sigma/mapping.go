@@ -1,0 +1,193 @@
+package sigma
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Mapping says how Sigma rules see events: which events belong to which
+// logsource, and where each Sigma field (CommandLine, TargetUserName ...)
+// lies in an event. It is data, read from YAML, so users can extend it.
+//
+//	schemas:
+//	  ecs:
+//	    timestamp: ["@timestamp"]
+//	    fallback: "{field}"           # a field without a mapping is looked up by its own name
+//	    fields:
+//	      CommandLine: process.command_line
+//	sources:
+//	  - name: ecs-windows-process-creation
+//	    schema: ecs
+//	    logsource: {product: windows, category: process_creation}
+//	    when: {event.category: process, host.os.type: windows}   # a Sigma search over raw paths
+//	    fields: {User: user.name}                                  # overrides for this source
+//	    set: {EventID: "1"}                                        # fields with a fixed value here
+//
+// An event belongs to the first source whose "when" matches it; rules apply
+// to it when their logsource's product, category and service (those given)
+// equal the source's.
+type Mapping struct {
+	Schemas map[string]*Schema
+	Sources []*Source
+}
+
+// Schema is an event shape: how fields are laid out in its events.
+type Schema struct {
+	Name      string
+	Timestamp []string            // paths of the event time
+	Fields    map[string][]string // Sigma field -> event paths
+	Fallback  string              // path pattern for other fields; {field} is the Sigma field name
+}
+
+// Source is one kind of event of a schema, with the logsource it provides.
+type Source struct {
+	Name      string
+	Schema    string
+	Logsource Logsource
+	When      *yaml.Node
+	Fields    map[string][]string
+	Set       map[string]string
+}
+
+// ParseMapping reads a mapping file.
+func ParseMapping(data []byte, file string) (*Mapping, error) {
+	var raw struct {
+		Schemas map[string]struct {
+			Timestamp stringOrList            `yaml:"timestamp"`
+			Fallback  string                  `yaml:"fallback"`
+			Fields    map[string]stringOrList `yaml:"fields"`
+		} `yaml:"schemas"`
+		Sources []struct {
+			Name      string                  `yaml:"name"`
+			Schema    string                  `yaml:"schema"`
+			Logsource map[string]string       `yaml:"logsource"`
+			When      yaml.Node               `yaml:"when"`
+			Fields    map[string]stringOrList `yaml:"fields"`
+			Set       map[string]string       `yaml:"set"`
+		} `yaml:"sources"`
+	}
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	m := &Mapping{Schemas: map[string]*Schema{}}
+	for name, s := range raw.Schemas {
+		sc := &Schema{Name: name, Timestamp: s.Timestamp, Fallback: s.Fallback, Fields: map[string][]string{}}
+		if sc.Fallback == "" {
+			sc.Fallback = "{field}"
+		}
+		for k, v := range s.Fields {
+			sc.Fields[k] = v
+		}
+		m.Schemas[name] = sc
+	}
+	for i, s := range raw.Sources {
+		if s.Name == "" {
+			return nil, fmt.Errorf("%s: source %d has no name", file, i+1)
+		}
+		src := &Source{Name: s.Name, Schema: s.Schema, Fields: map[string][]string{}, Set: s.Set}
+		for k, v := range s.Logsource {
+			v = strings.ToLower(v)
+			switch k {
+			case "product":
+				src.Logsource.Product = v
+			case "category":
+				src.Logsource.Category = v
+			case "service":
+				src.Logsource.Service = v
+			default:
+				return nil, fmt.Errorf("%s: source %s: unknown logsource key %q", file, s.Name, k)
+			}
+		}
+		if s.When.Kind != 0 {
+			w := s.When
+			src.When = &w
+		}
+		for k, v := range s.Fields {
+			src.Fields[k] = v
+		}
+		m.Sources = append(m.Sources, src)
+	}
+	return m, nil
+}
+
+// Merge adds other's schemas and sources to m. A source with the name of an
+// existing one replaces it; new sources are tried before the existing ones,
+// so that users can refine the built-in mapping.
+func (m *Mapping) Merge(other *Mapping) {
+	for name, s := range other.Schemas {
+		if old, ok := m.Schemas[name]; ok {
+			for k, v := range s.Fields {
+				old.Fields[k] = v
+			}
+			if len(s.Timestamp) > 0 {
+				old.Timestamp = s.Timestamp
+			}
+			if s.Fallback != "{field}" {
+				old.Fallback = s.Fallback
+			}
+			continue
+		}
+		m.Schemas[name] = s
+	}
+	var added []*Source
+	for _, s := range other.Sources {
+		replaced := false
+		for i, old := range m.Sources {
+			if old.Name == s.Name {
+				m.Sources[i] = s
+				replaced = true
+			}
+		}
+		if !replaced {
+			added = append(added, s)
+		}
+	}
+	m.Sources = append(added, m.Sources...)
+}
+
+// Check reports mapping errors: unknown schemas, bad "when" searches.
+func (m *Mapping) Check() error {
+	var errs []error
+	for _, s := range m.Sources {
+		if _, ok := m.Schemas[s.Schema]; !ok {
+			errs = append(errs, fmt.Errorf("source %s: unknown schema %q", s.Name, s.Schema))
+		}
+		if s.When != nil {
+			if _, err := compileSearch(s.When, nil); err != nil {
+				errs = append(errs, fmt.Errorf("source %s: when: %w", s.Name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// paths returns where a Sigma field lies in the source's events.
+func (m *Mapping) paths(src *Source, field string) []string {
+	if p, ok := src.Fields[field]; ok {
+		return p
+	}
+	sc := m.Schemas[src.Schema]
+	if p, ok := sc.Fields[field]; ok {
+		return p
+	}
+	return []string{strings.ReplaceAll(sc.Fallback, "{field}", field)}
+}
+
+// provides reports whether events of src are in the logsource l.
+func (src *Source) provides(l Logsource) bool {
+	return (l.Product == "" || l.Product == src.Logsource.Product) &&
+		(l.Category == "" || l.Category == src.Logsource.Category) &&
+		(l.Service == "" || l.Service == src.Logsource.Service)
+}
+
+// stringOrList reads a YAML string or list of strings.
+type stringOrList []string
+
+func (s *stringOrList) UnmarshalYAML(n *yaml.Node) error {
+	list, err := stringList(n, "value")
+	*s = list
+	return err
+}

@@ -1,0 +1,464 @@
+package sigma
+
+import (
+	"bytes"
+	"net/netip"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/secpipe/secpipe/pkg/event"
+)
+
+// Matcher matches events against an engine's rules. It holds per-event
+// buffers and the correlation state, so it belongs to one goroutine.
+type Matcher struct {
+	e      *Engine
+	fields event.Fields
+	epoch  uint32
+
+	hitEpoch []uint32
+	hitFlags []uint8
+	hitPids  []int32
+	cand     []uint32 // per rule of the source: epoch when queued
+	queue    []int32
+
+	texts  map[int]*slotText
+	all    slotText
+	arena  []byte
+	result Result
+	corr   *corrState
+	src    *boundSource
+	ts     int64
+	tsOK   bool
+	tsDone bool
+}
+
+// slotText caches a slot's values as text and lowered text for one event.
+type slotText struct {
+	epoch uint32
+	texts [][]byte
+	lows  [][]byte
+	kinds []event.Kind
+}
+
+// Result is what matched one event.
+type Result struct {
+	// Source names the mapping source the event belongs to ("" for none).
+	Source string
+	// Rules lists the indexes in Engine.Rules of the rules that tag the
+	// event: detection rules that stand alone, and correlations whose
+	// condition holds with this event.
+	Rules []int
+	// Alerts lists the correlations this event set off.
+	Alerts []Alert
+}
+
+// NewMatcher returns a matcher of the engine's rules.
+func (e *Engine) NewMatcher() *Matcher {
+	return &Matcher{
+		e:        e,
+		hitEpoch: make([]uint32, e.maxPats),
+		hitFlags: make([]uint8, e.maxPats),
+		texts:    map[int]*slotText{},
+		corr:     newCorrState(e),
+	}
+}
+
+// Match matches one event, a valid JSON object. The result is valid until
+// the next call.
+func (m *Matcher) Match(raw []byte) *Result {
+	e := m.e
+	e.paths.Extract(raw, &m.fields)
+	m.epoch++
+	if m.epoch == 0 { // wrapped: clear the stamps
+		clear(m.hitEpoch)
+		clear(m.cand)
+		m.epoch = 1
+	}
+	if need := 4*len(raw) + 1024; cap(m.arena) < need {
+		m.arena = make([]byte, 0, need)
+	}
+	m.arena = m.arena[:0]
+	m.tsDone = false
+	r := &m.result
+	r.Source, r.Rules, r.Alerts = "", r.Rules[:0], r.Alerts[:0]
+
+	m.src = nil
+	for _, s := range e.sources {
+		if m.eval(s.when) {
+			m.src = s
+			break
+		}
+	}
+	if m.src == nil {
+		return r
+	}
+	s := m.src
+	r.Source = s.src.Name
+	if len(s.rules) == 0 {
+		return r
+	}
+
+	// One pass of each field's automata over its values.
+	m.hitPids = m.hitPids[:0]
+	for _, k := range s.keys {
+		for _, slot := range k.slots {
+			st := m.slot(slot)
+			for i := range st.texts {
+				if k.ci != nil {
+					m.scan(k.ci, k.ciPids, st.lows[i])
+				}
+				if k.cs != nil {
+					m.scan(k.cs, k.csPids, st.texts[i])
+				}
+			}
+		}
+	}
+
+	// Candidates: rules without a required literal, and rules one of whose
+	// required literals occurred.
+	if len(m.cand) < len(s.rules) {
+		m.cand = make([]uint32, len(s.rules))
+	}
+	m.queue = append(m.queue[:0], s.always...)
+	for _, pid := range m.hitPids {
+		for _, ri := range s.byPid[pid] {
+			if m.cand[ri] != m.epoch {
+				m.cand[ri] = m.epoch
+				m.queue = append(m.queue, ri)
+			}
+		}
+	}
+	for _, ri := range m.queue {
+		br := s.rules[ri]
+		if !m.eval(br.root) {
+			continue
+		}
+		if e.standalone[br.index] {
+			r.Rules = append(r.Rules, br.index)
+		}
+		for i := range br.links {
+			m.corr.observe(m, &br.links[i])
+		}
+	}
+	m.corr.sweep(m)
+	if len(r.Rules) > 1 {
+		sort.Ints(r.Rules)
+		out := r.Rules[:1]
+		for _, x := range r.Rules[1:] {
+			if x != out[len(out)-1] {
+				out = append(out, x)
+			}
+		}
+		r.Rules = out
+	}
+	return r
+}
+
+func (m *Matcher) scan(ac *ahoCorasick, pids []int32, text []byte) {
+	n := len(text)
+	ac.scan(text, func(local int32, start, end int) {
+		pid := pids[local]
+		f := hitAny
+		if start == 0 {
+			f |= hitStart
+		}
+		if end == n {
+			f |= hitEnd
+			if start == 0 {
+				f |= hitExact
+			}
+		}
+		if m.hitEpoch[pid] != m.epoch {
+			m.hitEpoch[pid] = m.epoch
+			m.hitFlags[pid] = 0
+			m.hitPids = append(m.hitPids, pid)
+		}
+		m.hitFlags[pid] |= f
+	})
+}
+
+// slot returns the values of a slot as text, for this event.
+func (m *Matcher) slot(slot int) *slotText {
+	var st *slotText
+	var vals []event.Value
+	if slot == m.e.allSlot {
+		st, vals = &m.all, m.fields.Strings()
+	} else {
+		st = m.texts[slot]
+		if st == nil {
+			st = &slotText{}
+			m.texts[slot] = st
+		}
+		vals = m.fields.Values(slot)
+	}
+	if st.epoch == m.epoch {
+		return st
+	}
+	st.epoch = m.epoch
+	st.texts, st.lows, st.kinds = st.texts[:0], st.lows[:0], st.kinds[:0]
+	for _, v := range vals {
+		if v.Kind == event.Object || v.Kind == event.Array {
+			continue
+		}
+		var text []byte
+		if v.Kind == event.Null {
+			text = nil
+		} else {
+			text = v.Raw
+			if v.Kind == event.String && bytes.IndexByte(v.Raw, '\\') >= 0 {
+				text = m.keep(v.AppendText(m.arena[len(m.arena):]))
+			}
+		}
+		low := text
+		if needsLower(text) {
+			low = m.keep(appendLower(m.arena[len(m.arena):], text))
+		}
+		st.texts = append(st.texts, text)
+		st.lows = append(st.lows, low)
+		st.kinds = append(st.kinds, v.Kind)
+	}
+	return st
+}
+
+// keep makes b, just appended past the arena's end, part of the arena; if
+// it outgrew the arena's capacity it is already a fresh allocation.
+func (m *Matcher) keep(b []byte) []byte {
+	n := len(m.arena)
+	if len(b) > 0 && n+len(b) <= cap(m.arena) && &m.arena[n : n+1][0] == &b[0] {
+		m.arena = m.arena[:n+len(b)]
+	}
+	return b[:len(b):len(b)]
+}
+
+func needsLower(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || ('A' <= c && c <= 'Z') {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Matcher) eval(n *node) bool {
+	switch n.kind {
+	case nodeTrue:
+		return true
+	case nodeFalse:
+		return false
+	case nodeAnd:
+		for _, k := range n.kids {
+			if !m.eval(k) {
+				return false
+			}
+		}
+		return true
+	case nodeOr:
+		for _, k := range n.kids {
+			if m.eval(k) {
+				return true
+			}
+		}
+		return false
+	case nodeNot:
+		return !m.eval(n.kids[0])
+	case nodeLit:
+		return m.hitEpoch[n.pid] == m.epoch && m.hitFlags[n.pid]&n.need != 0
+	}
+	return m.evalTest(n.test)
+}
+
+func (m *Matcher) evalTest(bt *boundTest) bool {
+	t := bt.t
+	switch t.op {
+	case opExists:
+		found := false
+		for _, s := range bt.slots {
+			if s == m.e.allSlot || len(m.fields.Values(s)) > 0 {
+				found = true
+				break
+			}
+		}
+		return found == t.exist
+	case opNull:
+		any := false
+		for _, s := range bt.slots {
+			st := m.slot(s)
+			for i := range st.texts {
+				if st.kinds[i] == event.Null {
+					return true
+				}
+				any = true
+			}
+		}
+		return !any
+	case opFieldRef:
+		for _, s := range bt.slots {
+			st := m.slot(s)
+			for _, rs := range bt.refs {
+				rt := m.slot(rs)
+				for i := range st.texts {
+					for j := range rt.texts {
+						if fieldRefMatch(t, st, i, rt, j) {
+							return true
+						}
+					}
+				}
+			}
+		}
+		return false
+	}
+	for _, s := range bt.slots {
+		st := m.slot(s)
+		for i := range st.texts {
+			if st.kinds[i] == event.Null {
+				continue
+			}
+			if t.op == opMatch {
+				if t.cased {
+					if t.glob.match(string(st.texts[i])) {
+						return true
+					}
+				} else if bt.lowGlob.match(string(st.lows[i])) {
+					return true
+				}
+				continue
+			}
+			if m.testText(t, st.texts[i], st.lows[i]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func fieldRefMatch(t *fieldTest, a *slotText, i int, b *slotText, j int) bool {
+	x, y := a.lows[i], b.lows[j]
+	if t.cased {
+		x, y = a.texts[i], b.texts[j]
+	}
+	switch sh, _ := t.glob.shape(); sh {
+	case shapeContains:
+		return bytes.Contains(x, y)
+	case shapePrefix:
+		return bytes.HasPrefix(x, y)
+	case shapeSuffix:
+		return bytes.HasSuffix(x, y)
+	}
+	return bytes.Equal(x, y)
+}
+
+// testText applies a non-glob test to one value.
+func (m *Matcher) testText(t *fieldTest, text, low []byte) bool {
+	switch t.op {
+	case opRegex:
+		return t.re.Match(text)
+	case opCIDR:
+		a, err := netip.ParseAddr(string(bytes.TrimSpace(text)))
+		return err == nil && t.net.Contains(a.Unmap())
+	case opNumCmp:
+		f, err := strconv.ParseFloat(string(bytes.TrimSpace(text)), 64)
+		return err == nil && compare(f, t.cmp, t.num)
+	case opTimePart:
+		tm, ok := parseTime(text)
+		if !ok {
+			return false
+		}
+		var v int
+		switch t.part {
+		case "minute":
+			v = tm.Minute()
+		case "hour":
+			v = tm.Hour()
+		case "day":
+			v = tm.Day()
+		case "week":
+			_, v = tm.ISOWeek()
+		case "month":
+			v = int(tm.Month())
+		case "year":
+			v = tm.Year()
+		}
+		return float64(v) == t.num
+	case opMatch:
+		if t.cased {
+			return t.glob.match(string(text))
+		}
+		return t.glob.lower().match(string(low))
+	}
+	return false
+}
+
+func compare(v float64, op string, x float64) bool {
+	switch op {
+	case "gt":
+		return v > x
+	case "gte":
+		return v >= x
+	case "lt":
+		return v < x
+	case "lte":
+		return v <= x
+	case "eq":
+		return v == x
+	case "neq":
+		return v != x
+	}
+	return false
+}
+
+// eventTime returns the event's time in Unix nanoseconds, from the schema's
+// timestamp fields.
+func (m *Matcher) eventTime() (int64, bool) {
+	if m.tsDone {
+		return m.ts, m.tsOK
+	}
+	m.tsDone, m.tsOK = true, false
+	for _, s := range m.src.tsSlots {
+		for _, v := range m.fields.Values(s) {
+			if v.Kind == event.Number {
+				// Epoch seconds or milliseconds.
+				if f, err := strconv.ParseFloat(string(v.Raw), 64); err == nil {
+					if f > 1e12 {
+						f /= 1000
+					}
+					m.ts, m.tsOK = int64(f*1e9), true
+					return m.ts, true
+				}
+			}
+			if t, ok := parseTime(v.Raw); ok {
+				m.ts, m.tsOK = t.UnixNano(), true
+				return m.ts, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// parseTime reads the timestamp forms found in logs: RFC 3339 with or
+// without fraction and zone, with a space or a T between date and time.
+func parseTime(b []byte) (time.Time, bool) {
+	s := string(bytes.TrimSpace(b))
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// Values returns the text of the values of a Sigma field in the current
+// event, as mapped for its source. It allocates; it is meant for alerts.
+func (m *Matcher) fieldTexts(slots []int) []string {
+	var out []string
+	for _, s := range slots {
+		st := m.slot(s)
+		for i, t := range st.texts {
+			if st.kinds[i] != event.Null {
+				out = append(out, string(t))
+			}
+		}
+	}
+	return out
+}
