@@ -116,6 +116,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130 interrupted.`,
 			fmt.Fprintf(env.Stderr, "secpipe: unknown command %q; see secpipe --help\n", name)
 		},
 		Commands: []*ucli.Command{
+			classifyCommand(env),
 			attackCommand(env),
 		},
 	}

@@ -462,3 +462,7 @@ func (m *Matcher) fieldTexts(slots []int) []string {
 	}
 	return out
 }
+
+// Fields returns the fields extracted from the last event matched, holding
+// the engine's paths (and any added to Engine.Paths before NewMatcher).
+func (m *Matcher) Fields() *event.Fields { return &m.fields }

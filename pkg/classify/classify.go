@@ -1,0 +1,382 @@
+// Package classify is the classify stage: it matches events against Sigma
+// rules and adds the ECS threat fields of the ATT&CK tactics and techniques
+// the matching rules are tagged with. Correlation matches become alert
+// events of their own.
+//
+// An event is not decoded and re-encoded: its fields are read in one pass
+// over its bytes, and the threat fields are spliced in before its closing
+// brace.
+package classify
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/secpipe/secpipe/pkg/attack"
+	"github.com/secpipe/secpipe/pkg/ecs"
+	"github.com/secpipe/secpipe/pkg/event"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/sigma"
+)
+
+//go:embed data/mapping.yml
+var builtinMapping []byte
+
+//go:embed rules
+var builtinRules embed.FS
+
+// Config says which rules classify with.
+type Config struct {
+	RulePaths    []string // user rule files and folders
+	NoBuiltin    bool     // leave out the built-in pack
+	MappingPaths []string // mapping files extending the built-in mapping
+	Catalog      *attack.Catalog
+	Placeholders map[string][]string
+	OnlyMatched  bool // drop events that match nothing
+	MinLevel     string
+	Statuses     []string // keep rules of these statuses only (empty: all)
+}
+
+// BuiltinRules returns the rules of the built-in pack.
+func BuiltinRules() ([]*sigma.Rule, []sigma.Problem) {
+	sub, _ := fs.Sub(builtinRules, "rules")
+	return sigma.LoadFS(sub, "builtin:")
+}
+
+// BuiltinMapping returns the built-in field mapping.
+func BuiltinMapping() *sigma.Mapping {
+	m, err := sigma.ParseMapping(builtinMapping, "builtin:mapping.yml")
+	if err != nil {
+		panic("classify: built-in mapping: " + err.Error())
+	}
+	return m
+}
+
+// Load reads the rules and mapping of cfg and compiles them.
+// Problems with single rules are returned; they do not stop loading.
+func Load(cfg Config) (*sigma.Engine, []sigma.Problem, error) {
+	var rules []*sigma.Rule
+	var problems []sigma.Problem
+	if !cfg.NoBuiltin {
+		rs, ps := BuiltinRules()
+		rules, problems = append(rules, rs...), append(problems, ps...)
+	}
+	for _, p := range cfg.RulePaths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, nil, fmt.Errorf("--rules: %w", err)
+		}
+	}
+	rs, ps := sigma.LoadPaths(cfg.RulePaths)
+	rules, problems = append(rules, rs...), append(problems, ps...)
+	rules, filtered := filterRules(rules, cfg)
+	problems = append(problems, filtered...)
+
+	mapping := BuiltinMapping()
+	for _, p := range cfg.MappingPaths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--mapping: %w", err)
+		}
+		m, err := sigma.ParseMapping(data, p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--mapping: %w", err)
+		}
+		mapping.Merge(m)
+	}
+	if err := mapping.Check(); err != nil {
+		return nil, nil, fmt.Errorf("mapping: %w", err)
+	}
+	engine, ps := sigma.NewEngine(rules, mapping, sigma.Options{Placeholders: cfg.Placeholders})
+	problems = append(problems, ps...)
+	return engine, problems, nil
+}
+
+// filterRules keeps the detection rules of the wanted level and status;
+// correlations and filters stay (their rules decide).
+func filterRules(rules []*sigma.Rule, cfg Config) ([]*sigma.Rule, []sigma.Problem) {
+	if cfg.MinLevel == "" && len(cfg.Statuses) == 0 {
+		return rules, nil
+	}
+	min := ecs.LevelRank(cfg.MinLevel)
+	var out []*sigma.Rule
+	for _, r := range rules {
+		if r.Detection != nil {
+			if cfg.MinLevel != "" && ecs.LevelRank(r.Level) < min {
+				continue
+			}
+			if len(cfg.Statuses) > 0 && !contains(cfg.Statuses, r.Status) {
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Stage classifies events; it implements pipeline.Stage.
+type Stage struct {
+	engine  *sigma.Engine
+	matcher *sigma.Matcher
+	cat     *attack.Catalog
+	only    bool
+	tags    []ruleTags // by rule index
+	idSlots []int      // event.id / event_id, for alerts
+	frags   map[string][]byte
+	key     []byte
+	stats   Stats
+}
+
+// Stats counts what a stage did.
+type Stats struct {
+	Events  int64
+	Matched int64
+	Alerts  int64
+	ByRule  map[string]int64
+}
+
+type ruleTags struct {
+	tactics    []string
+	techniques []string
+}
+
+// NewStage returns a classify stage over a compiled engine.
+func NewStage(engine *sigma.Engine, cat *attack.Catalog, onlyMatched bool) *Stage {
+	if cat == nil {
+		cat = attack.Default()
+	}
+	s := &Stage{engine: engine, cat: cat, only: onlyMatched, frags: map[string][]byte{}}
+	for _, p := range ecs.EventID {
+		s.idSlots = append(s.idSlots, engine.Paths().Add(p))
+	}
+	s.matcher = engine.NewMatcher()
+	for _, r := range engine.Rules {
+		s.tags = append(s.tags, tagsOf(r, cat))
+	}
+	s.stats.ByRule = map[string]int64{}
+	return s
+}
+
+// Stats returns the counts so far.
+func (s *Stage) Stats() Stats { return s.stats }
+
+// Process implements pipeline.Stage.
+func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.Batch) error {
+	for i := range in {
+		msg := in[i]
+		s.stats.Events++
+		res := s.matcher.Match(msg.Value)
+		if len(res.Rules) == 0 {
+			if !s.only {
+				out.Add(msg)
+			}
+		} else {
+			s.stats.Matched++
+			msg.Value = s.tagged(out, msg.Value, res.Rules)
+			out.Add(msg)
+		}
+		for _, a := range res.Alerts {
+			s.stats.Alerts++
+			value := s.alert(out, a, s.triggerID())
+			out.Add(pipeline.Message{Value: value, Key: msg.Key, Headers: msg.Headers, Origin: msg.Origin})
+		}
+	}
+	return nil
+}
+
+// Finish implements pipeline.Stage.
+func (s *Stage) Finish(context.Context, *pipeline.Batch) error { return nil }
+
+// tagged returns the event with the threat fields of rules spliced in,
+// replacing threat and rule fields it already had.
+func (s *Stage) tagged(out *pipeline.Batch, raw []byte, rules []int) []byte {
+	frag := s.fragment(rules)
+	fields := s.matcher.Fields()
+	body := raw[:len(raw)-1] // without the closing brace
+	var cut [][2]int
+	for _, m := range fields.Members() {
+		if k := string(m.Key); k == "threat" || k == "rule" {
+			cut = append(cut, [2]int{m.Start, m.End})
+		}
+	}
+	buf := out.Alloc(len(raw) + len(frag) + 1)[:0]
+	if len(cut) == 0 {
+		buf = append(buf, body...)
+	} else {
+		buf = appendWithout(buf, body, cut)
+	}
+	if buf[len(buf)-1] != '{' {
+		buf = append(buf, ',')
+	}
+	buf = append(buf, frag...)
+	return append(buf, '}')
+}
+
+// appendWithout appends body leaving out the member ranges in cut, with
+// their separating commas.
+func appendWithout(dst, body []byte, cut [][2]int) []byte {
+	prev := 0
+	for _, c := range cut {
+		start, end := c[0], c[1]
+		// Take the comma after the member, or else the one before it.
+		if end < len(body) && body[end] == ',' {
+			end++
+		} else if start > 0 && body[start-1] == ',' {
+			start--
+		}
+		if start > prev {
+			dst = append(dst, body[prev:start]...)
+		}
+		prev = end
+	}
+	dst = append(dst, body[prev:]...)
+	if n := len(dst); n > 0 && dst[n-1] == ',' {
+		dst = dst[:n-1]
+	}
+	return dst
+}
+
+// fragment renders the threat fields for a set of rules, once per set.
+func (s *Stage) fragment(rules []int) []byte {
+	s.key = s.key[:0]
+	for _, r := range rules {
+		s.key = strconv.AppendInt(s.key, int64(r), 10)
+		s.key = append(s.key, ',')
+	}
+	if f, ok := s.frags[string(s.key)]; ok {
+		s.countRules(rules)
+		return f
+	}
+	var t ecs.Threat
+	for _, i := range rules {
+		r := s.engine.Rules[i]
+		for _, ta := range s.tags[i].tactics {
+			t.Tactics = appendUnique(t.Tactics, ta)
+		}
+		for _, te := range s.tags[i].techniques {
+			t.Techniques = appendUnique(t.Techniques, te)
+		}
+		t.RuleIDs = append(t.RuleIDs, r.ID)
+		t.RuleNames = append(t.RuleNames, r.Title)
+		if ecs.LevelRank(r.Level) > ecs.LevelRank(t.Level) {
+			t.Level = r.Level
+		}
+	}
+	sortTactics(t.Tactics, s.cat)
+	sort.Strings(t.Techniques)
+	f := t.AppendFields(nil, s.cat)
+	if len(s.frags) < 100000 {
+		s.frags[string(s.key)] = f
+	}
+	s.countRules(rules)
+	return f
+}
+
+func (s *Stage) countRules(rules []int) {
+	for _, i := range rules {
+		s.stats.ByRule[s.engine.Rules[i].Title]++
+	}
+}
+
+func (s *Stage) triggerID() string {
+	f := s.matcher.Fields()
+	for _, slot := range s.idSlots {
+		for _, v := range f.Values(slot) {
+			if v.Kind == event.String || v.Kind == event.Number {
+				return v.Text()
+			}
+		}
+	}
+	return ""
+}
+
+// tagsOf reads a rule's ATT&CK tags: attack.<tactic shortname> and
+// attack.tNNNN[.NNN]. A technique without a tactic tag takes the catalog's
+// tactics. A tactic the catalog does not know is kept by name.
+func tagsOf(r *sigma.Rule, cat *attack.Catalog) ruleTags {
+	var t ruleTags
+	for _, tag := range r.Tags {
+		tag = strings.ToLower(strings.TrimSpace(tag))
+		name, ok := strings.CutPrefix(tag, "attack.")
+		if !ok {
+			continue
+		}
+		switch {
+		case isTechniqueID(name):
+			t.techniques = appendUnique(t.techniques, strings.ToUpper(name))
+		case isGroupOrSoftware(name):
+		default:
+			if ta, ok := cat.Tactic(name); ok {
+				t.tactics = appendUnique(t.tactics, ta.ID)
+			} else {
+				t.tactics = appendUnique(t.tactics, strings.ReplaceAll(name, "_", "-"))
+			}
+		}
+	}
+	if len(t.tactics) == 0 {
+		for _, id := range t.techniques {
+			if te, ok := cat.Technique(id); ok {
+				for _, short := range te.Tactics {
+					if ta, ok := cat.Tactic(short); ok {
+						t.tactics = appendUnique(t.tactics, ta.ID)
+					}
+				}
+			}
+		}
+	}
+	return t
+}
+
+func isTechniqueID(s string) bool {
+	if len(s) < 5 || s[0] != 't' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// isGroupOrSoftware matches attack.g0001 (groups) and attack.s0001 (software).
+func isGroupOrSoftware(s string) bool {
+	if len(s) < 2 || (s[0] != 'g' && s[0] != 's') {
+		return false
+	}
+	_, err := strconv.Atoi(s[1:])
+	return err == nil
+}
+
+func sortTactics(ids []string, cat *attack.Catalog) {
+	order := func(id string) int {
+		if t, ok := cat.Tactic(id); ok {
+			return t.Order
+		}
+		return 1000
+	}
+	sort.SliceStable(ids, func(i, j int) bool { return order(ids[i]) < order(ids[j]) })
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
