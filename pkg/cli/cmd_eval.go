@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/secpipe/secpipe/pkg/eval"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/render"
+)
+
+func evalCommand(env *Env) *ucli.Command {
+	return &ucli.Command{
+		Name:      "eval",
+		Usage:     "score classified events against the ground truth secpipe gen wrote into them",
+		ArgsUsage: "[FILE ...]",
+		Description: `Reads classified events that carry gen's ground truth (the "truth" field) and prints
+per-tactic precision, recall and support.
+
+Precision counts items: events tagged with a tactic, and correlation alerts (an
+alert is judged by the truth of the event that set it off). A tagged benign
+event is a false positive. Recall counts attack instances (one run of a
+scenario): a run expecting a tactic is detected when any of its events, or an
+alert it set off, carries that tactic with one of the run's expected techniques.
+Support is the number of runs expecting the tactic.
+
+Examples:
+   secpipe gen --count 100000 --seed 7 | secpipe classify | secpipe eval
+   secpipe eval classified.jsonl --format json
+   secpipe eval classified.jsonl --min-precision 0.99 --min-recall 0.99   # exit 1 below`,
+		Flags: append([]ucli.Flag{
+			formatFlag(),
+			&ucli.Float64Flag{Name: "min-precision", Usage: "exit with code 1 if a tactic's precision is below `P` (0-1)"},
+			&ucli.Float64Flag{Name: "min-recall", Usage: "exit with code 1 if a tactic's recall is below `R` (0-1)"},
+			attackDataFlag(),
+		}, inputFlags()...),
+		Action: func(c *ucli.Context) error {
+			const prog = "secpipe eval"
+			format, err := readFormat(c)
+			if err != nil {
+				return err
+			}
+			cat, err := loadCatalog(c)
+			if err != nil {
+				return err
+			}
+			in, err := readInputConfig(c)
+			if err != nil {
+				return err
+			}
+			src, rejects, closeDLQ, err := openInput(c.Context, env, prog, in)
+			if err != nil {
+				return err
+			}
+			defer closeDLQ()
+			ev := eval.New()
+			if err := pipeline.Run(c.Context, src, nil, eval.Sink{E: ev}, pipeline.DefaultPolicy); err != nil {
+				return err
+			}
+			reportRejects(env, prog, rejects)
+			rep := ev.Report(cat)
+			if rep.Instances == 0 {
+				fmt.Fprintf(env.Stderr, "%s: no event carries gen's ground truth (truth.scenario); nothing to score\n", prog)
+			}
+			if format == render.JSON {
+				if err := render.WriteJSON(env.Stdout, rep); err != nil {
+					return err
+				}
+			} else {
+				tactics := render.Table{Title: "Per tactic", Header: []string{"ID", "TACTIC", "PRECISION", "RECALL", "SUPPORT", "DETECTED", "TP", "FP"}, Right: []int{2, 3, 4, 5, 6, 7}}
+				for _, t := range rep.Tactics {
+					tactics.Rows = append(tactics.Rows, []string{t.ID, t.Name, eval.Percent(t.Precision), eval.Percent(t.Recall),
+						strconv.Itoa(t.Support), strconv.Itoa(t.Detected), strconv.Itoa(t.TP), strconv.Itoa(t.FP)})
+				}
+				tactics.Rows = append(tactics.Rows, []string{"", "overall", eval.Percent(rep.Overall.Precision), eval.Percent(rep.Overall.Recall), "", "", "", ""})
+				scen := render.Table{Title: "Per scenario", Header: []string{"SCENARIO", "RUNS", "FULLY DETECTED", "PARTLY", "MISSED"}, Right: []int{1, 2, 3, 4}}
+				for _, s := range rep.Scenarios {
+					scen.Rows = append(scen.Rows, []string{s.Scenario, strconv.Itoa(s.Runs), strconv.Itoa(s.Detected), strconv.Itoa(s.Partial), strconv.Itoa(s.Runs - s.Detected - s.Partial)})
+				}
+				if err := render.Tables(env.Stdout, format, tactics, scen); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stderr, "%s: %d events (%d benign), %d alerts, %d attack runs\n", prog, rep.Events, rep.Benign, rep.Alerts, rep.Instances)
+			}
+			minP, minR := c.Float64("min-precision"), c.Float64("min-recall")
+			for _, t := range rep.Tactics {
+				if t.Precision < minP || t.Recall < minR {
+					return fmt.Errorf("%s %s: precision %s, recall %s, below --min-precision %g / --min-recall %g", t.ID, t.Name, eval.Percent(t.Precision), eval.Percent(t.Recall), minP, minR)
+				}
+			}
+			return nil
+		},
+	}
+}
