@@ -91,4 +91,3 @@ func trimFloat(f float64) string {
 	}
 	return fmt.Sprintf("%.2f", f)
 }
-

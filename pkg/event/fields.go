@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -59,9 +60,10 @@ func (v Value) Float() (float64, bool) {
 // so {"process":{"command_line":...}} and {"process.command_line":...} give the
 // same path; each element of an array is a value of the array's path.
 type Paths struct {
-	slots  map[string]int
-	prefix map[string]bool // proper prefixes of the paths, to descend into
-	names  []string
+	// index maps a path to its slot+1 (0: not a wanted path), with
+	// descendBit set when it is a proper prefix of a wanted path.
+	index map[string]uint32
+	names []string
 	// AllStrings makes Extract collect every string value of the event, for
 	// searches that name no field.
 	AllStrings bool
@@ -69,7 +71,7 @@ type Paths struct {
 
 // NewPaths returns a set holding the given paths.
 func NewPaths(paths ...string) *Paths {
-	p := &Paths{slots: map[string]int{}, prefix: map[string]bool{}}
+	p := &Paths{index: map[string]uint32{}}
 	for _, s := range paths {
 		p.Add(s)
 	}
@@ -78,26 +80,28 @@ func NewPaths(paths ...string) *Paths {
 
 // Add adds a path if it is new and returns its slot.
 func (p *Paths) Add(path string) int {
-	if s, ok := p.slots[path]; ok {
-		return s
+	if e := p.index[path]; e&slotMask != 0 {
+		return int(e&slotMask) - 1
 	}
 	s := len(p.names)
-	p.slots[path] = s
+	p.index[path] = p.index[path]&descendBit | uint32(s+1)
 	p.names = append(p.names, path)
 	for i := 0; i < len(path); i++ {
 		if path[i] == '.' {
-			p.prefix[path[:i]] = true
+			p.index[path[:i]] |= descendBit
 		}
 	}
 	return s
 }
 
+const (
+	descendBit = 1 << 31
+	slotMask   = descendBit - 1
+)
+
 // Slot returns the slot of a path, or -1 if the set does not hold it.
 func (p *Paths) Slot(path string) int {
-	if s, ok := p.slots[path]; ok {
-		return s
-	}
-	return -1
+	return int(p.index[path]&slotMask) - 1
 }
 
 // Len returns the number of paths.
@@ -160,11 +164,8 @@ type extractor struct {
 
 // want reports what to do with the value at the current path.
 func (x *extractor) want() (slot int, descend bool) {
-	slot = -1
-	if s, ok := x.p.slots[string(x.f.path)]; ok {
-		slot = s
-	}
-	return slot, x.p.prefix[string(x.f.path)] || x.p.AllStrings
+	e := x.p.index[string(x.f.path)]
+	return int(e&slotMask) - 1, e&descendBit != 0 || x.p.AllStrings
 }
 
 // object walks an object at b[i] == '{' and returns the offset after it.
@@ -276,19 +277,24 @@ func skipWS(b []byte, i int) int {
 // stringEnd returns the offset after the string starting at b[i] == '"' and
 // whether it holds escapes.
 func stringEnd(b []byte, i int) (int, bool) {
-	esc := false
 	i++
+	esc := false
 	for {
-		c := b[i]
-		if c == '"' {
-			return i + 1, esc
+		q := bytes.IndexByte(b[i:], '"')
+		end := i + q
+		// The quote ends the string unless an odd number of backslashes
+		// escapes it.
+		n := 0
+		for k := end - 1; k >= i && b[k] == '\\'; k-- {
+			n++
 		}
-		if c == '\\' {
+		if !esc && bytes.IndexByte(b[i:end], '\\') >= 0 {
 			esc = true
-			i += 2
-			continue
 		}
-		i++
+		if n%2 == 0 {
+			return end + 1, esc
+		}
+		i = end + 1
 	}
 }
 

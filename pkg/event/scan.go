@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/binary"
 	"fmt"
 	"unicode/utf8"
 )
@@ -158,6 +159,7 @@ func (s *scanner) str(i int) (int, *syntaxError) {
 	b := s.buf
 	i++
 	for {
+		i = skipSafe(b, i)
 		for i < len(b) && class[b[i]] == clsStrSafe {
 			i++
 		}
@@ -282,6 +284,26 @@ func (s *scanner) array(i int) (int, *syntaxError) {
 			return i, s.fail(i, "invalid character %s after array element", quoteChar(b[i]))
 		}
 	}
+}
+
+// skipSafe skips, eight bytes at a time, bytes that may stand unescaped in
+// a string and end nothing: not a quote, a backslash, a control character
+// or a non-ASCII byte.
+func skipSafe(b []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q := w ^ (0x22 * ones)  // zero bytes where '"'
+		bs := w ^ (0x5c * ones) // zero bytes where '\\'
+		bad := w | ((q - ones) &^ q) | ((bs - ones) &^ bs) | ((w - 0x20*ones) &^ w)
+		if bad&highs != 0 {
+			break
+		}
+	}
+	return i
 }
 
 func isHex(c byte) bool {

@@ -51,12 +51,13 @@ type Source interface {
 	// Read appends messages to b: at least one, waiting until one is ready,
 	// then as many more as are ready without waiting, up to b.Limit. It sets
 	// b.More when more input is ready at once. At the end of input it returns
-	// io.EOF (with no messages); when ctx is done, ctx.Err(). The messages stay
-	// valid until the next Read.
+	// io.EOF (with no messages); when ctx is done, ctx.Err(). The messages'
+	// bytes must stay valid until b is reset, not only until the next Read:
+	// the pipeline reads the next batch while it processes this one.
 	Read(ctx context.Context, b *Batch) error
-	// Ack records that every message returned so far has been delivered by
-	// the sink, so that a restart does not read them again.
-	Ack(ctx context.Context) error
+	// Ack records that msgs, read earlier and passed on in order, have been
+	// delivered by the sink, so that a restart does not read them again.
+	Ack(ctx context.Context, msgs []Message) error
 	Close() error
 }
 
@@ -100,6 +101,9 @@ var ErrInterrupted = errors.New("interrupted")
 // sink until the input ends or ctx is cancelled, then drains: the stage's
 // held output is written, the sink flushed and closed, the source
 // acknowledged and closed. It returns ErrInterrupted after a cancellation.
+//
+// The source is read one batch ahead on a goroutine of its own, so that
+// parsing input overlaps with the stage's work.
 func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err error) {
 	if p.MaxBatch <= 0 {
 		p.MaxBatch = DefaultPolicy.MaxBatch
@@ -107,7 +111,12 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 	if p.FlushInterval <= 0 {
 		p.FlushInterval = DefaultPolicy.FlushInterval
 	}
+	readCtx, stopReading := context.WithCancel(ctx)
+	reads := readAhead(readCtx, src, p.MaxBatch)
 	defer func() {
+		stopReading()
+		for range reads { // let the reader finish before closing the source
+		}
 		if cerr := sink.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("closing output: %w", cerr)
 		}
@@ -117,25 +126,26 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 	}()
 	// The drain runs on a context of its own: the run's may be cancelled.
 	drainCtx := context.WithoutCancel(ctx)
-	in := &Batch{Limit: p.MaxBatch}
 	out := &Batch{Limit: p.MaxBatch}
 	lastFlush := time.Now()
-	pending := false
+	var unacked []*readResult // delivered to the sink, not yet flushed
 	flush := func(c context.Context) error {
 		if err := sink.Flush(c); err != nil {
 			return fmt.Errorf("writing output: %w", err)
 		}
-		if err := src.Ack(c); err != nil {
-			return fmt.Errorf("acknowledging input: %w", err)
+		for _, r := range unacked {
+			if err := src.Ack(c, r.batch.Msgs); err != nil {
+				return fmt.Errorf("acknowledging input: %w", err)
+			}
+			r.release()
 		}
-		pending = false
+		unacked = unacked[:0]
 		lastFlush = time.Now()
 		return nil
 	}
 	var readErr error
-	for {
-		in.Reset()
-		readErr = src.Read(ctx, in)
+	for r := range reads {
+		in := r.batch
 		if len(in.Msgs) > 0 {
 			out.Reset()
 			if err := process(ctx, stage, in, out); err != nil {
@@ -144,21 +154,24 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 			if err := sink.Write(ctx, out.Msgs); err != nil {
 				return fmt.Errorf("writing output: %w", err)
 			}
-			pending = true
-			if !in.More || time.Since(lastFlush) >= p.FlushInterval {
+			unacked = append(unacked, r)
+			if !in.More || len(unacked) >= readAheadBatches || time.Since(lastFlush) >= p.FlushInterval {
 				if err := flush(ctx); err != nil {
 					return err
 				}
 			}
+		} else {
+			r.release()
 		}
-		if readErr != nil {
+		if r.err != nil {
+			readErr = r.err
 			break
 		}
 	}
 	interrupted := ctx.Err() != nil
 	if readErr != io.EOF && !interrupted {
 		// Deliver what was processed before the failure, then report it.
-		if pending {
+		if len(unacked) > 0 {
 			_ = flush(drainCtx)
 		}
 		return readErr
@@ -179,6 +192,46 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 		return ErrInterrupted
 	}
 	return nil
+}
+
+// readAheadBatches bounds the batches read but not yet acknowledged.
+const readAheadBatches = 4
+
+type readResult struct {
+	batch *Batch
+	err   error
+	free  chan *Batch
+}
+
+func (r *readResult) release() { r.free <- r.batch }
+
+// readAhead reads batches from src on a goroutine until an error (io.EOF
+// included), which comes with the last batch; then it closes the channel.
+func readAhead(ctx context.Context, src Source, limit int) <-chan *readResult {
+	free := make(chan *Batch, readAheadBatches+2)
+	for i := 0; i < cap(free); i++ {
+		free <- &Batch{Limit: limit}
+	}
+	reads := make(chan *readResult, 1)
+	go func() {
+		defer close(reads)
+		for {
+			var b *Batch
+			select {
+			case b = <-free:
+			case <-ctx.Done():
+				reads <- &readResult{batch: &Batch{}, err: ctx.Err(), free: free}
+				return
+			}
+			b.Reset()
+			err := src.Read(ctx, b)
+			reads <- &readResult{batch: b, err: err, free: free}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return reads
 }
 
 func process(ctx context.Context, stage Stage, in, out *Batch) error {

@@ -174,12 +174,11 @@ func (e *Engine) linksFor(idx int, bs *boundSource) []corrLink {
 
 // corrState holds the windows of every correlation, by group.
 type corrState struct {
-	e         *Engine
-	groups    []map[string]*group
-	maxTime   int64
-	observed  int
-	keyBuf    []byte
-	groupVals []string
+	e        *Engine
+	groups   []map[string]*group
+	maxTime  int64
+	observed int
+	keyBuf   []byte
 }
 
 type group struct {
@@ -215,17 +214,11 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 	cs.observed++
 
 	cs.keyBuf = cs.keyBuf[:0]
-	cs.groupVals = cs.groupVals[:0]
 	for i, slots := range link.group {
-		v := ""
-		if texts := m.fieldTexts(slots); len(texts) > 0 {
-			v = texts[0]
-		}
 		if i > 0 {
 			cs.keyBuf = append(cs.keyBuf, 0)
 		}
-		cs.keyBuf = append(cs.keyBuf, v...)
-		cs.groupVals = append(cs.groupVals, v)
+		cs.keyBuf = append(cs.keyBuf, m.firstText(slots)...)
 	}
 	gm := cs.groups[cr.pos]
 	if gm == nil {
@@ -234,7 +227,7 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 	}
 	g := gm[string(cs.keyBuf)]
 	if g == nil {
-		g = &group{values: append([]string(nil), cs.groupVals...)}
+		g = &group{values: strings.Split(string(cs.keyBuf), "\x00")}
 		gm[string(cs.keyBuf)] = g
 	}
 	g.last = t
@@ -340,14 +333,12 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 }
 
 func (cs *corrState) fieldValue(m *Matcher, link *corrLink) string {
+	if len(link.value) == 1 {
+		return string(m.firstText(link.value[0]))
+	}
 	var parts []string
 	for _, slots := range link.value {
-		texts := m.fieldTexts(slots)
-		if len(texts) == 0 {
-			parts = append(parts, "")
-			continue
-		}
-		parts = append(parts, texts[0])
+		parts = append(parts, string(m.firstText(slots)))
 	}
 	return strings.Join(parts, "\x00")
 }

@@ -23,7 +23,7 @@ type Matcher struct {
 	cand     []uint32 // per rule of the source: epoch when queued
 	queue    []int32
 
-	texts  map[int]*slotText
+	texts  []slotText // by slot
 	all    slotText
 	arena  []byte
 	result Result
@@ -60,7 +60,6 @@ func (e *Engine) NewMatcher() *Matcher {
 		e:        e,
 		hitEpoch: make([]uint32, e.maxPats),
 		hitFlags: make([]uint8, e.maxPats),
-		texts:    map[int]*slotText{},
 		corr:     newCorrState(e),
 	}
 }
@@ -186,11 +185,10 @@ func (m *Matcher) slot(slot int) *slotText {
 	if slot == m.e.allSlot {
 		st, vals = &m.all, m.fields.Strings()
 	} else {
-		st = m.texts[slot]
-		if st == nil {
-			st = &slotText{}
-			m.texts[slot] = st
+		if slot >= len(m.texts) {
+			m.texts = append(m.texts, make([]slotText, slot+1-len(m.texts))...)
 		}
+		st = &m.texts[slot]
 		vals = m.fields.Values(slot)
 	}
 	if st.epoch == m.epoch {
@@ -310,6 +308,9 @@ func (m *Matcher) evalTest(bt *boundTest) bool {
 		return false
 	}
 	for _, s := range bt.slots {
+		if s != m.e.allSlot && len(m.fields.Values(s)) == 0 {
+			continue
+		}
 		st := m.slot(s)
 		for i := range st.texts {
 			if st.kinds[i] == event.Null {
@@ -439,6 +440,9 @@ func (m *Matcher) eventTime() (int64, bool) {
 // parseTime reads the timestamp forms found in logs: RFC 3339 with or
 // without fraction and zone, with a space or a T between date and time.
 func parseTime(b []byte) (time.Time, bool) {
+	if t, ok := parseRFC3339(b); ok {
+		return t, true
+	}
 	s := string(bytes.TrimSpace(b))
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -448,21 +452,71 @@ func parseTime(b []byte) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// Values returns the text of the values of a Sigma field in the current
-// event, as mapped for its source. It allocates; it is meant for alerts.
-func (m *Matcher) fieldTexts(slots []int) []string {
-	var out []string
+// firstText returns the text of the first non-null value of a field.
+func (m *Matcher) firstText(slots []int) []byte {
 	for _, s := range slots {
+		if s != m.e.allSlot && len(m.fields.Values(s)) == 0 {
+			continue
+		}
 		st := m.slot(s)
 		for i, t := range st.texts {
 			if st.kinds[i] != event.Null {
-				out = append(out, string(t))
+				return t
 			}
 		}
 	}
-	return out
+	return nil
 }
 
 // Fields returns the fields extracted from the last event matched, holding
 // the engine's paths (and any added to Engine.Paths before NewMatcher).
 func (m *Matcher) Fields() *event.Fields { return &m.fields }
+
+// parseRFC3339 reads "2006-01-02T15:04:05[.frac](Z|±hh:mm)" (or a space for
+// the T) without allocating; other forms fall back to time.Parse.
+func parseRFC3339(b []byte) (time.Time, bool) {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(lo, hi int) int {
+		n := 0
+		for _, c := range b[lo:hi] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	hour, min, sec := num(11, 13), num(14, 16), num(17, 19)
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 60 {
+		return time.Time{}, false
+	}
+	i, nsec := 19, 0
+	if b[i] == '.' {
+		i++
+		scale := 100000000
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			nsec += int(b[i]-'0') * scale
+			scale /= 10
+		}
+	}
+	offset := 0
+	switch {
+	case i == len(b)-1 && b[i] == 'Z':
+	case i == len(b)-6 && (b[i] == '+' || b[i] == '-') && b[i+3] == ':':
+		h, m := num(i+1, i+3), num(i+4, i+6)
+		if h < 0 || m < 0 {
+			return time.Time{}, false
+		}
+		offset = (h*60 + m) * 60
+		if b[i] == '-' {
+			offset = -offset
+		}
+	default:
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, min, sec, nsec, time.UTC)
+	return t.Add(-time.Duration(offset) * time.Second), true
+}

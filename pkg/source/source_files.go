@@ -117,7 +117,7 @@ func (f *Files) closeCurrent() {
 }
 
 // Ack implements pipeline.Source; files keep no read position.
-func (f *Files) Ack(context.Context) error { return nil }
+func (f *Files) Ack(context.Context, []pipeline.Message) error { return nil }
 
 // Close implements pipeline.Source.
 func (f *Files) Close() error {

@@ -1,0 +1,49 @@
+package classify
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"testing"
+
+	"github.com/secpipe/secpipe/pkg/attack"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+)
+
+// BenchmarkClassifyLab measures the stage alone on lab-format events
+// (set SECPIPE_BENCH_LAB to a JSONL file, e.g. from lab_gen.py).
+func BenchmarkClassifyLab(b *testing.B) {
+	path := os.Getenv("SECPIPE_BENCH_LAB")
+	if path == "" {
+		b.Skip("SECPIPE_BENCH_LAB not set")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var lines [][]byte
+	sc := bufio.NewScanner(f)
+	for sc.Scan() && len(lines) < 200000 {
+		lines = append(lines, append([]byte(nil), sc.Bytes()...))
+	}
+	engine, problems, err := Load(Config{})
+	if err != nil || len(problems) > 0 {
+		b.Fatal(err, problems)
+	}
+	stage := NewStage(engine, attack.Default(), false)
+	in := make([]pipeline.Message, 0, 1024)
+	out := &pipeline.Batch{}
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		in = in[:0]
+		for k := 0; k < 1024; k++ {
+			in = append(in, pipeline.Message{Value: lines[n%len(lines)]})
+			n++
+		}
+		out.Reset()
+		stage.Process(context.Background(), in, out)
+	}
+	b.ReportMetric(float64(b.N*1024)/b.Elapsed().Seconds(), "events/s")
+}

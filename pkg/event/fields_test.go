@@ -1,0 +1,123 @@
+package event
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// flatten lists every leaf of a decoded JSON value by dotted path, with
+// arrays giving one value per element, as Paths defines paths.
+func flatten(prefix string, v any, out map[string][]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			flatten(p, c, out)
+		}
+	case []any:
+		for _, c := range x {
+			flatten(prefix, c, out)
+		}
+	case string:
+		out[prefix] = append(out[prefix], x)
+	case nil:
+		out[prefix] = append(out[prefix], "null")
+	default:
+		b, _ := json.Marshal(x)
+		out[prefix] = append(out[prefix], string(b))
+	}
+}
+
+func checkExtract(t *testing.T, doc string) {
+	var v map[string]any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return
+	}
+	want := map[string][]string{}
+	flatten("", v, want)
+	var paths []string
+	for p := range want {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	ps := NewPaths(paths...)
+	ps.Add("not.there")
+	var f Fields
+	ps.Extract([]byte(doc), &f)
+	for _, p := range paths {
+		var got []string
+		for _, val := range f.Values(ps.Slot(p)) {
+			if val.Kind == Object || val.Kind == Array {
+				continue // containers are recorded too, for exists tests
+			}
+			got = append(got, val.Text())
+		}
+		w := want[p]
+		// Numbers keep their JSON spelling; compare them as decoded.
+		for i := range got {
+			if i < len(w) && got[i] != w[i] {
+				var a, b any
+				if json.Unmarshal([]byte(got[i]), &a) == nil && json.Unmarshal([]byte(w[i]), &b) == nil && fmt.Sprint(a) == fmt.Sprint(b) {
+					got[i] = w[i]
+				}
+			}
+		}
+		sort.Strings(got)
+		sort.Strings(w)
+		if strings.Join(got, "\x00") != strings.Join(w, "\x00") {
+			t.Fatalf("path %q of %s: got %q want %q", p, doc, got, w)
+		}
+	}
+	if len(f.Values(ps.Slot("not.there"))) != 0 {
+		t.Fatalf("values for an absent path")
+	}
+}
+
+func TestExtract(t *testing.T) {
+	for _, doc := range []string{
+		`{"a":1,"b":"x","c":{"d":true,"e":null,"f":[1,2,{"g":"h"}]}}`,
+		`{"process.command_line":"cmd \"quoted\" \\\\ back","process":{"pid":4}}`,
+		`{"@timestamp":"2026-01-15T07:00:00Z","event":{"category":["process","start"]},"k\u00e9y":"\u00e9\ud83d\ude00"}`,
+		`{"path":"C:\\Windows\\System32\\cmd.exe","esc":"a\\\"b","e":"\"","bs":"\\"}`,
+		`{}`,
+	} {
+		checkExtract(t, doc)
+	}
+}
+
+func TestExtractMembers(t *testing.T) {
+	doc := `{"a":1,"threat":{"x":[1]},"b":"s"}`
+	ps := NewPaths("a")
+	var f Fields
+	ps.Extract([]byte(doc), &f)
+	var got []string
+	for _, m := range f.Members() {
+		got = append(got, string(m.Key)+"="+doc[m.Start:m.End])
+	}
+	if strings.Join(got, " ") != `a="a":1 threat="threat":{"x":[1]} b="b":"s"` {
+		t.Errorf("members: %q", got)
+	}
+}
+
+func FuzzExtract(f *testing.F) {
+	f.Add(`{"a":{"b":[1,"x\\"y",{"c":null}]},"d.e":2.5e3}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		// Empty keys make dotted paths ambiguous; they are left out.
+		if !json.Valid([]byte(doc)) || !strings.HasPrefix(strings.TrimSpace(doc), "{") || strings.Contains(doc, `""`) {
+			return
+		}
+		// Extract takes compact objects, as the reader gives them.
+		rd := NewReader(strings.NewReader(doc), "fuzz", 0)
+		rec, err := rd.Next()
+		if err != nil {
+			return
+		}
+		checkExtract(t, string(rec.Raw))
+	})
+}
