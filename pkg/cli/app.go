@@ -72,26 +72,28 @@ func Main(args []string, env *Env) int {
 // Run runs the command line with ctx and returns the exit code.
 func Run(ctx context.Context, args []string, env *Env) int {
 	app := NewApp(env)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, permuteArgs(app, args))
 	if err == nil {
 		return ExitOK
 	}
 	if errors.Is(err, pipeline.ErrInterrupted) {
 		return ExitInterrupted
 	}
-	fmt.Fprintf(env.Stderr, "%s: %v\n", commandName(args), err)
+	fmt.Fprintf(env.Stderr, "%s: %v\n", commandName(app, args), err)
 	return exitCode(err)
 }
 
 // commandName names the running command in messages: "secpipe classify".
-func commandName(args []string) string {
-	name := "secpipe"
+func commandName(app *ucli.App, args []string) string {
 	for _, a := range args[1:] {
 		if !strings.HasPrefix(a, "-") {
-			return name + " " + a
+			if findCommand(app.Commands, a) != nil {
+				return "secpipe " + a
+			}
+			break
 		}
 	}
-	return name
+	return "secpipe"
 }
 
 // NewApp builds the secpipe command line over env.
