@@ -43,31 +43,47 @@ func newAhoCorasick(patterns []string) *ahoCorasick {
 		}
 	}
 	a.nclass = n
-	// The trie, with -1 for absent edges.
-	trans := make([]int32, n)
-	for i := range trans {
-		trans[i] = -1
+	// The trie, first with sparse edges to count its states, then laid out
+	// as a dense table with -1 for absent edges.
+	type edge struct {
+		class uint8
+		to    int32
 	}
+	children := [][]edge{nil}
 	var outs [][]int32
 	outs = append(outs, nil)
 	for pid, p := range patterns {
 		a.length[pid] = int32(len(p))
 		s := int32(0)
 		for i := 0; i < len(p); i++ {
-			c := int32(a.class[p[i]])
-			next := trans[s*int32(n)+c]
+			c := a.class[p[i]]
+			next := int32(-1)
+			for _, e := range children[s] {
+				if e.class == c {
+					next = e.to
+					break
+				}
+			}
 			if next < 0 {
 				next = int32(len(outs))
 				outs = append(outs, nil)
-				for k := 0; k < n; k++ {
-					trans = append(trans, -1)
-				}
-				trans[s*int32(n)+c] = next
+				children = append(children, nil)
+				children[s] = append(children[s], edge{c, next})
 			}
 			s = next
 		}
 		outs[s] = append(outs[s], int32(pid))
 	}
+	trans := make([]int32, len(outs)*n)
+	for i := range trans {
+		trans[i] = -1
+	}
+	for s, es := range children {
+		for _, e := range es {
+			trans[s*n+int(e.class)] = e.to
+		}
+	}
+	children = nil
 	// Failure links in breadth-first order turn the trie into a DFA; each
 	// state's outputs take in those of its failure state.
 	fail := make([]int32, len(outs))

@@ -48,6 +48,26 @@ type Engine struct {
 	standalone []bool
 	maxPats    int
 	allSlot    int // pseudo-slot for keyword searches over every string
+	// automata are shared by the sources whose rules test the same
+	// literals (ECS, lab and evtx process creation events, for instance).
+	automata map[string]*ahoCorasick
+}
+
+// automaton returns the automaton of a list of patterns, built once.
+func (e *Engine) automaton(patterns []string) *ahoCorasick {
+	if len(patterns) == 0 {
+		return nil
+	}
+	key := strings.Join(patterns, "\x00")
+	if a, ok := e.automata[key]; ok {
+		return a
+	}
+	a := newAhoCorasick(patterns)
+	if e.automata == nil {
+		e.automata = map[string]*ahoCorasick{}
+	}
+	e.automata[key] = a
+	return a
 }
 
 // NewEngine compiles rules against mapping. Rules that cannot be used are
@@ -220,6 +240,7 @@ type boundSource struct {
 	src      *Source
 	schema   *Schema
 	when     *node
+	needs    [][]int // groups of slots: "when" is false unless each group has a value
 	keys     []*fieldKey
 	npat     int
 	rules    []*boundRule
@@ -240,7 +261,8 @@ func (e *Engine) bindSource(src *Source, exprs []expr) (*boundSource, error) {
 			return nil, fmt.Errorf("when: %w", err)
 		}
 		b := binder{e: e, bs: bs, raw: true}
-		bs.when = b.bind(wx)
+		bs.when = simplify(b.bind(wx))
+		bs.needs = requiredSlots(bs.when)
 	} else {
 		bs.when = &node{kind: nodeTrue}
 	}
@@ -265,12 +287,8 @@ func (e *Engine) bindSource(src *Source, exprs []expr) (*boundSource, error) {
 		bs.rules = append(bs.rules, br)
 	}
 	for _, k := range bs.keys {
-		if len(k.ciPats) > 0 {
-			k.ci = newAhoCorasick(k.ciPats)
-		}
-		if len(k.csPats) > 0 {
-			k.cs = newAhoCorasick(k.csPats)
-		}
+		k.ci = e.automaton(k.ciPats)
+		k.cs = e.automaton(k.csPats)
 	}
 	bs.byPid = make([][]int32, bs.npat)
 	for ri, br := range bs.rules {
@@ -493,6 +511,34 @@ func required(n *node) []int32 {
 			out = []int32{}
 		}
 		return out
+	}
+	return nil
+}
+
+// requiredSlots returns groups of slots such that n can only be true when
+// each group has a value in some slot: a cheap test before evaluating n.
+func requiredSlots(n *node) [][]int {
+	switch n.kind {
+	case nodeAnd:
+		var out [][]int
+		for _, k := range n.kids {
+			out = append(out, requiredSlots(k)...)
+		}
+		return out
+	case nodeTest:
+		switch t := n.test.t; t.op {
+		case opMatch, opRegex, opCIDR, opNumCmp, opTimePart, opFieldRef:
+			for _, s := range n.test.slots {
+				if s < 0 {
+					return nil
+				}
+			}
+			return [][]int{n.test.slots}
+		case opExists:
+			if t.exist {
+				return [][]int{n.test.slots}
+			}
+		}
 	}
 	return nil
 }

@@ -44,9 +44,11 @@ type Schema struct {
 
 // Source is one kind of event of a schema, with the logsource it provides.
 type Source struct {
-	Name      string
-	Schema    string
-	Logsource Logsource
+	Name   string
+	Schema string
+	// The logsource values the source's events have: a Sysmon registry
+	// event is both registry_set and registry_event.
+	Products, Categories, Services []string
 	When      *yaml.Node
 	Fields    map[string][]string
 	Set       map[string]string
@@ -63,7 +65,7 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 		Sources []struct {
 			Name      string                  `yaml:"name"`
 			Schema    string                  `yaml:"schema"`
-			Logsource map[string]string       `yaml:"logsource"`
+			Logsource map[string]stringOrList `yaml:"logsource"`
 			When      yaml.Node               `yaml:"when"`
 			Fields    map[string]stringOrList `yaml:"fields"`
 			Set       map[string]string       `yaml:"set"`
@@ -89,14 +91,16 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 		}
 		src := &Source{Name: s.Name, Schema: s.Schema, Fields: map[string][]string{}, Set: s.Set}
 		for k, v := range s.Logsource {
-			v = strings.ToLower(v)
+			for i := range v {
+				v[i] = strings.ToLower(v[i])
+			}
 			switch k {
 			case "product":
-				src.Logsource.Product = v
+				src.Products = v
 			case "category":
-				src.Logsource.Category = v
+				src.Categories = v
 			case "service":
-				src.Logsource.Service = v
+				src.Services = v
 			default:
 				return nil, fmt.Errorf("%s: source %s: unknown logsource key %q", file, s.Name, k)
 			}
@@ -178,9 +182,18 @@ func (m *Mapping) paths(src *Source, field string) []string {
 
 // provides reports whether events of src are in the logsource l.
 func (src *Source) provides(l Logsource) bool {
-	return (l.Product == "" || l.Product == src.Logsource.Product) &&
-		(l.Category == "" || l.Category == src.Logsource.Category) &&
-		(l.Service == "" || l.Service == src.Logsource.Service)
+	return (l.Product == "" || contains(src.Products, l.Product)) &&
+		(l.Category == "" || contains(src.Categories, l.Category)) &&
+		(l.Service == "" || contains(src.Services, l.Service))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // stringOrList reads a YAML string or list of strings.

@@ -84,7 +84,20 @@ func (m *Matcher) Match(raw []byte) *Result {
 	r.Source, r.Rules, r.Alerts = "", r.Rules[:0], r.Alerts[:0]
 
 	m.src = nil
+sources:
 	for _, s := range e.sources {
+		for _, group := range s.needs {
+			present := false
+			for _, slot := range group {
+				if len(m.fields.Values(slot)) > 0 {
+					present = true
+					break
+				}
+			}
+			if !present {
+				continue sources
+			}
+		}
 		if m.eval(s.when) {
 			m.src = s
 			break
