@@ -49,9 +49,9 @@ type Source struct {
 	// The logsource values the source's events have: a Sysmon registry
 	// event is both registry_set and registry_event.
 	Products, Categories, Services []string
-	When      *yaml.Node
-	Fields    map[string][]string
-	Set       map[string]string
+	When                           *yaml.Node
+	Fields                         map[string][]string
+	Set                            map[string]string
 }
 
 // ParseMapping reads a mapping file.
