@@ -380,3 +380,6 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// BuiltinMappingYAML returns the built-in mapping file, as a model for --mapping files.
+func BuiltinMappingYAML() []byte { return builtinMapping }

@@ -120,6 +120,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130 interrupted.`,
 		Commands: []*ucli.Command{
 			classifyCommand(env),
 			evalCommand(env),
+			rulesCommand(env),
 			attackCommand(env),
 		},
 	}

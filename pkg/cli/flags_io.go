@@ -10,6 +10,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/render"
 	"github.com/secpipe/secpipe/pkg/sink"
 	"github.com/secpipe/secpipe/pkg/source"
 )
@@ -92,4 +93,17 @@ func parseSize(s string) (int, error) {
 		return 0, fmt.Errorf("invalid size %q (examples: 1048576, 512KiB, 64MiB)", s)
 	}
 	return n * mult, nil
+}
+
+// writeJSONFile writes v as indented JSON to path.
+func writeJSONFile(path string, v any) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := render.WriteJSON(f, v); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

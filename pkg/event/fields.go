@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -58,7 +59,8 @@ func (v Value) Float() (float64, bool) {
 // Paths is a compiled set of dotted field paths, such as "process.command_line",
 // to extract from events. A path names nested object members joined by dots,
 // so {"process":{"command_line":...}} and {"process.command_line":...} give the
-// same path; each element of an array is a value of the array's path.
+// same path; each element of an array is a value of the array's path. A "*"
+// segment stands for any member name: "Event.UserData.*.User".
 type Paths struct {
 	// index maps a path to its slot+1 (0: not a wanted path), with
 	// descendBit set when it is a proper prefix of a wanted path.
@@ -84,11 +86,14 @@ func (p *Paths) Add(path string) int {
 		return int(e&slotMask) - 1
 	}
 	s := len(p.names)
-	p.index[path] = p.index[path]&descendBit | uint32(s+1)
+	p.index[path] = p.index[path]&(descendBit|wildBit) | uint32(s+1)
 	p.names = append(p.names, path)
 	for i := 0; i < len(path); i++ {
 		if path[i] == '.' {
 			p.index[path[:i]] |= descendBit
+			if strings.HasPrefix(path[i+1:], "*.") || path[i+1:] == "*" {
+				p.index[path[:i]] |= wildBit
+			}
 		}
 	}
 	return s
@@ -96,7 +101,8 @@ func (p *Paths) Add(path string) int {
 
 const (
 	descendBit = 1 << 31
-	slotMask   = descendBit - 1
+	wildBit    = 1 << 30 // members of this object also match "*"
+	slotMask   = wildBit - 1
 )
 
 // Slot returns the slot of a path, or -1 if the set does not hold it.
@@ -168,6 +174,11 @@ func (x *extractor) want() (slot int, descend bool) {
 	return int(e&slotMask) - 1, e&descendBit != 0 || x.p.AllStrings
 }
 
+// wild reports whether the current path's members also stand for "*".
+func (x *extractor) wild() bool {
+	return x.p.index[string(x.f.path)]&wildBit != 0
+}
+
 // object walks an object at b[i] == '{' and returns the offset after it.
 func (x *extractor) object(i int, top bool) int {
 	b := x.b
@@ -176,6 +187,7 @@ func (x *extractor) object(i int, top bool) int {
 		return i + 1
 	}
 	base := len(x.f.path)
+	wild := base > 0 && x.wild()
 	for {
 		memberStart := i
 		keyEnd, esc := stringEnd(b, i)
@@ -189,6 +201,9 @@ func (x *extractor) object(i int, top bool) int {
 			x.f.path = append(x.f.path, x.f.keyBuf...)
 		} else {
 			x.f.path = append(x.f.path, key...)
+		}
+		if wild && x.p.index[string(x.f.path)] == 0 {
+			x.f.path = append(x.f.path[:base], ".*"...)
 		}
 		i = skipWS(b, keyEnd)
 		i = skipWS(b, i+1) // ':'

@@ -121,3 +121,19 @@ func FuzzExtract(f *testing.F) {
 		checkExtract(t, string(rec.Raw))
 	})
 }
+
+func TestExtractWildcard(t *testing.T) {
+	doc := `{"Event":{"UserData":{"Operation_ClientFailure":{"Operation":"x::cleareventlog","User":"u"}},"EventData":{"User":"v"}}}`
+	ps := NewPaths("Event.UserData.*.Operation", "Event.EventData.User", "Event.UserData.*.User")
+	var f Fields
+	ps.Extract([]byte(doc), &f)
+	if v := f.Values(ps.Slot("Event.UserData.*.Operation")); len(v) != 1 || v[0].Text() != "x::cleareventlog" {
+		t.Errorf("wildcard member: %v", v)
+	}
+	if v := f.Values(ps.Slot("Event.EventData.User")); len(v) != 1 || v[0].Text() != "v" {
+		t.Errorf("plain path beside a wildcard: %v", v)
+	}
+	if v := f.Values(ps.Slot("Event.UserData.*.User")); len(v) != 1 || v[0].Text() != "u" {
+		t.Errorf("second wildcard path: %v", v)
+	}
+}

@@ -15,7 +15,7 @@ import (
 //	schemas:
 //	  ecs:
 //	    timestamp: ["@timestamp"]
-//	    fallback: "{field}"           # a field without a mapping is looked up by its own name
+//	    fallback: "{field}"           # a field without a mapping is looked up by its own name (a list is allowed)
 //	    fields:
 //	      CommandLine: process.command_line
 //	sources:
@@ -39,7 +39,7 @@ type Schema struct {
 	Name      string
 	Timestamp []string            // paths of the event time
 	Fields    map[string][]string // Sigma field -> event paths
-	Fallback  string              // path pattern for other fields; {field} is the Sigma field name
+	Fallback  []string            // path patterns for other fields; {field} is the Sigma field name
 }
 
 // Source is one kind of event of a schema, with the logsource it provides.
@@ -59,7 +59,7 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 	var raw struct {
 		Schemas map[string]struct {
 			Timestamp stringOrList            `yaml:"timestamp"`
-			Fallback  string                  `yaml:"fallback"`
+			Fallback  stringOrList            `yaml:"fallback"`
 			Fields    map[string]stringOrList `yaml:"fields"`
 		} `yaml:"schemas"`
 		Sources []struct {
@@ -77,8 +77,8 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 	m := &Mapping{Schemas: map[string]*Schema{}}
 	for name, s := range raw.Schemas {
 		sc := &Schema{Name: name, Timestamp: s.Timestamp, Fallback: s.Fallback, Fields: map[string][]string{}}
-		if sc.Fallback == "" {
-			sc.Fallback = "{field}"
+		if len(sc.Fallback) == 0 {
+			sc.Fallback = []string{"{field}"}
 		}
 		for k, v := range s.Fields {
 			sc.Fields[k] = v
@@ -129,7 +129,7 @@ func (m *Mapping) Merge(other *Mapping) {
 			if len(s.Timestamp) > 0 {
 				old.Timestamp = s.Timestamp
 			}
-			if s.Fallback != "{field}" {
+			if len(s.Fallback) > 0 {
 				old.Fallback = s.Fallback
 			}
 			continue
@@ -177,7 +177,11 @@ func (m *Mapping) paths(src *Source, field string) []string {
 	if p, ok := sc.Fields[field]; ok {
 		return p
 	}
-	return []string{strings.ReplaceAll(sc.Fallback, "{field}", field)}
+	out := make([]string, len(sc.Fallback))
+	for i, f := range sc.Fallback {
+		out[i] = strings.ReplaceAll(f, "{field}", field)
+	}
+	return out
 }
 
 // provides reports whether events of src are in the logsource l.

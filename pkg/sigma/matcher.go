@@ -52,6 +52,9 @@ type Result struct {
 	Rules []int
 	// Alerts lists the correlations this event set off.
 	Alerts []Alert
+	// Detections lists every detection rule that matched, including rules
+	// that only feed correlations.
+	Detections []int
 }
 
 // NewMatcher returns a matcher of the engine's rules.
@@ -81,7 +84,7 @@ func (m *Matcher) Match(raw []byte) *Result {
 	m.arena = m.arena[:0]
 	m.tsDone = false
 	r := &m.result
-	r.Source, r.Rules, r.Alerts = "", r.Rules[:0], r.Alerts[:0]
+	r.Source, r.Rules, r.Alerts, r.Detections = "", r.Rules[:0], r.Alerts[:0], r.Detections[:0]
 
 	m.src = nil
 sources:
@@ -147,6 +150,7 @@ sources:
 		if !m.eval(br.root) {
 			continue
 		}
+		r.Detections = append(r.Detections, br.index)
 		if e.standalone[br.index] {
 			r.Rules = append(r.Rules, br.index)
 		}
