@@ -50,11 +50,11 @@ type Engine struct {
 	allSlot    int // pseudo-slot for keyword searches over every string
 	// automata are shared by the sources whose rules test the same
 	// literals (ECS, lab and evtx process creation events, for instance).
-	automata map[string]*ahoCorasick
+	automata map[string]*literalSet
 }
 
 // automaton returns the automaton of a list of patterns, built once.
-func (e *Engine) automaton(patterns []string) *ahoCorasick {
+func (e *Engine) automaton(patterns []string) *literalSet {
 	if len(patterns) == 0 {
 		return nil
 	}
@@ -62,9 +62,9 @@ func (e *Engine) automaton(patterns []string) *ahoCorasick {
 	if a, ok := e.automata[key]; ok {
 		return a
 	}
-	a := newAhoCorasick(patterns)
+	a := newLiteralSet(patterns)
 	if e.automata == nil {
-		e.automata = map[string]*ahoCorasick{}
+		e.automata = map[string]*literalSet{}
 	}
 	e.automata[key] = a
 	return a
@@ -226,7 +226,7 @@ type fieldKey struct {
 	ciPids []int32
 	csPats []string // cased patterns, matched against values as they are
 	csPids []int32
-	ci, cs *ahoCorasick
+	ci, cs *literalSet
 	index  map[string]int32 // "c"/"i" + pattern -> pid
 }
 
@@ -375,7 +375,19 @@ func (b *binder) bindTest(t *fieldTest) *node {
 		bt.lowGlob = t.glob.lower()
 	}
 	test := &node{kind: nodeTest, test: bt}
-	if b.raw || t.op != opMatch {
+	if b.raw {
+		return test
+	}
+	if t.op == opRegex {
+		// A literal the expression requires filters events before it runs.
+		lit, fold := regexLiteral(t.re.String())
+		if lit == "" {
+			return test
+		}
+		litNode := &node{kind: nodeLit, pid: b.pattern(bt.slots, lit, !fold), need: hitAny}
+		return &node{kind: nodeAnd, kids: []*node{litNode, test}}
+	}
+	if t.op != opMatch {
 		return test
 	}
 	// Literal shapes go to the field's automata; other globs get their

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 const testMapping = `
@@ -448,3 +450,39 @@ func TestProblems(t *testing.T) {
 }
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func TestRegexLiteral(t *testing.T) {
+	for _, tc := range []struct {
+		re, lit string
+		fold    bool
+	}{
+		{`-[eE][nN][cC]?\s+[A-Za-z0-9+/=]{20,}`, "", false},
+		{`\\AppData\\Local\\Temp\\[a-z]+\.exe`, `\AppData\Local\Temp\`, false},
+		{`(?i)invoke-(mimikatz|expression)`, "invoke-", true},
+		{`^(cmd|powershell)\.exe$`, ".exe", false},
+		{`(abc)+defg`, "defg", false},
+	} {
+		lit, fold := regexLiteral(tc.re)
+		if lit != tc.lit || (lit != "" && fold != tc.fold) {
+			t.Errorf("%s: got %q %v, want %q %v", tc.re, lit, fold, tc.lit, tc.fold)
+		}
+	}
+}
+
+func TestAppendLower(t *testing.T) {
+	for _, s := range []string{"", "ABC def", `C:\Windows\SYSTEM32\Cmd.EXE`, "ÉCOLE Ärger", "mixed ASCII then ÜBER and MORE", "\xff\xfeBAD"} {
+		got := string(appendLower([]byte("x"), []byte(s)))
+		want := "x" + strings.Map(func(r rune) rune {
+			if r == utf8.RuneError {
+				return r
+			}
+			return unicode.ToLower(r)
+		}, s)
+		if s == "\xff\xfeBAD" {
+			want = "x\xff\xfebad"
+		}
+		if got != want {
+			t.Errorf("appendLower(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

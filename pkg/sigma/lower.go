@@ -9,7 +9,23 @@ import (
 // letters fast, other letters by unicode.ToLower. Rule values are lowered
 // the same way, so both sides agree.
 func appendLower(dst, src []byte) []byte {
-	for i := 0; i < len(src); {
+	// ASCII runs go through a table, in bulk.
+	n := len(dst)
+	dst = append(dst, src...)
+	out := dst[n:]
+	i := 0
+	for ; i < len(src); i++ {
+		c := src[i]
+		if c >= utf8.RuneSelf {
+			break
+		}
+		out[i] = lowerASCII[c]
+	}
+	if i == len(src) {
+		return dst
+	}
+	dst = dst[:n+i]
+	for i < len(src) {
 		c := src[i]
 		if c < utf8.RuneSelf {
 			if 'A' <= c && c <= 'Z' {
@@ -29,6 +45,16 @@ func appendLower(dst, src []byte) []byte {
 	}
 	return dst
 }
+
+var lowerASCII = func() (t [utf8.RuneSelf]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 func lowerString(s string) string {
 	for i := 0; i < len(s); i++ {

@@ -172,9 +172,13 @@ sources:
 	return r
 }
 
-func (m *Matcher) scan(ac *ahoCorasick, pids []int32, text []byte) {
+// scan runs an automaton over one value and records the hits of its
+// patterns: anywhere, at the start, at the end, or the whole value.
+// scan matches a field's literals against one value and records their
+// hits: anywhere, at the start, at the end, or the whole value.
+func (m *Matcher) scan(lits *literalSet, pids []int32, text []byte) {
 	n := len(text)
-	ac.scan(text, func(local int32, start, end int) {
+	lits.scan(text, func(local int32, start, end int) {
 		pid := pids[local]
 		f := hitAny
 		if start == 0 {
