@@ -122,6 +122,8 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130 interrupted.`,
 			evalCommand(env),
 			rulesCommand(env),
 			attackCommand(env),
+			storeCommand(env),
+			statsCommand(env),
 		},
 	}
 	for _, cmd := range app.Commands {

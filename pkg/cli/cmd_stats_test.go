@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/secpipe/secpipe/pkg/ecs"
+)
+
+// storedCSV writes events through secpipe store and returns the file.
+func storedCSV(t *testing.T, events string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tactics.csv")
+	if code, _, stderr := runSecpipe(t, events, "store", path); code != 0 {
+		t.Fatalf("store: %s", stderr)
+	}
+	return path
+}
+
+func TestStatsJSON(t *testing.T) {
+	exec := &ecs.Threat{Tactics: []string{"TA0002"}, Techniques: []string{"T1059.001"}, RuleIDs: []string{"r2"}, RuleNames: []string{"PowerShell"}}
+	path := storedCSV(t, classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce)+
+		classifiedEvent("e2", "2026-01-15T07:10:00Z", exec)+
+		classifiedEvent("e3", "2026-01-15T07:20:00Z", nil)+
+		classifiedEvent("e4", "2026-01-15T08:00:00Z", bruteForce))
+	code, stdout, stderr := runSecpipe(t, "", "stats", path, "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Total        int    `json:"total"`
+		Unclassified int    `json:"unclassified"`
+		Bucket       string `json:"bucket"`
+		Start, End   string
+		Tactics      []struct {
+			ID    string  `json:"id"`
+			Name  string  `json:"name"`
+			Count int     `json:"count"`
+			Share float64 `json:"share"`
+		} `json:"tactics"`
+		Timeline []struct {
+			Start  string         `json:"start"`
+			Counts map[string]int `json:"counts"`
+		} `json:"timeline"`
+		Techniques []struct{ ID, Name string }
+		Hosts      []struct {
+			Value string
+			Count int
+		}
+		Users, SourceIPs []any
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if rep.Total != 4 || rep.Unclassified != 1 || len(rep.Tactics) != 2 || rep.Tactics[0].ID != "TA0002" || rep.Tactics[0].Name != "Execution" ||
+		rep.Tactics[1].Count != 2 || rep.Tactics[1].Share != 0.5 || rep.Bucket != "30s" || len(rep.Timeline) != 121 ||
+		rep.Timeline[0].Counts["TA0006"] != 1 || rep.Hosts[0].Value != "web-01" || rep.Start != "2026-01-15T07:00:00Z" {
+		t.Errorf("report:\n%s", stdout)
+	}
+	for _, key := range []string{`"total"`, `"tactics"`, `"timeline"`, `"techniques"`, `"hosts"`, `"users"`, `"source_ips"`, `"bucket"`, `"start"`, `"end"`} {
+		if !strings.Contains(stdout, key) {
+			t.Errorf("no %s key", key)
+		}
+	}
+	if !strings.Contains(stderr, "secpipe stats: 4 events") {
+		t.Errorf("summary: %s", stderr)
+	}
+}
+
+func TestStatsTableChartNavigator(t *testing.T) {
+	path := storedCSV(t, classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce)+classifiedEvent("e2", "2026-01-15T07:05:00Z", nil))
+	dir := t.TempDir()
+	chart, layer := filepath.Join(dir, "c.svg"), filepath.Join(dir, "layer.json")
+	code, stdout, stderr := runSecpipe(t, "", "stats", path, "--bucket", "1m", "--chart", chart, "--navigator", layer)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"Tactics", "Credential Access", "Events per 1m and tactic", "Top techniques", "T1110.001", "Top hosts", "Top users", "Top source IPs"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	if svg, _ := os.ReadFile(chart); !strings.Contains(string(svg), "<svg") {
+		t.Errorf("chart not written")
+	}
+	var l struct {
+		Techniques []struct {
+			TechniqueID string
+			Tactic      string
+			Score       *int
+		}
+	}
+	data, _ := os.ReadFile(layer)
+	if err := json.Unmarshal(data, &l); err != nil || len(l.Techniques) == 0 || l.Techniques[0].TechniqueID != "T1110" && (l.Techniques[0].TechniqueID != "T1110.001" || *l.Techniques[0].Score != 1) {
+		t.Errorf("layer %v: %s", err, data)
+	}
+	code, stdout, _ = runSecpipe(t, "", "stats", path, "--format", "csv")
+	if code != 0 || !strings.HasPrefix(stdout, "# Tactics\nID,TACTIC,EVENTS,SHARE\nTA0006,") {
+		t.Errorf("csv: %q", stdout)
+	}
+}
+
+func TestStatsLabCSVFromStdin(t *testing.T) {
+	lab := "event_id,timestamp,user,host,source_ip,event_type,mitre_tactic,mitre_technique\n" +
+		"a,2026-01-15T07:00:01.537457+00:00,charlie,win-01,10.0.0.11,user_login,TA0006,T1110\n" +
+		"b,2026-01-15T07:00:05.143829+00:00,alice,win-02,10.0.0.11,process_start,TA0002,T1059.001\n" +
+		"c,2026-01-15T07:00:09.000000+00:00,bob,win-02,10.0.0.12,other,TA0000,T0000\n"
+	code, stdout, stderr := runSecpipe(t, lab, "stats", "--format", "json")
+	if code != 0 || !strings.Contains(stdout, `"total": 3`) || !strings.Contains(stdout, `"unclassified": 1`) {
+		t.Errorf("exit %d: %s %s", code, stdout, stderr)
+	}
+}
+
+func TestStatsErrors(t *testing.T) {
+	code, _, stderr := runSecpipe(t, "", "stats", "/no/such/tactics.csv")
+	if code != ExitFailure || !strings.Contains(stderr, "/no/such/tactics.csv") {
+		t.Errorf("missing file: exit %d, %s", code, stderr)
+	}
+	path := storedCSV(t, classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce))
+	for _, args := range [][]string{{"--chart", "x.gif"}, {"--bucket", "soon"}, {"--top", "0"}, {"--format", "xml"}} {
+		code, _, stderr := runSecpipe(t, "", append([]string{"stats", path}, args...)...)
+		if code != ExitUsage {
+			t.Errorf("%v: exit %d, %s", args, code, stderr)
+		}
+	}
+	data, _ := os.ReadFile(path)
+	bad := string(data) + "e2,not-a-time,u,h,ip,x,,,,,,,,,,,,,\n"
+	os.WriteFile(path, []byte(bad), 0o644)
+	code, _, stderr = runSecpipe(t, "", "stats", path)
+	if code != 0 || !strings.Contains(stderr, path+`:3: unparsable timestamp "not-a-time" (skipped)`) {
+		t.Errorf("bad row: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = runSecpipe(t, "", "stats", "--strict", path)
+	if code != ExitFailure || !strings.Contains(stderr, path+":3:") {
+		t.Errorf("strict: exit %d, %s", code, stderr)
+	}
+}

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"fmt"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/store"
+)
+
+// storeConfig is what secpipe store was asked to do.
+type storeConfig struct {
+	Path   string // "-" for stdout
+	Format store.Format
+	Input  inputConfig
+}
+
+func readStoreConfig(c *ucli.Context) (storeConfig, error) {
+	if c.NArg() > 1 {
+		return storeConfig{}, usageErrorf("one output file at most (events come from stdin), got %d arguments", c.NArg())
+	}
+	cfg := storeConfig{Path: "tactics.csv"}
+	if c.NArg() == 1 {
+		cfg.Path = c.Args().First()
+	}
+	var err error
+	switch {
+	case c.String("format") != "":
+		cfg.Format, err = store.ParseFormat(c.String("format"))
+		if err != nil {
+			return cfg, usageErrorf("--format: %v", err)
+		}
+	case cfg.Path == "-":
+		cfg.Format = store.CSV
+	default:
+		if cfg.Format, err = store.FormatOf(cfg.Path); err != nil {
+			return cfg, usageErrorf("%v", err)
+		}
+	}
+	if cfg.Input, err = readInputConfig(c); err != nil {
+		return cfg, err
+	}
+	cfg.Input.Files = nil // the argument is the output: input is stdin
+	return cfg, nil
+}
+
+func storeCommand(env *Env) *ucli.Command {
+	return &ucli.Command{
+		Name:      "store",
+		Usage:     "write classified events to a CSV table (one row per tactic and technique) or JSON Lines",
+		ArgsUsage: "[FILE]",
+		Description: `Reads classified events on stdin and appends them to FILE (default tactics.csv;
+- for stdout). The format follows the extension: .csv, or .jsonl/.ndjson/.json for
+JSON Lines with the events as they are; --format overrides it.
+
+The CSV has one row per event and (tactic, technique) pair, or one row with empty
+tactic cells for an event that matched nothing. Its first columns are the course
+lab's (event_id,timestamp,user,host,source_ip,event_type,mitre_tactic,mitre_technique),
+so the lab's notebook reads it; then tactic_name, technique_name, rule_name, rule_id,
+level, event_kind, destination_ip, destination_port, process_name, command_line,
+dataset. Several rules are joined with ";". Cells that a spreadsheet would run as a
+formula (starting with = + - @, tab or CR, except plain numbers) get a leading '.
+
+An existing file is appended to without a second header; a CSV whose header is
+not store's is refused. Rows reach the file whole, so an interrupted run (Ctrl-C
+drains, then exits 130) leaves no partial row.
+
+Examples:
+   secpipe gen | secpipe classify | secpipe store
+   secpipe classify events.jsonl | secpipe store alerts.csv
+   secpipe classify events.jsonl | secpipe store --format jsonl classified.log
+   secpipe classify events.jsonl | secpipe store - | head`,
+		Flags: append([]ucli.Flag{
+			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: csv or jsonl (default: from the file's extension)"},
+			attackDataFlag(),
+		}, inputFlags()...),
+		Action: func(c *ucli.Context) error {
+			const prog = "secpipe store"
+			cfg, err := readStoreConfig(c)
+			if err != nil {
+				return err
+			}
+			cat, err := loadCatalog(c)
+			if err != nil {
+				return err
+			}
+			var out store.Sink
+			shown := cfg.Path
+			if cfg.Path == "-" {
+				shown = "<stdout>"
+				if cfg.Format == store.JSONL {
+					out = store.NewJSONLSink(env.Stdout, nil)
+				} else {
+					out = store.NewCSVSink(env.Stdout, nil, cat, true)
+				}
+			} else if out, err = store.Open(cfg.Path, cfg.Format, cat); err != nil {
+				return err
+			}
+			src, rejects, closeDLQ, err := openInput(c.Context, env, prog, cfg.Input)
+			if err != nil {
+				out.Close()
+				return err
+			}
+			defer closeDLQ()
+			err = pipeline.Run(c.Context, src, nil, out, pipeline.DefaultPolicy)
+			n := out.Counts()
+			fmt.Fprintf(env.Stderr, "%s: %d events (%d rows, %d matched) → %s\n", prog, n.Events, n.Rows, n.Matched, shown)
+			reportRejects(env, prog, rejects)
+			return err
+		},
+	}
+}

@@ -1,0 +1,404 @@
+package stats
+
+import (
+	"github.com/secpipe/secpipe/pkg/attack"
+)
+
+// Agg accumulates the statistics of a stream of events, one event at a
+// time: Begin starts an event, Tactic, Technique and Pair tag it, End (or
+// the next Begin) closes it. Its memory grows with the number of distinct
+// tactics, techniques, hosts, users, source IPs and time buckets, never
+// with the number of events.
+type Agg struct {
+	cat *attack.Catalog
+
+	// Timeline counts are kept per key = floor(seconds / res). Unless the
+	// user fixed the bucket size, res starts at a second and coarsens
+	// (minute, hour, day, week) when the keys grow past maxKeys, which only
+	// happens when the span is long enough that the final buckets are
+	// multiples of the coarser res.
+	res      int64
+	fixed    bool
+	timeline map[int64]*bucketCounts
+	lastKey  int64
+	lastRow  *bucketCounts
+
+	tacticBy map[string]int32 // a value as written -> index in tactics, or -1: unclassified
+	tactics  []tacticCount
+	techBy   map[string]int32
+	techs    []techCount
+	hosts    counter
+	users    counter
+	ips      counter
+	pairs    map[[2]int32]int64
+
+	total, unclassified, undated int64
+	rows                         int64
+	first, last                  int64 // Unix nanoseconds of the earliest and latest event
+	dated                        bool
+
+	// The open event.
+	open      bool
+	seq       uint64
+	evTactics int
+	evRow     *bucketCounts
+	evPairs   [][2]int32
+}
+
+type bucketCounts struct {
+	counts []int64 // by column: 0 unclassified, 1+i tactic i
+}
+
+type tacticCount struct {
+	ID, Name string
+	Order    int // kill-chain position; -1 for a tactic the catalog lacks
+	Count    int64
+	stamp    uint64
+}
+
+type techCount struct {
+	ID, Name string
+	Count    int64
+	stamp    uint64
+}
+
+// counter counts values by their text.
+type counter struct {
+	index  map[string]int32
+	values []string
+	counts []int64
+}
+
+func (c *counter) add(b []byte, n int64) {
+	if len(b) == 0 {
+		return
+	}
+	if i, ok := c.index[string(b)]; ok {
+		c.counts[i] += n
+		return
+	}
+	if c.index == nil {
+		c.index = map[string]int32{}
+	}
+	s := string(b)
+	c.index[s] = int32(len(c.values))
+	c.values = append(c.values, s)
+	c.counts = append(c.counts, n)
+}
+
+// maxKeys bounds the timeline keys kept before coarsening. With it, a
+// coarsening from res r to R happens only when the span is at least
+// maxKeys*r, whose automatic bucket (>= maxKeys*r/MaxBuckets) is a
+// multiple of R.
+const maxKeys = 20000
+
+// resolutions are the timeline's base resolutions, in seconds.
+var resolutions = []int64{1, 60, 3600, 86400, week}
+
+// NewAgg returns an empty aggregate naming tactics and techniques from cat.
+// bucket fixes the timeline's bucket size in seconds; 0 chooses it from the
+// data's span at the end.
+func NewAgg(cat *attack.Catalog, bucket int64) *Agg {
+	a := &Agg{cat: cat, res: 1, timeline: map[int64]*bucketCounts{}, tacticBy: map[string]int32{},
+		techBy: map[string]int32{}, pairs: map[[2]int32]int64{}}
+	if bucket > 0 {
+		a.res, a.fixed = bucket, true
+	}
+	for _, t := range cat.Tactics() {
+		a.tacticBy[t.ID] = int32(len(a.tactics))
+		a.tactics = append(a.tactics, tacticCount{ID: t.ID, Name: t.Name, Order: t.Order})
+	}
+	return a
+}
+
+// Begin starts an event at ns Unix nanoseconds (ignored unless dated), with
+// its user, host and source IP (empty: none), closing the previous one.
+func (a *Agg) Begin(ns int64, dated bool, user, host, ip []byte) {
+	if a.open {
+		a.End()
+	}
+	a.open = true
+	a.seq++
+	a.evTactics = 0
+	a.evPairs = a.evPairs[:0]
+	a.total++
+	a.users.add(user, 1)
+	a.hosts.add(host, 1)
+	a.ips.add(ip, 1)
+	a.evRow = nil
+	if !dated {
+		a.undated++
+		return
+	}
+	if !a.dated || ns < a.first {
+		a.first = ns
+	}
+	if !a.dated || ns > a.last {
+		a.last = ns
+	}
+	a.dated = true
+	a.evRow = a.row(floorDiv(floorDiv(ns, 1e9), a.res))
+}
+
+// row returns the timeline counts of a key, adding it if new.
+func (a *Agg) row(key int64) *bucketCounts {
+	if a.lastRow != nil && key == a.lastKey {
+		return a.lastRow
+	}
+	r, ok := a.timeline[key]
+	if !ok {
+		if len(a.timeline) >= maxKeys && !a.fixed && a.coarsen() {
+			return a.row(floorDiv(key, a.res/a.prevRes()))
+		}
+		r = &bucketCounts{counts: make([]int64, len(a.tactics)+1)}
+		a.timeline[key] = r
+	}
+	a.lastKey, a.lastRow = key, r
+	return r
+}
+
+// prevRes returns the resolution before the current one.
+func (a *Agg) prevRes() int64 {
+	for i, r := range resolutions {
+		if r == a.res && i > 0 {
+			return resolutions[i-1]
+		}
+	}
+	return a.res
+}
+
+// coarsen moves the timeline to the next resolution; false if there is none.
+func (a *Agg) coarsen() bool {
+	next := int64(0)
+	for i, r := range resolutions {
+		if r == a.res && i+1 < len(resolutions) {
+			next = resolutions[i+1]
+		}
+	}
+	if next == 0 {
+		return false
+	}
+	a.rekey(next)
+	return true
+}
+
+// rekey merges the timeline into keys of resolution res.
+func (a *Agg) rekey(res int64) {
+	f := res / a.res
+	old := a.timeline
+	a.timeline = make(map[int64]*bucketCounts, len(old)/int(f)+1)
+	for k, r := range old {
+		nk := floorDiv(k, f)
+		if m, ok := a.timeline[nk]; ok {
+			m.merge(r)
+		} else {
+			a.timeline[nk] = r
+		}
+	}
+	a.res = res
+	a.lastRow = nil
+}
+
+func (b *bucketCounts) merge(o *bucketCounts) {
+	for i, n := range o.counts {
+		b.add(i, n)
+	}
+}
+
+func (b *bucketCounts) add(col int, n int64) {
+	for col >= len(b.counts) {
+		b.counts = append(b.counts, 0)
+	}
+	b.counts[col] += n
+}
+
+// tacticIndex finds the tactic a value names: an ID, or a shortname the
+// catalog knows. -1 means unclassified: empty, or the lab's TA0000.
+func (a *Agg) tacticIndex(id, name []byte) int32 {
+	if i, ok := a.tacticBy[string(id)]; ok {
+		return i
+	}
+	key := string(id)
+	i := int32(-1)
+	switch {
+	case unclassifiedTactic(key):
+	default:
+		if t, ok := a.cat.Tactic(key); ok {
+			i = a.tacticBy[t.ID]
+		} else {
+			i = int32(len(a.tactics))
+			n := string(name)
+			if n == "" {
+				n = key
+			}
+			a.tactics = append(a.tactics, tacticCount{ID: key, Name: n, Order: -1})
+		}
+	}
+	a.tacticBy[key] = i
+	return i
+}
+
+func unclassifiedTactic(s string) bool { return s == "" || s == "TA0000" }
+
+func unclassifiedTechnique(s string) bool { return s == "" || s == "T0000" }
+
+// techIndex finds a technique's entry; -1 for none.
+func (a *Agg) techIndex(id, name []byte) int32 {
+	if i, ok := a.techBy[string(id)]; ok {
+		return i
+	}
+	key := string(id)
+	i := int32(-1)
+	if !unclassifiedTechnique(key) {
+		n := string(name)
+		if t, ok := a.cat.Technique(key); ok {
+			n = t.Name
+		}
+		i = int32(len(a.techs))
+		a.techs = append(a.techs, techCount{ID: key, Name: n})
+	}
+	a.techBy[key] = i
+	return i
+}
+
+// Tag adds a (tactic, technique) pair to the open event; either may be
+// empty. name and techName are used for IDs the catalog lacks.
+func (a *Agg) Tag(tactic, technique, tacticName, techName []byte) {
+	ti := a.tacticIndex(tactic, tacticName)
+	qi := a.techIndex(technique, techName)
+	if ti >= 0 {
+		if t := &a.tactics[ti]; t.stamp != a.seq {
+			t.stamp = a.seq
+			t.Count++
+			a.evTactics++
+			if a.evRow != nil {
+				a.evRow.add(int(ti)+1, 1)
+			}
+		}
+	}
+	if qi >= 0 {
+		if t := &a.techs[qi]; t.stamp != a.seq {
+			t.stamp = a.seq
+			t.Count++
+		}
+	}
+	if ti < 0 && qi < 0 {
+		return
+	}
+	p := [2]int32{ti, qi}
+	for _, q := range a.evPairs {
+		if q == p {
+			return
+		}
+	}
+	a.evPairs = append(a.evPairs, p)
+	a.pairs[p]++
+}
+
+// End closes the open event: one without a tactic counts as unclassified.
+func (a *Agg) End() {
+	if !a.open {
+		return
+	}
+	a.open = false
+	if a.evTactics == 0 {
+		a.unclassified++
+		if a.evRow != nil {
+			a.evRow.add(0, 1)
+		}
+	}
+}
+
+// newPart returns an empty aggregate for part of a's input, to be merged
+// back with merge.
+func (a *Agg) newPart() *Agg {
+	p := NewAgg(a.cat, 0)
+	p.res, p.fixed = a.res, a.fixed
+	if !a.fixed {
+		p.res = 1
+	}
+	return p
+}
+
+// merge adds the counts of o, whose events are all closed, to a.
+func (a *Agg) merge(o *Agg) {
+	a.End()
+	o.End()
+	a.total += o.total
+	a.unclassified += o.unclassified
+	a.undated += o.undated
+	a.rows += o.rows
+	if o.dated {
+		if !a.dated || o.first < a.first {
+			a.first = o.first
+		}
+		if !a.dated || o.last > a.last {
+			a.last = o.last
+		}
+		a.dated = true
+	}
+	tmap := make([]int32, len(o.tactics))
+	for i, t := range o.tactics {
+		tmap[i] = a.tacticIndex([]byte(t.ID), []byte(t.Name))
+		if tmap[i] >= 0 {
+			a.tactics[tmap[i]].Count += t.Count
+		}
+	}
+	qmap := make([]int32, len(o.techs))
+	for i, t := range o.techs {
+		qmap[i] = a.techIndex([]byte(t.ID), []byte(t.Name))
+		if qmap[i] >= 0 {
+			a.techs[qmap[i]].Count += t.Count
+		}
+	}
+	for i, v := range o.hosts.values {
+		a.hosts.add([]byte(v), o.hosts.counts[i])
+	}
+	for i, v := range o.users.values {
+		a.users.add([]byte(v), o.users.counts[i])
+	}
+	for i, v := range o.ips.values {
+		a.ips.add([]byte(v), o.ips.counts[i])
+	}
+	remap := func(i int32, m []int32) int32 {
+		if i < 0 {
+			return -1
+		}
+		return m[i]
+	}
+	for p, n := range o.pairs {
+		a.pairs[[2]int32{remap(p[0], tmap), remap(p[1], qmap)}] += n
+	}
+
+	// Timelines: both at the coarser resolution, columns remapped.
+	if o.res > a.res {
+		a.rekey(o.res)
+	}
+	f := a.res / o.res
+	for k, bc := range o.timeline {
+		row := a.rowAt(floorDiv(k, f))
+		for col, n := range bc.counts {
+			if n == 0 {
+				continue
+			}
+			to := 0
+			if col > 0 {
+				to = int(tmap[col-1]) + 1
+			}
+			row.add(to, n)
+		}
+	}
+	for !a.fixed && len(a.timeline) > maxKeys && a.coarsen() {
+	}
+}
+
+// rowAt returns the timeline counts of a key without coarsening.
+func (a *Agg) rowAt(key int64) *bucketCounts {
+	r, ok := a.timeline[key]
+	if !ok {
+		r = &bucketCounts{counts: make([]int64, len(a.tactics)+1)}
+		a.timeline[key] = r
+	}
+	a.lastRow = nil
+	return r
+}

@@ -1,0 +1,165 @@
+package stats
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// ChartTitle is the chart's title, the course lab's.
+const ChartTitle = "Cybersecurity Events Over Time (MITRE ATT&CK Tactics)"
+
+// Chart size: 18x8 inches, as the lab's figure.
+const (
+	chartWidth  = 18 * vg.Inch
+	chartHeight = 8 * vg.Inch
+)
+
+// ChartFormat tells a chart's image format from its file name: "png" or "svg".
+func ChartFormat(path string) (string, error) {
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".png", ".svg":
+		return ext[1:], nil
+	}
+	return "", fmt.Errorf("cannot tell the image format of %q: use a .png or .svg file", path)
+}
+
+// tacticColors colour the 14 Enterprise tactics in kill-chain order, from
+// reconnaissance (cool) to impact (warm), each clearly apart from its neighbours.
+var tacticColors = []color.RGBA{
+	{0x1f, 0x77, 0xb4, 0xff}, // Reconnaissance
+	{0xae, 0xc7, 0xe8, 0xff}, // Resource Development
+	{0x17, 0xbe, 0xcf, 0xff}, // Initial Access
+	{0x2c, 0xa0, 0x2c, 0xff}, // Execution
+	{0x98, 0xdf, 0x8a, 0xff}, // Persistence
+	{0xbc, 0xbd, 0x22, 0xff}, // Privilege Escalation
+	{0x94, 0x67, 0xbd, 0xff}, // Defense Evasion
+	{0xc5, 0xb0, 0xd5, 0xff}, // Credential Access
+	{0x8c, 0x56, 0x4b, 0xff}, // Discovery
+	{0xe3, 0x77, 0xc2, 0xff}, // Lateral Movement
+	{0xff, 0xbb, 0x78, 0xff}, // Collection
+	{0xff, 0x7f, 0x0e, 0xff}, // Command and Control
+	{0xff, 0x98, 0x96, 0xff}, // Exfiltration
+	{0xd6, 0x27, 0x28, 0xff}, // Impact
+}
+
+// otherColors colour tactics the catalog lacks.
+var otherColors = []color.RGBA{
+	{0x7f, 0x7f, 0x7f, 0xff}, {0xc4, 0x9c, 0x94, 0xff}, {0xdb, 0xdb, 0x8d, 0xff}, {0x9e, 0xda, 0xe5, 0xff}, {0x39, 0x3b, 0x79, 0xff},
+}
+
+// maxTickLabels is about the most x tick labels drawn; with more buckets,
+// every n-th is labelled.
+const maxTickLabels = 36
+
+// Chart draws the timeline as a stacked bar chart of events per tactic
+// over time, in the lab's size and title, and writes it to w as "png" or
+// "svg". Events without a tactic are left out, as the chart is of tactics.
+func (r *Report) Chart(w io.Writer, format string) error {
+	p := plot.New()
+	p.Title.Text = ChartTitle
+	p.Title.TextStyle.Font.Size = 16
+	p.Title.Padding = vg.Points(10)
+	p.X.Label.Text = "Time (UTC), buckets of " + r.Bucket
+	p.Y.Label.Text = "Events"
+	p.Y.Min = 0
+
+	n := len(r.Timeline)
+	var tactics []int // report columns that are tactics
+	for i, c := range r.Columns {
+		if c.ID != Unclassified {
+			tactics = append(tactics, i)
+		}
+	}
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true
+	legend.TextStyle.Font = font.From(legend.TextStyle.Font, 11)
+	legend.Padding = vg.Points(3)
+	if n > 0 && len(tactics) > 0 {
+		// Leave about a fifth of each slot between bars.
+		plotWidth := chartWidth - 5*vg.Inch
+		width := plotWidth / vg.Length(n) * 0.8
+		if width < 0.5 {
+			width = 0.5
+		}
+		var below *plotter.BarChart
+		other := 0
+		for _, col := range tactics {
+			vals := make(plotter.Values, n)
+			for i, b := range r.Timeline {
+				vals[i] = float64(b.Values[col])
+			}
+			bars, err := plotter.NewBarChart(vals, width)
+			if err != nil {
+				return err
+			}
+			bars.LineStyle.Width = 0
+			if o := r.Columns[col].Order; o >= 0 && o < len(tacticColors) {
+				bars.Color = tacticColors[o]
+			} else {
+				bars.Color = otherColors[other%len(otherColors)]
+				other++
+			}
+			if below != nil {
+				bars.StackOn(below)
+			}
+			below = bars
+			p.Add(bars)
+			legend.Add(r.Columns[col].ID+" "+r.Columns[col].Name, bars)
+		}
+		labels := make([]string, n)
+		step := (n + maxTickLabels - 1) / maxTickLabels
+		for i, b := range r.Timeline {
+			if i%step == 0 {
+				labels[i] = r.BucketLabel(b.Start)
+			}
+		}
+		p.NominalX(labels...)
+		p.X.Tick.Label.Rotation = math.Pi / 4
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+		p.X.Min, p.X.Max = -0.6, float64(n)-0.4
+		p.Y.Padding = 0
+	}
+
+	c, err := newCanvas(format)
+	if err != nil {
+		return err
+	}
+	dc := draw.New(c)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	legendWidth := vg.Length(0)
+	if len(tactics) > 0 {
+		lr := legend.Rectangle(dc)
+		legendWidth = lr.Max.X - lr.Min.X + vg.Points(24)
+	}
+	p.Draw(draw.Crop(dc, 0, -legendWidth, 0, 0))
+	if len(tactics) > 0 {
+		area := draw.Crop(dc, chartWidth-legendWidth+vg.Points(12), 0, 0, -vg.Points(48))
+		legend.Draw(area)
+	}
+	_, err = c.WriteTo(w)
+	return err
+}
+
+func newCanvas(format string) (vg.CanvasWriterTo, error) {
+	switch format {
+	case "png":
+		return vgimg.PngCanvas{Canvas: vgimg.New(chartWidth, chartHeight)}, nil
+	case "svg":
+		return vgsvg.New(chartWidth, chartHeight), nil
+	}
+	return nil, fmt.Errorf("unsupported chart format %q (want png or svg)", format)
+}

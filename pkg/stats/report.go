@@ -1,0 +1,343 @@
+package stats
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/secpipe/secpipe/pkg/render"
+)
+
+// Report is the statistics of a set of classified events.
+type Report struct {
+	Total        int64           `json:"total"`        // distinct events
+	Unclassified int64           `json:"unclassified"` // events without a tactic
+	Undated      int64           `json:"undated,omitempty"`
+	Rows         int64           `json:"rows"` // input rows (CSV) or records (JSON)
+	Start        *time.Time      `json:"start"`
+	End          *time.Time      `json:"end"`
+	Bucket       string          `json:"bucket"`
+	Tactics      []TacticStat    `json:"tactics"`
+	Timeline     []BucketStat    `json:"timeline"`
+	Techniques   []TechniqueStat `json:"techniques"`
+	Hosts        []ValueCount    `json:"hosts"`
+	Users        []ValueCount    `json:"users"`
+	SourceIPs    []ValueCount    `json:"source_ips"`
+
+	// BucketSize is the timeline's bucket size.
+	BucketSize time.Duration `json:"-"`
+	// Columns are the timeline's columns: the tactics seen, in kill-chain
+	// order (unknown ones after, by ID), then "unclassified" if any.
+	Columns []Column `json:"-"`
+	// Pairs counts events per (tactic, technique), for Navigator layers.
+	Pairs []PairStat `json:"-"`
+}
+
+// TacticStat is the number of events tagged with a tactic.
+type TacticStat struct {
+	ID    string  `json:"id"`
+	Name  string  `json:"name"`
+	Count int64   `json:"count"`
+	Share float64 `json:"share"` // of all events
+}
+
+// TechniqueStat is the number of events tagged with a technique.
+type TechniqueStat struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Count int64  `json:"count"`
+}
+
+// ValueCount is the number of events with a value.
+type ValueCount struct {
+	Value string `json:"value"`
+	Count int64  `json:"count"`
+}
+
+// BucketStat is one time bucket of the timeline: events per tactic
+// ID, and "unclassified" for events without one. Counts omits zeros.
+type BucketStat struct {
+	Start  time.Time        `json:"start"`
+	Counts map[string]int64 `json:"counts"`
+	// Values holds the counts by Report.Columns.
+	Values []int64 `json:"-"`
+}
+
+// Column is a timeline column.
+type Column struct {
+	ID, Name string
+	Order    int // kill-chain position; -1 for an unknown tactic or unclassified
+}
+
+// PairStat is the number of events with a (tactic, technique) pair.
+type PairStat struct {
+	Tactic, Technique string // either may be empty
+	Count             int64
+}
+
+// Unclassified names the timeline column of events without a tactic.
+const Unclassified = "unclassified"
+
+// maxFilled bounds the buckets of a timeline listed with empty ones filled in.
+const maxFilled = 200000
+
+// Report summarises what a holds, with top lists of top entries.
+func (a *Agg) Report(top int) *Report {
+	a.End()
+	r := &Report{Total: a.total, Unclassified: a.unclassified, Undated: a.undated, Rows: a.rows}
+
+	// Tactics: kill-chain order, then unknown ones by ID.
+	order := make([]int, 0, len(a.tactics))
+	for i, t := range a.tactics {
+		if t.Count > 0 {
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(x, y int) bool {
+		tx, ty := a.tactics[order[x]], a.tactics[order[y]]
+		if (tx.Order < 0) != (ty.Order < 0) {
+			return tx.Order >= 0
+		}
+		if tx.Order >= 0 {
+			return tx.Order < ty.Order
+		}
+		return tx.ID < ty.ID
+	})
+	r.Tactics = []TacticStat{}
+	colOf := make([]int, len(a.tactics)+1) // agg column -> report column, -1 none
+	for i := range colOf {
+		colOf[i] = -1
+	}
+	for _, i := range order {
+		t := a.tactics[i]
+		r.Tactics = append(r.Tactics, TacticStat{ID: t.ID, Name: t.Name, Count: t.Count, Share: share(t.Count, a.total)})
+		colOf[i+1] = len(r.Columns)
+		r.Columns = append(r.Columns, Column{ID: t.ID, Name: t.Name, Order: t.Order})
+	}
+	if a.hasUnclassifiedTime() {
+		colOf[0] = len(r.Columns)
+		r.Columns = append(r.Columns, Column{ID: Unclassified, Name: "Unclassified", Order: -1})
+	}
+
+	// Techniques by count.
+	techs := make([]techCount, 0, len(a.techs))
+	for _, t := range a.techs {
+		if t.Count > 0 {
+			techs = append(techs, t)
+		}
+	}
+	sort.Slice(techs, func(i, j int) bool {
+		if techs[i].Count != techs[j].Count {
+			return techs[i].Count > techs[j].Count
+		}
+		return techs[i].ID < techs[j].ID
+	})
+	r.Techniques = []TechniqueStat{}
+	for i, t := range techs {
+		if i == top {
+			break
+		}
+		r.Techniques = append(r.Techniques, TechniqueStat{ID: t.ID, Name: t.Name, Count: t.Count})
+	}
+	r.Hosts, r.Users, r.SourceIPs = a.hosts.top(top), a.users.top(top), a.ips.top(top)
+
+	for p, n := range a.pairs {
+		var ps PairStat
+		if p[0] >= 0 {
+			ps.Tactic = a.tactics[p[0]].ID
+		}
+		if p[1] >= 0 {
+			ps.Technique = a.techs[p[1]].ID
+		}
+		ps.Count = n
+		r.Pairs = append(r.Pairs, ps)
+	}
+	sort.Slice(r.Pairs, func(i, j int) bool {
+		if r.Pairs[i].Technique != r.Pairs[j].Technique {
+			return r.Pairs[i].Technique < r.Pairs[j].Technique
+		}
+		return r.Pairs[i].Tactic < r.Pairs[j].Tactic
+	})
+
+	r.timeline(a, colOf)
+	return r
+}
+
+func (a *Agg) hasUnclassifiedTime() bool {
+	for _, b := range a.timeline {
+		if len(b.counts) > 0 && b.counts[0] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func share(n, total int64) float64 {
+	if total == 0 {
+		return 0
+	}
+	return float64(n) / float64(total)
+}
+
+// timeline re-buckets the agg's timeline into the report's bucket size.
+func (r *Report) timeline(a *Agg, colOf []int) {
+	r.Timeline = []BucketStat{}
+	if !a.dated {
+		r.BucketSize = time.Duration(a.res) * time.Second
+		r.Bucket = FormatBucket(r.BucketSize)
+		return
+	}
+	start, end := time.Unix(0, a.first).UTC(), time.Unix(0, a.last).UTC()
+	r.Start, r.End = &start, &end
+	firstSec, lastSec := floorDiv(a.first, 1e9), floorDiv(a.last, 1e9)
+	b := a.res
+	if !a.fixed {
+		b = chooseBucket(firstSec, lastSec, a.res)
+	}
+	r.BucketSize = time.Duration(b) * time.Second
+	r.Bucket = FormatBucket(r.BucketSize)
+
+	sums := map[int64][]int64{}
+	for k, bc := range a.timeline {
+		bk := floorDiv(k*a.res, b)
+		s := sums[bk]
+		if s == nil {
+			s = make([]int64, len(r.Columns))
+			sums[bk] = s
+		}
+		for i, n := range bc.counts {
+			if n != 0 && i < len(colOf) && colOf[i] >= 0 {
+				s[colOf[i]] += n
+			}
+		}
+	}
+	var keys []int64
+	lo, hi := floorDiv(firstSec, b), floorDiv(lastSec, b)
+	if hi-lo+1 <= maxFilled {
+		for k := lo; k <= hi; k++ {
+			keys = append(keys, k)
+		}
+	} else {
+		for k := range sums {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	}
+	r.Timeline = make([]BucketStat, 0, len(keys))
+	for _, k := range keys {
+		vals := sums[k]
+		if vals == nil {
+			vals = make([]int64, len(r.Columns))
+		}
+		counts := map[string]int64{}
+		for i, n := range vals {
+			if n != 0 {
+				counts[r.Columns[i].ID] = n
+			}
+		}
+		r.Timeline = append(r.Timeline, BucketStat{Start: time.Unix(k*b, 0).UTC(), Counts: counts, Values: vals})
+	}
+}
+
+// top returns the n most frequent values, ties by value.
+func (c *counter) top(n int) []ValueCount {
+	idx := make([]int, len(c.values))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(x, y int) bool {
+		if c.counts[idx[x]] != c.counts[idx[y]] {
+			return c.counts[idx[x]] > c.counts[idx[y]]
+		}
+		return c.values[idx[x]] < c.values[idx[y]]
+	})
+	out := []ValueCount{}
+	for i, j := range idx {
+		if i == n {
+			break
+		}
+		out = append(out, ValueCount{Value: c.values[j], Count: c.counts[j]})
+	}
+	return out
+}
+
+// BucketLabel formats a bucket's start for tables and charts, as precisely
+// as the bucket size needs.
+func (r *Report) BucketLabel(t time.Time) string {
+	s := int64(r.BucketSize / time.Second)
+	switch {
+	case s > 0 && s%86400 == 0:
+		return t.Format("2006-01-02")
+	case s%60 == 0:
+		return t.Format("2006-01-02 15:04")
+	}
+	return t.Format("2006-01-02 15:04:05")
+}
+
+// maxTextBuckets is the most timeline rows a text table shows in full;
+// longer timelines show their first and last few rows.
+const maxTextBuckets = 40
+
+// Tables returns the report as tables for render.Tables. In a text table
+// (elide set), a timeline of more than 40 buckets shows its first and last
+// 5 rows around a "…" row.
+func (r *Report) Tables(elide bool) []render.Table {
+	pct := func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+	itoa := func(n int64) string { return strconv.FormatInt(n, 10) }
+
+	tactics := render.Table{Title: "Tactics", Header: []string{"ID", "TACTIC", "EVENTS", "SHARE"}, Right: []int{2, 3}}
+	for _, t := range r.Tactics {
+		tactics.Rows = append(tactics.Rows, []string{t.ID, t.Name, itoa(t.Count), pct(t.Share)})
+	}
+	tactics.Rows = append(tactics.Rows,
+		[]string{"", "(no tactic)", itoa(r.Unclassified), pct(share(r.Unclassified, r.Total))},
+		[]string{"", "all events", itoa(r.Total), pct(share(r.Total, r.Total))})
+
+	tl := render.Table{Title: "Events per " + r.Bucket + " and tactic", Header: []string{"START (UTC)"}}
+	for i, c := range r.Columns {
+		tl.Header = append(tl.Header, c.ID)
+		tl.Right = append(tl.Right, i+1)
+	}
+	row := func(b BucketStat) []string {
+		cells := []string{r.BucketLabel(b.Start)}
+		for _, n := range b.Values {
+			cells = append(cells, itoa(n))
+		}
+		return cells
+	}
+	if elide && len(r.Timeline) > maxTextBuckets {
+		for _, b := range r.Timeline[:5] {
+			tl.Rows = append(tl.Rows, row(b))
+		}
+		gap := []string{"…"}
+		for range r.Columns {
+			gap = append(gap, "…")
+		}
+		tl.Rows = append(tl.Rows, gap)
+		for _, b := range r.Timeline[len(r.Timeline)-5:] {
+			tl.Rows = append(tl.Rows, row(b))
+		}
+	} else {
+		for _, b := range r.Timeline {
+			tl.Rows = append(tl.Rows, row(b))
+		}
+	}
+
+	techs := render.Table{Title: "Top techniques", Header: []string{"ID", "TECHNIQUE", "EVENTS"}, Right: []int{2}}
+	for _, t := range r.Techniques {
+		techs.Rows = append(techs.Rows, []string{t.ID, t.Name, itoa(t.Count)})
+	}
+	values := func(title, head string, vs []ValueCount) render.Table {
+		t := render.Table{Title: title, Header: []string{head, "EVENTS"}, Right: []int{1}}
+		for _, v := range vs {
+			t.Rows = append(t.Rows, []string{v.Value, itoa(v.Count)})
+		}
+		return t
+	}
+	return []render.Table{
+		tactics, tl, techs,
+		values("Top hosts", "HOST", r.Hosts),
+		values("Top users", "USER", r.Users),
+		values("Top source IPs", "SOURCE IP", r.SourceIPs),
+	}
+}
