@@ -309,7 +309,7 @@ type binder struct {
 	e    *Engine
 	bs   *boundSource
 	keys map[string]*fieldKey
-	raw  bool // fields are raw event paths (a source's "when")
+	raw  bool // a source's "when": tested directly, not through the literal index
 }
 
 func (b *binder) slots(field string) []int {
@@ -317,12 +317,7 @@ func (b *binder) slots(field string) []int {
 		b.e.paths.AllStrings = true
 		return []int{b.e.allSlot}
 	}
-	var paths []string
-	if b.raw {
-		paths = []string{field}
-	} else {
-		paths = b.e.mapping.paths(b.bs.src, field)
-	}
+	paths := b.e.mapping.paths(b.bs.src, field)
 	slots := make([]int, len(paths))
 	for i, p := range paths {
 		slots[i] = b.e.paths.Add(p)

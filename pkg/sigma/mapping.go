@@ -22,7 +22,7 @@ import (
 //	  - name: ecs-windows-process-creation
 //	    schema: ecs
 //	    logsource: {product: windows, category: process_creation}
-//	    when: {event.category: process, host.os.type: windows}   # a Sigma search over raw paths
+//	    when: {event.category: process, host.os.type: windows}   # a Sigma search, fields mapped as for rules
 //	    fields: {User: user.name}                                  # overrides for this source
 //	    set: {EventID: "1"}                                        # fields with a fixed value here
 //
