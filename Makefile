@@ -5,7 +5,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/secpipe/secpipe/pkg/cli.Version=$(VERSION)
 DEMO    := demo
 
-.PHONY: all build install demo test test-race examples lint fmt bench eval clean
+SIGMA   ?= ../shared/sigma
+SIGMA_RULES := --rules $(SIGMA)/rules --rules $(SIGMA)/rules-emerging-threats --rules $(SIGMA)/rules-threat-hunting
+
+.PHONY: all build install demo test test-race examples lint fmt bench eval conformance clean
 
 all: build
 
@@ -47,6 +50,13 @@ bench: build
 # Detection quality of the built-in pack on a million events (a seed no test uses).
 eval: build
 	$(BIN) gen --count 1000000 --seed 20261125 | $(BIN) classify | $(BIN) eval --min-precision 0.99 --min-recall 0.99
+
+# SigmaHQ conformance: the whole corpus loads (at least 99%), and every
+# regression case is matched by its rule (or listed with the unsupported
+# feature). Needs the corpus in $(SIGMA).
+conformance: build
+	$(BIN) rules lint --min-loaded 0.99 $(SIGMA)/rules $(SIGMA)/rules-emerging-threats $(SIGMA)/rules-threat-hunting | tail -1
+	$(BIN) rules test --no-builtin $(SIGMA_RULES) $(SIGMA)/regression
 
 clean:
 	rm -rf bin $(DEMO)
