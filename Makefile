@@ -55,7 +55,7 @@ eval: build
 # regression case is matched by its rule (or listed with the unsupported
 # feature). Needs the corpus in $(SIGMA).
 conformance: build
-	$(BIN) rules lint --min-loaded 0.99 $(SIGMA)/rules $(SIGMA)/rules-emerging-threats $(SIGMA)/rules-threat-hunting | tail -1
+	$(BIN) rules lint --summary --min-loaded 0.99 $(SIGMA)/rules $(SIGMA)/rules-emerging-threats $(SIGMA)/rules-threat-hunting
 	$(BIN) rules test --no-builtin $(SIGMA_RULES) $(SIGMA)/regression
 
 clean:

@@ -119,6 +119,7 @@ that no mapping source can feed, and deprecated ones.
 Exit code 1 if fewer than --min-loaded of the rules load (default: all).`,
 		Flags: append([]ucli.Flag{
 			&ucli.Float64Flag{Name: "min-loaded", Value: 1, Usage: "exit 1 when the share of rules loaded is below `RATIO` (0-1)"},
+			&ucli.BoolFlag{Name: "summary", Usage: "print the rules not loaded and the summary only (not the unfed and deprecated ones)"},
 		}, ruleFlags()...),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe rules lint"
@@ -135,9 +136,15 @@ Exit code 1 if fewer than --min-loaded of the rules load (default: all).`,
 				fmt.Fprintf(env.Stdout, "%s: %v\n", kind, p)
 			}
 			for _, r := range l.Unfed {
+				if c.Bool("summary") {
+					break
+				}
 				fmt.Fprintf(env.Stdout, "unfed: %s: no mapping source provides logsource %s (add one with --mapping)\n", r.Ref(), r.Logsource)
 			}
 			for _, r := range l.Deprecated {
+				if c.Bool("summary") {
+					break
+				}
 				fmt.Fprintf(env.Stdout, "deprecated: %s\n", r.Ref())
 			}
 			fmt.Fprintf(env.Stdout, "%d of %d rules load (%.2f%%)", l.Loaded, l.Total(), 100*l.Ratio())
