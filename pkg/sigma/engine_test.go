@@ -486,3 +486,106 @@ func TestAppendLower(t *testing.T) {
 		}
 	}
 }
+
+func TestValueAggregatesAndTemporal(t *testing.T) {
+	rules := `title: flow
+name: flow
+logsource: {category: firewall}
+detection:
+  sel:
+    dst_port|exists: true
+  condition: sel
+---
+title: big upload
+correlation:
+  type: value_sum
+  rules: [flow]
+  group-by: [src_ip]
+  timespan: 1h
+  condition: {field: bytes, gt: 1000}
+---
+title: big average
+correlation:
+  type: value_avg
+  rules: [flow]
+  group-by: [src_ip]
+  timespan: 1h
+  condition: {field: bytes, gte: 600}
+---
+title: rare port
+correlation:
+  type: value_percentile
+  rules: [flow]
+  group-by: [src_ip]
+  timespan: 1h
+  condition: {field: dst_port, lte: 20}
+---
+title: dns
+name: dns
+logsource: {category: firewall}
+detection:
+  sel:
+    dst_port: 53
+  condition: sel
+---
+title: web
+name: web
+logsource: {category: firewall}
+detection:
+  sel:
+    dst_port: 443
+  condition: sel
+---
+title: dns and web in any order
+correlation:
+  type: temporal
+  rules: [web, dns]
+  group-by: [host]
+  timespan: 5m
+  aliases:
+    host:
+      web: src_ip
+      dns: src_ip
+`
+	m, err := ParseMapping([]byte(testMapping+`
+  - name: fw
+    schema: lab
+    logsource: {category: firewall}
+    when: {kind: fw}
+`), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, errs := Parse([]byte(rules), "t.yml")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	e, problems := NewEngine(rs, m, Options{})
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	mt := e.NewMatcher()
+	fired := func(ev string) []string {
+		var out []string
+		for _, a := range mt.Match([]byte(ev)).Alerts {
+			out = append(out, e.Rules[a.Rule].Title)
+		}
+		return out
+	}
+	flow := func(sec, port, bytes int) string {
+		return fmt.Sprintf(`{"kind":"fw","timestamp":"2026-01-15T07:00:%02dZ","src_ip":"10.0.0.1","dst_port":%d,"bytes":%d}`, sec, port, bytes)
+	}
+	var all []string
+	for i, f := range [][2]int{{80, 100}, {80, 100}, {80, 100}, {80, 100}, {80, 200}, {443, 700}} {
+		all = append(all, fired(flow(i, f[0], f[1]))...)
+	}
+	// Sum passes 1000 at the sixth flow; the average never reaches 600;
+	// port 443 is 1 of 6 flows: under 20%; 443 without 53 is no temporal match.
+	if strings.Join(all, ",") != "big upload,rare port" {
+		t.Errorf("alerts: %q", all)
+	}
+	// The rare-port group is still active (one alert per episode).
+	if got := fired(flow(30, 53, 10)); strings.Join(got, ",") != "dns and web in any order" {
+		t.Errorf("temporal: %q", got)
+	}
+}
