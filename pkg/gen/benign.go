@@ -19,8 +19,8 @@ var backgroundMix = newWeighted(
 	choice[bgFunc]{550, (*Generator).bgLinuxProcess},
 	choice[bgFunc]{1150, (*Generator).bgWinLogon},
 	choice[bgFunc]{200, (*Generator).bgSSHLogin},
-	choice[bgFunc]{20, (*Generator).bgTypoRun},
-	choice[bgFunc]{25, (*Generator).bgRDPAdminRun},
+	choice[bgFunc]{8, (*Generator).bgTypoRun},
+	choice[bgFunc]{10, (*Generator).bgRDPAdminRun},
 	choice[bgFunc]{700, (*Generator).bgSysmonConn},
 	choice[bgFunc]{900, (*Generator).bgFirewall},
 	choice[bgFunc]{500, (*Generator).bgZeekConn},
@@ -152,12 +152,12 @@ var winProcesses = newWeighted(
 	choice[winTmpl]{6, winTmpl{`C:\Windows\CCM\CcmEval.exe`, `"C:\Windows\CCM\CcmEval.exe"`, pSvchostSched, asSystem, onAnyWin}},
 	// Servers.
 	choice[winTmpl]{10, winTmpl{`C:\Windows\Microsoft.NET\Framework64\v4.0.30319\csc.exe`, `"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\csc.exe" /noconfig /fullpaths @"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\%g\%g\%g.cmdline"`, pW3wp, asAppPool, onIIS}},
-	choice[winTmpl]{10, winTmpl{`C:\Windows\System32\ServerManager.exe`, `"C:\Windows\system32\ServerManager.exe" `, pExplorer, asAdmin, onServer}},
-	choice[winTmpl]{4, winTmpl{`C:\Windows\System32\mmc.exe`, `"C:\Windows\system32\mmc.exe" "C:\Windows\system32\dsa.msc" `, pExplorer, asAdmin, onServer}},
-	choice[winTmpl]{4, winTmpl{`C:\Windows\System32\mmc.exe`, `"C:\Windows\system32\mmc.exe" "C:\Windows\system32\services.msc" `, pExplorer, asAdmin, onServer}},
-	choice[winTmpl]{3, winTmpl{`C:\Windows\System32\mmc.exe`, `"C:\Windows\system32\mmc.exe" "C:\Windows\system32\eventvwr.msc" /s`, pExplorer, asAdmin, onServer}},
-	choice[winTmpl]{6, winTmpl{pathPowerShell, `powershell.exe -NoProfile -Command "Get-Service -Name W3SVC,WAS | Select-Object Name,Status"`, pExplorer, asAdmin, onServer}},
-	choice[winTmpl]{4, winTmpl{pathPowerShell, `powershell.exe -ExecutionPolicy RemoteSigned -File C:\Scripts\Get-DiskReport.ps1`, pExplorer, asAdmin, onServer}},
+	choice[winTmpl]{3, winTmpl{`C:\Windows\System32\ServerManager.exe`, `"C:\Windows\system32\ServerManager.exe" `, pExplorer, asAdmin, onServer}},
+	choice[winTmpl]{1, winTmpl{`C:\Windows\System32\mmc.exe`, `"C:\Windows\system32\mmc.exe" "C:\Windows\system32\dsa.msc" `, pExplorer, asAdmin, onServer}},
+	choice[winTmpl]{1, winTmpl{`C:\Windows\System32\mmc.exe`, `"C:\Windows\system32\mmc.exe" "C:\Windows\system32\services.msc" `, pExplorer, asAdmin, onServer}},
+	choice[winTmpl]{1, winTmpl{`C:\Windows\System32\mmc.exe`, `"C:\Windows\system32\mmc.exe" "C:\Windows\system32\eventvwr.msc" /s`, pExplorer, asAdmin, onServer}},
+	choice[winTmpl]{2, winTmpl{pathPowerShell, `powershell.exe -NoProfile -Command "Get-Service -Name W3SVC,WAS | Select-Object Name,Status"`, pExplorer, asAdmin, onServer}},
+	choice[winTmpl]{1, winTmpl{pathPowerShell, `powershell.exe -ExecutionPolicy RemoteSigned -File C:\Scripts\Get-DiskReport.ps1`, pExplorer, asAdmin, onServer}},
 )
 
 // winDiscovery and linDiscovery are the discovery commands admins run as
@@ -228,8 +228,7 @@ func (g *Generator) accountOf(a account, h *Host) (user, domain, integrity strin
 		u := pick(g.r, g.w.admins)
 		return u.Name, g.w.domain, "High"
 	case asAdmin:
-		u := pick(g.r, g.w.admins)
-		return u.Name, g.w.domain, "High"
+		return g.w.admin(g.r, h).Name, g.w.domain, "High"
 	case asLocalService:
 		return "LOCAL SERVICE", ntAuthority, "System"
 	case asNetworkService:
@@ -274,16 +273,25 @@ func (g *Generator) bgAdminDiscovery(e *Event) int {
 	r := g.r
 	u := pick(r, g.w.admins)
 	d := u.disco[r.IntN(2)]
+	var mine []*Host
+	for _, h := range u.servers {
+		if (h.OS == linux) == u.discoLinux {
+			mine = append(mine, h)
+		}
+	}
 	if u.discoLinux {
 		h := g.w.pickLinux(r)
+		if len(mine) > 0 {
+			h = pick(r, mine)
+		}
 		p := linDiscovery[d%len(linDiscovery)]
 		p.PID = r.linuxPID()
 		e.linProcess(h, u.Name, p, Proc{PID: r.linuxPID(), Exe: "/usr/bin/bash", Cmd: "-bash"})
 		return 0
 	}
 	h := u.WS
-	if r.chance(0.4) {
-		h = g.w.pickWinServer(r)
+	if len(mine) > 0 && r.chance(0.4) {
+		h = pick(r, mine)
 	}
 	p := winDiscovery[d%len(winDiscovery)]
 	p.PID = r.winPID()
@@ -373,7 +381,7 @@ func (g *Generator) bgLinuxProcess(e *Event) int {
 	case luRoot:
 		user = "root"
 	case luAdmin:
-		user = pick(r, g.w.admins).Name
+		user = g.w.admin(r, h).Name
 	case luDeploy:
 		user = "deploy"
 	case luJenkins:
@@ -412,8 +420,8 @@ func (g *Generator) bgWinLogon(e *Event) int {
 		srv := w.pickWinServer(r)
 		e.winLogon(srv, pick(r, serviceAccounts), w.domain, true, 5, "", 0, srv.Name)
 	case x < 85: // an admin's RDP session to a server
-		u := pick(r, w.admins)
 		srv := w.pickWinServer(r)
+		u := w.admin(r, srv)
 		e.winLogon(srv, u.Name, w.domain, true, 10, u.WS.IP, r.port(), u.WS.Name)
 	default: // server to server, or monitoring
 		src := w.pickWinServer(r)
@@ -435,19 +443,20 @@ func (g *Generator) bgSSHLogin(e *Event) int {
 	x := r.IntN(100)
 	switch {
 	case x < 50:
-		u := pick(r, w.admins)
+		u := w.admin(r, h)
 		e.sshLogin(h, u.Name, true, "publickey", u.WS.IP, r.port(), pid, false)
-	case x < 85:
+	case x < 85: // deployments from the CI server
 		user := "deploy"
 		if r.chance(0.5) {
 			user = "jenkins"
 		}
-		e.sshLogin(h, user, true, "publickey", w.ciHost.IP, r.port(), pid, false)
+		h = pick(r, []*Host{w.nginx[0], w.nginx[1], g.linuxHost(appServer)})
+		e.sshLogin(h, user, true, "publickey", w.ciHost.IP, r.port(), h.sshdPID+r.between(1000, 60000), false)
 	case x < 95: // an admin from home, through the bastion
-		u := pick(r, w.admins)
+		u := w.admin(r, w.bastionHost)
 		e.sshLogin(w.bastionHost, u.Name, true, "publickey", publicIP(r, 0.3), r.port(), pid, false)
 	default:
-		u := pick(r, w.admins)
+		u := w.admin(r, h)
 		e.sshLogin(h, u.Name, true, "password", u.WS.IP, r.port(), pid, false)
 	}
 	return 0
@@ -497,8 +506,8 @@ func (g *Generator) bgTypoRun(e *Event) int {
 func (g *Generator) bgRDPAdminRun(e *Event) int {
 	r := g.r
 	w := g.w
-	u := pick(r, w.admins)
 	srv := w.pickWinServer(r)
+	u := w.admin(r, srv)
 	b := g.benignRun(e.Time)
 	mstsc := Proc{PID: r.winPID(), Exe: pathMstsc, Cmd: `"C:\Windows\system32\mstsc.exe" /v:` + srv.Name}
 	b.add(nil).winProcess(u.WS, u.Name, w.domain, mstsc, explorerProc(u.WS), "Medium")
@@ -938,19 +947,19 @@ func (g *Generator) bgRegistry(e *Event) int {
 	h := w.pickWS(r)
 	u := h.User
 	switch x := r.IntN(100); {
-	case x < 25: // an installer registering its product
+	case x < 30: // an installer registering its product
 		p := Proc{PID: r.winPID(), Exe: pathMsiexec}
 		path := `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\{` + g.guid() + `}\DisplayName`
 		e.registry(h, system, ntAuthority, p, path, pick(r, uninstallApps), "REG_SZ")
-	case x < 40: // Teams registers its own autostart, in AppData
+	case x < 33: // Teams registers its own autostart, in AppData
 		p := Proc{PID: r.winPID(), Exe: userDir(u, `\AppData\Local\Microsoft\Teams\Update.exe`)}
 		data := userDir(u, `\AppData\Local\Microsoft\Teams\Update.exe`) + ` --processStart "Teams.exe" --process-start-args "--system-initiated"`
 		e.registry(h, u.Name, w.domain, p, hkuRun(u, "com.squirrel.Teams.Teams"), data, "REG_SZ")
-	case x < 50: // so does OneDrive
+	case x < 36: // so does OneDrive
 		exe := userDir(u, `\AppData\Local\Microsoft\OneDrive\OneDrive.exe`)
 		p := Proc{PID: r.winPID(), Exe: exe}
 		e.registry(h, u.Name, w.domain, p, hkuRun(u, "OneDrive"), `"`+exe+`" /background`, "REG_SZ")
-	case x < 75: // Background Activity Moderator bookkeeping
+	case x < 76: // Background Activity Moderator bookkeeping
 		p := Proc{PID: r.winPID(), Exe: pathSvchost}
 		path := `HKLM\System\CurrentControlSet\Services\bam\State\UserSettings\` + u.SID + `\\Device\HarddiskVolume3\Program Files\Google\Chrome\Application\chrome.exe`
 		e.registry(h, system, ntAuthority, p, path, "Binary Data", "REG_BINARY")
@@ -1186,8 +1195,8 @@ func (g *Generator) bgBackupRun(e *Event) int {
 func (g *Generator) bgAdminTaskRun(e *Event) int {
 	r := g.r
 	w := g.w
-	u := pick(r, w.admins)
 	h := pick(r, []*Host{w.fs, w.app, w.sql})
+	u := w.admin(r, h)
 	b := g.benignRun(e.Time)
 	name := pick(r, []string{"Disk Report", "Cleanup Logs", "Export Timesheets"})
 	tr := `powershell.exe -NoProfile -ExecutionPolicy RemoteSigned -File C:\Scripts\` + name[:4] + `.ps1`

@@ -112,7 +112,14 @@ func buildDiscovery(b *builder) {
 		u = pick(r, w.admins)
 	}
 	shell := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
-	b.add(b.tags("T1059.003")).winProcess(h, u.Name, w.domain, shell, b.implant(h, u), "Medium")
+	// A shell opened from explorer looks like any user's; from an implant it
+	// shows command-shell execution.
+	from := b.implant(h, u)
+	tg := b.tags("T1059.003")
+	if from.Exe == pathExplorer {
+		tg = b.none()
+	}
+	b.add(tg).winProcess(h, u.Name, w.domain, shell, from, "Medium")
 	k := r.between(4, 8)
 	span := r.ms(2*time.Minute, 10*time.Minute) - 30_000
 	order := r.Perm(len(discoveryCmds))

@@ -32,12 +32,13 @@ const (
 
 // Host is one machine of the simulated network.
 type Host struct {
-	Name string
-	FQDN string
-	IP   string
-	OS   osType
-	Role role
-	User *User // primary user of a workstation
+	Name   string
+	FQDN   string
+	IP     string
+	OS     osType
+	Role   role
+	User   *User   // primary user of a workstation
+	Admins []*User // the admins who look after a server
 
 	// Long-lived processes, so that parent PIDs agree across events.
 	explorerPID, servicesPID, lsassPID, w3wpPID, sshdPID int
@@ -59,6 +60,8 @@ type User struct {
 	disco [2]int
 	// discoLinux says whether the admin's discovery commands are Linux ones.
 	discoLinux bool
+	// servers lists the servers an admin looks after, Windows and Linux.
+	servers []*Host
 }
 
 // site is an external service: a registered domain, the few names of it
@@ -188,6 +191,16 @@ func newWorld(r *rng) *world {
 	lsrv("k8s-node-01", appServer)
 	lsrv("k8s-node-02", appServer)
 
+	for _, h := range append(append([]*Host{}, w.winServers...), w.linServers...) {
+		a := pick(r, w.admins)
+		b := pick(r, w.admins)
+		h.Admins = []*User{a, a, b} // a main admin and a deputy
+		a.servers = append(a.servers, h)
+		if b != a {
+			b.servers = append(b.servers, h)
+		}
+	}
+
 	w.sites = buildSites(r)
 	for _, s := range w.sites {
 		if len(s.names) >= 4 {
@@ -238,8 +251,14 @@ func (w *world) host(name, ip string, os osType, ro role, r *rng) *Host {
 	return h
 }
 
-// winUser returns the user of a Windows process: the account and its domain.
-func (w *world) winUser(u *User) (name, domain string) { return u.Name, w.domain }
+// admin returns an admin who works on h: one of a server's admins, or
+// any admin for a workstation.
+func (w *world) admin(r *rng, h *Host) *User {
+	if len(h.Admins) > 0 {
+		return pick(r, h.Admins)
+	}
+	return pick(r, w.admins)
+}
 
 // pickUser returns a random user.
 func (w *world) pickUser(r *rng) *User { return pick(r, w.users) }
