@@ -43,10 +43,14 @@ classifiers must not read. Events are in timestamp order.
 
 Event time: with --rate R, events are R per second of event time and written
 at R per second of wall time, evenly spaced. With --count and --duration, the
-density is count/duration (--count 1000000 --duration 30d is a month). Else it
-is 10 events per second of event time. Generation stops after --count events
+count spans the duration (--count 1000000 --duration 30d is a month). Else
+events are 10 per second of event time. Generation stops after --count events
 or when the event clock passes --start plus --duration, whichever is first;
 with neither, --rate runs until interrupted and otherwise --count is 1000.
+
+--seed makes the output reproducible: the same seed and flags give the same
+bytes, and the clock starts at 2026-01-01T00:00:00Z unless --start says
+otherwise. Without --seed the seed is random and the clock starts now.
 
 Examples:
    secpipe gen --count 100000 --seed 7 > events.jsonl

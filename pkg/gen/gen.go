@@ -67,7 +67,9 @@ type Config struct {
 	// Count stops generation after this many events; 0 means no limit.
 	Count int64
 	// Duration stops generation when the event clock passes Start+Duration;
-	// 0 means no limit.
+	// 0 means no limit. With Count too, and neither Rate nor Density, the
+	// density is count/duration, steered so that exactly Count events
+	// span the Duration.
 	Duration time.Duration
 	// Rate is the pace of a Source in events per second of wall time
 	// (0: as fast as possible). It is also the event density.
@@ -142,8 +144,14 @@ type Generator struct {
 
 	bgClock float64 // time of the next background tick (ms)
 	bgGap   float64 // mean gap between background events (ms); +Inf for none
+	bgGap0  float64 // bgGap at the nominal density
 	atkNext int64   // time of the next attack run's start (ms)
 	atkGap  float64 // mean time per attack event (ms); +Inf for none
+	atkGap0 float64 // atkGap at the nominal density
+	// fit is set when both a count and a duration are given: the density
+	// is then steered so that the count ends with the duration.
+	fit     bool
+	density float64 // nominal events per ms
 
 	heap   runHeap // runs in progress, by their next event's time
 	seq    uint64
@@ -212,6 +220,9 @@ func New(c Config) (*Generator, error) {
 		// The first run starts soon, so that short outputs hold one.
 		g.atkNext = t0 + int64(g.r.Float64()*min(30*g.atkGap, 600_000))
 	}
+	g.bgGap0, g.atkGap0 = g.bgGap, g.atkGap
+	g.fit = c.Count > 0 && c.Duration > 0 && c.Density == 0 && c.Rate == 0
+	g.density = density / 1000
 	return g, nil
 }
 
@@ -232,6 +243,11 @@ func (g *Generator) Next(dst []byte) ([]byte, bool) {
 			tr = g.heap[0].time()
 		}
 		ta := g.atkNext
+		if g.fit && tb > g.end && tr > g.end && ta > g.end {
+			// The clock ran out with events still owed: the last few are
+			// background events at the very end.
+			tb, tr, ta = g.end, math.MaxInt64, math.MaxInt64
+		}
 		switch {
 		case tr <= tb && tr <= ta:
 			if tr > g.end {
@@ -243,6 +259,9 @@ func (g *Generator) Next(dst []byte) ([]byte, bool) {
 				r.id = g.runs
 			}
 			dst = g.encode(dst, &r.events[r.next], r)
+			if g.fit && (g.emitted&255 == 0 || g.count-g.emitted < 1024) {
+				g.steer(tr)
+			}
 			r.next++
 			if r.next == len(r.events) {
 				g.free = append(g.free, g.heap.pop())
@@ -266,6 +285,9 @@ func (g *Generator) Next(dst []byte) ([]byte, bool) {
 			*e = Event{Time: tb}
 			n := g.background(e)
 			if n == 0 {
+				if g.fit && (g.emitted&255 == 0 || g.count-g.emitted < 1024) {
+					g.steer(tb)
+				}
 				g.bgClock += g.r.ExpFloat64() * g.bgGap
 				dst = g.encode(dst, e, nil)
 				g.emitted++
@@ -276,6 +298,20 @@ func (g *Generator) Next(dst []byte) ([]byte, bool) {
 			}
 		}
 	}
+}
+
+// steer adjusts the density so that the events still to come fill the
+// time still left, within a factor of two of the nominal density: with a
+// count and a duration, the count is reached about when the duration ends
+// instead of drifting by the randomness of the arrivals.
+func (g *Generator) steer(now int64) {
+	left := float64(g.end - now)
+	if left <= 0 {
+		return
+	}
+	need := float64(g.count-g.emitted) / left
+	f := min(max(need/g.density, 0.5), 2)
+	g.bgGap, g.atkGap = g.bgGap0/f, g.atkGap0/f
 }
 
 func (g *Generator) encode(dst []byte, e *Event, r *run) []byte {

@@ -422,13 +422,15 @@ func TestCountAndDuration(t *testing.T) {
 	if n := len(lines); n < 32000 || n > 40000 {
 		t.Errorf("duration 1h at 10 events/s: %d events, want about 36000", n)
 	}
-	// Count and duration: density count/duration, so the count spans the duration.
-	lines = generate(t, Config{Seed: 2, Start: start, Count: 10000, Duration: 24 * time.Hour, AttackShare: 0.05})
-	if n := len(lines); n > 10000 || n < 9500 {
-		t.Errorf("count 10000 over 24h: %d events", n)
-	}
-	if l := last(lines); l.Before(start.Add(22*time.Hour)) || l.After(start.Add(24*time.Hour)) {
-		t.Errorf("count 10000 over 24h: last event at %s", l)
+	// Count and duration: exactly count events spanning the duration.
+	for seed := uint64(1); seed <= 5; seed++ {
+		lines = generate(t, Config{Seed: seed, Start: start, Count: 10000, Duration: 24 * time.Hour, AttackShare: 0.05})
+		if n := len(lines); n != 10000 {
+			t.Errorf("seed %d: count 10000 over 24h: %d events", seed, n)
+		}
+		if l := last(lines); l.Before(start.Add(23*time.Hour)) || l.After(start.Add(24*time.Hour)) {
+			t.Errorf("seed %d: count 10000 over 24h: last event at %s", seed, l)
+		}
 	}
 	// A rate sets the density.
 	lines = generate(t, Config{Seed: 3, Start: start, Density: 100, Count: 30000, AttackShare: 0.05})
