@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"testing"
 
 	"github.com/secpipe/secpipe/pkg/attack"
@@ -68,4 +70,62 @@ func BenchmarkJSONLSink(b *testing.B) {
 		s.Write(ctx, msgs)
 	}
 	b.ReportMetric(float64(s.Counts().Events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkCSVSinkFile measures the sink on classified events from a file
+// (secpipe gen | secpipe classify > f.jsonl; STORE_BENCH_JSONL=f.jsonl).
+func BenchmarkCSVSinkFile(b *testing.B) {
+	path := os.Getenv("STORE_BENCH_JSONL")
+	if path == "" {
+		b.Skip("set STORE_BENCH_JSONL to classified JSON Lines")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var msgs []pipeline.Message
+	size := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 64<<20)
+	for len(msgs) < 200000 && sc.Scan() {
+		msgs = append(msgs, pipeline.Message{Value: append([]byte(nil), sc.Bytes()...)})
+		size += len(sc.Bytes())
+	}
+	s := NewCSVSink(io.Discard, nil, attack.Default(), false)
+	ctx := context.Background()
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := 0; j < len(msgs); j += 4096 {
+			s.Write(ctx, msgs[j:min(j+4096, len(msgs))])
+		}
+	}
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(s.Counts().Events)/sec, "events/s")
+	b.ReportMetric(float64(s.Counts().Rows)/sec, "rows/s")
+}
+
+// BenchmarkCSVSinkHelpers measures row building split across goroutines,
+// as on machines with cores to spare.
+func BenchmarkCSVSinkHelpers(b *testing.B) {
+	msgs := benchEvents(4096)
+	size := 0
+	for _, m := range msgs {
+		size += len(m.Value)
+	}
+	for _, helpers := range []int{0, 1, 3} {
+		b.Run(fmt.Sprintf("helpers=%d", helpers), func(b *testing.B) {
+			s := NewCSVSink(io.Discard, nil, attack.Default(), false)
+			s.helpers = nil
+			for i := 0; i < helpers; i++ {
+				s.helpers = append(s.helpers, &csvPart{rows: NewRows(attack.Default())})
+			}
+			b.SetBytes(int64(size))
+			for i := 0; i < b.N; i++ {
+				s.Write(context.Background(), msgs)
+			}
+			b.ReportMetric(float64(s.Counts().Events)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"io"
+	"runtime"
+	"sync"
 
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/pipeline"
@@ -14,6 +16,10 @@ const flushAt = 256 << 10
 // CSVSink writes events as CSV rows (see Columns). Rows are built in the
 // sink's buffer and handed to the writer whole, in one Write call each time,
 // so that the file never holds part of a row.
+//
+// With more cores than the pipeline's reader and this sink use, large
+// batches are turned into rows by several goroutines, each on a slice of
+// the batch, and the rows joined in order.
 type CSVSink struct {
 	rows   *Rows
 	w      io.Writer
@@ -21,12 +27,28 @@ type CSVSink struct {
 	buf    []byte
 	counts Counts
 	err    error
+
+	helpers []*csvPart // the other slices' builders
 }
+
+// csvPart builds the rows of one slice of a batch.
+type csvPart struct {
+	rows   *Rows
+	buf    []byte
+	counts Counts
+}
+
+// minPerHelper is the fewest events worth handing to another goroutine.
+const minPerHelper = 512
 
 // NewCSVSink returns a sink writing CSV rows to w, starting with the header
 // line if header is set. Close also closes closer, if not nil.
 func NewCSVSink(w io.Writer, closer io.Closer, cat *attack.Catalog, header bool) *CSVSink {
 	s := &CSVSink{rows: NewRows(cat), w: w, closer: closer, buf: make([]byte, 0, flushAt+flushAt/4)}
+	// One core reads input; this goroutine and the helpers share the rest.
+	for i := 0; i < min(runtime.GOMAXPROCS(0)-2, 3); i++ {
+		s.helpers = append(s.helpers, &csvPart{rows: NewRows(cat)})
+	}
 	if header {
 		s.buf = append(s.buf, HeaderLine...)
 		s.buf = append(s.buf, '\n')
@@ -39,20 +61,64 @@ func (s *CSVSink) Write(_ context.Context, msgs []pipeline.Message) error {
 	if s.err != nil {
 		return s.err
 	}
+	if k := min(len(s.helpers), len(msgs)/minPerHelper-1); k > 0 {
+		return s.writeParallel(msgs, k)
+	}
 	for i := range msgs {
 		var n int
 		var matched bool
 		s.buf, n, matched = s.rows.Append(s.buf, msgs[i].Value)
-		s.counts.Events++
-		s.counts.Rows += n
-		if matched {
-			s.counts.Matched++
-		}
+		s.counts.add(n, matched)
 		if len(s.buf) >= flushAt {
 			if err := s.writeOut(); err != nil {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// writeParallel builds the rows of msgs in k+1 slices at once, the last
+// k by helpers, then appends them in order.
+func (s *CSVSink) writeParallel(msgs []pipeline.Message, k int) error {
+	per := (len(msgs) + k) / (k + 1)
+	var wg sync.WaitGroup
+	for h := 0; h < k; h++ {
+		part := s.helpers[h]
+		chunk := msgs[min((h+1)*per, len(msgs)):min((h+2)*per, len(msgs))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			part.buf = part.buf[:0]
+			part.counts = Counts{}
+			for i := range chunk {
+				var n int
+				var matched bool
+				part.buf, n, matched = part.rows.Append(part.buf, chunk[i].Value)
+				part.counts.add(n, matched)
+			}
+		}()
+	}
+	for i := range msgs[:per] {
+		var n int
+		var matched bool
+		s.buf, n, matched = s.rows.Append(s.buf, msgs[i].Value)
+		s.counts.add(n, matched)
+	}
+	wg.Wait()
+	for _, part := range s.helpers[:k] {
+		if len(s.buf) >= flushAt {
+			if err := s.writeOut(); err != nil {
+				return err
+			}
+		}
+		s.buf = append(s.buf, part.buf...)
+		s.counts.Events += part.counts.Events
+		s.counts.Rows += part.counts.Rows
+		s.counts.Matched += part.counts.Matched
+	}
+	if len(s.buf) >= flushAt {
+		return s.writeOut()
 	}
 	return nil
 }

@@ -62,6 +62,14 @@ type Counts struct {
 	Matched int // events that matched a rule, tactic or technique
 }
 
+func (c *Counts) add(rows int, matched bool) {
+	c.Events++
+	c.Rows += rows
+	if matched {
+		c.Matched++
+	}
+}
+
 // Sink is a store output: a pipeline.Sink that counts what it wrote.
 type Sink interface {
 	pipeline.Sink

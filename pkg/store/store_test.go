@@ -256,3 +256,24 @@ func TestWholeRowsPerWrite(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Rows built by helper goroutines come out in the order of the events.
+func TestParallelRowsInOrder(t *testing.T) {
+	msgs := benchEvents(5000)
+	var one, many bytes.Buffer
+	s1 := NewCSVSink(&one, nil, attack.Default(), true)
+	s1.helpers = nil
+	s2 := NewCSVSink(&many, nil, attack.Default(), true)
+	s2.helpers = []*csvPart{{rows: NewRows(attack.Default())}, {rows: NewRows(attack.Default())}, {rows: NewRows(attack.Default())}}
+	for _, s := range []*CSVSink{s1, s2} {
+		for i := 0; i < len(msgs); i += 4096 {
+			if err := s.Write(context.Background(), msgs[i:min(i+4096, len(msgs))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
+	}
+	if one.String() != many.String() || s1.Counts() != s2.Counts() {
+		t.Fatalf("parallel rows differ: %d vs %d bytes, %+v vs %+v", one.Len(), many.Len(), s1.Counts(), s2.Counts())
+	}
+}
