@@ -23,14 +23,20 @@ type Agg struct {
 	lastKey  int64
 	lastRow  *bucketCounts
 
-	tacticBy map[string]int32 // a value as written -> index in tactics, or -1: unclassified
-	tactics  []tacticCount
-	techBy   map[string]int32
-	techs    []techCount
-	hosts    counter
-	users    counter
-	ips      counter
-	pairs    map[[2]int32]int64
+	// tacticKeys interns tactic values as written; tacticOf maps them to
+	// an index in tactics, or -1: unclassified.
+	tacticKeys *table
+	tacticOf   []int32
+	tactics    []tacticCount
+	techKeys   *table
+	techOf     []int32
+	techs      []techCount
+	hosts      counter
+	users      counter
+	ips        counter
+	// pairs counts events per (tactic, technique): pairs[i] holds the
+	// pairs of technique i-1, pairs[0] those without technique.
+	pairs [][]pairCount
 
 	total, unclassified, undated int64
 	rows                         int64
@@ -62,10 +68,14 @@ type techCount struct {
 	stamp    uint64
 }
 
+type pairCount struct {
+	tactic int32 // -1: none
+	n      int64
+}
+
 // counter counts values by their text.
 type counter struct {
-	index  map[string]int32
-	values []string
+	t      *table
 	counts []int64
 }
 
@@ -73,17 +83,22 @@ func (c *counter) add(b []byte, n int64) {
 	if len(b) == 0 {
 		return
 	}
-	if i, ok := c.index[string(b)]; ok {
-		c.counts[i] += n
-		return
+	if c.t == nil {
+		c.t = newTable()
 	}
-	if c.index == nil {
-		c.index = map[string]int32{}
+	i, added := c.t.index(b)
+	if added {
+		c.counts = append(c.counts, 0)
 	}
-	s := string(b)
-	c.index[s] = int32(len(c.values))
-	c.values = append(c.values, s)
-	c.counts = append(c.counts, n)
+	c.counts[i] += n
+}
+
+// values returns the values counted, by index.
+func (c *counter) values() []string {
+	if c.t == nil {
+		return nil
+	}
+	return c.t.keys
 }
 
 // maxKeys bounds the timeline keys kept before coarsening. With it, a
@@ -99,13 +114,13 @@ var resolutions = []int64{1, 60, 3600, 86400, week}
 // bucket fixes the timeline's bucket size in seconds; 0 chooses it from the
 // data's span at the end.
 func NewAgg(cat *attack.Catalog, bucket int64) *Agg {
-	a := &Agg{cat: cat, res: 1, timeline: map[int64]*bucketCounts{}, tacticBy: map[string]int32{},
-		techBy: map[string]int32{}, pairs: map[[2]int32]int64{}}
+	a := &Agg{cat: cat, res: 1, timeline: map[int64]*bucketCounts{}, tacticKeys: newTable(), techKeys: newTable(), pairs: make([][]pairCount, 1)}
 	if bucket > 0 {
 		a.res, a.fixed = bucket, true
 	}
 	for _, t := range cat.Tactics() {
-		a.tacticBy[t.ID] = int32(len(a.tactics))
+		a.tacticKeys.index([]byte(t.ID))
+		a.tacticOf = append(a.tacticOf, int32(len(a.tactics)))
 		a.tactics = append(a.tactics, tacticCount{ID: t.ID, Name: t.Name, Order: t.Order})
 	}
 	return a
@@ -215,16 +230,18 @@ func (b *bucketCounts) add(col int, n int64) {
 // tacticIndex finds the tactic a value names: an ID, or a shortname the
 // catalog knows. -1 means unclassified: empty, or the lab's TA0000.
 func (a *Agg) tacticIndex(id, name []byte) int32 {
-	if i, ok := a.tacticBy[string(id)]; ok {
-		return i
+	if len(id) == 0 {
+		return -1
 	}
-	key := string(id)
+	k, added := a.tacticKeys.index(id)
+	if !added {
+		return a.tacticOf[k]
+	}
+	key := a.tacticKeys.keys[k]
 	i := int32(-1)
-	switch {
-	case unclassifiedTactic(key):
-	default:
+	if !unclassifiedTactic(key) {
 		if t, ok := a.cat.Tactic(key); ok {
-			i = a.tacticBy[t.ID]
+			i = int32(t.Order)
 		} else {
 			i = int32(len(a.tactics))
 			n := string(name)
@@ -234,7 +251,7 @@ func (a *Agg) tacticIndex(id, name []byte) int32 {
 			a.tactics = append(a.tactics, tacticCount{ID: key, Name: n, Order: -1})
 		}
 	}
-	a.tacticBy[key] = i
+	a.tacticOf = append(a.tacticOf, i)
 	return i
 }
 
@@ -244,10 +261,14 @@ func unclassifiedTechnique(s string) bool { return s == "" || s == "T0000" }
 
 // techIndex finds a technique's entry; -1 for none.
 func (a *Agg) techIndex(id, name []byte) int32 {
-	if i, ok := a.techBy[string(id)]; ok {
-		return i
+	if len(id) == 0 {
+		return -1
 	}
-	key := string(id)
+	k, added := a.techKeys.index(id)
+	if !added {
+		return a.techOf[k]
+	}
+	key := a.techKeys.keys[k]
 	i := int32(-1)
 	if !unclassifiedTechnique(key) {
 		n := string(name)
@@ -256,9 +277,22 @@ func (a *Agg) techIndex(id, name []byte) int32 {
 		}
 		i = int32(len(a.techs))
 		a.techs = append(a.techs, techCount{ID: key, Name: n})
+		a.pairs = append(a.pairs, nil)
 	}
-	a.techBy[key] = i
+	a.techOf = append(a.techOf, i)
 	return i
+}
+
+// addPair counts n events with a (tactic, technique) pair.
+func (a *Agg) addPair(ti, qi int32, n int64) {
+	ps := a.pairs[qi+1]
+	for k := range ps {
+		if ps[k].tactic == ti {
+			ps[k].n += n
+			return
+		}
+	}
+	a.pairs[qi+1] = append(ps, pairCount{tactic: ti, n: n})
 }
 
 // Tag adds a (tactic, technique) pair to the open event; either may be
@@ -292,7 +326,7 @@ func (a *Agg) Tag(tactic, technique, tacticName, techName []byte) {
 		}
 	}
 	a.evPairs = append(a.evPairs, p)
-	a.pairs[p]++
+	a.addPair(ti, qi, 1)
 }
 
 // End closes the open event: one without a tactic counts as unclassified.
@@ -351,13 +385,13 @@ func (a *Agg) merge(o *Agg) {
 			a.techs[qmap[i]].Count += t.Count
 		}
 	}
-	for i, v := range o.hosts.values {
+	for i, v := range o.hosts.values() {
 		a.hosts.add([]byte(v), o.hosts.counts[i])
 	}
-	for i, v := range o.users.values {
+	for i, v := range o.users.values() {
 		a.users.add([]byte(v), o.users.counts[i])
 	}
-	for i, v := range o.ips.values {
+	for i, v := range o.ips.values() {
 		a.ips.add([]byte(v), o.ips.counts[i])
 	}
 	remap := func(i int32, m []int32) int32 {
@@ -366,8 +400,10 @@ func (a *Agg) merge(o *Agg) {
 		}
 		return m[i]
 	}
-	for p, n := range o.pairs {
-		a.pairs[[2]int32{remap(p[0], tmap), remap(p[1], qmap)}] += n
+	for q, ps := range o.pairs {
+		for _, p := range ps {
+			a.addPair(remap(p.tactic, tmap), remap(int32(q-1), qmap), p.n)
+		}
 	}
 
 	// Timelines: both at the coarser resolution, columns remapped.

@@ -141,16 +141,18 @@ func (a *Agg) Report(top int) *Report {
 	}
 	r.Hosts, r.Users, r.SourceIPs = a.hosts.top(top), a.users.top(top), a.ips.top(top)
 
-	for p, n := range a.pairs {
-		var ps PairStat
-		if p[0] >= 0 {
-			ps.Tactic = a.tactics[p[0]].ID
+	for q, pcs := range a.pairs {
+		for _, p := range pcs {
+			var ps PairStat
+			if p.tactic >= 0 {
+				ps.Tactic = a.tactics[p.tactic].ID
+			}
+			if q > 0 {
+				ps.Technique = a.techs[q-1].ID
+			}
+			ps.Count = p.n
+			r.Pairs = append(r.Pairs, ps)
 		}
-		if p[1] >= 0 {
-			ps.Technique = a.techs[p[1]].ID
-		}
-		ps.Count = n
-		r.Pairs = append(r.Pairs, ps)
 	}
 	sort.Slice(r.Pairs, func(i, j int) bool {
 		if r.Pairs[i].Technique != r.Pairs[j].Technique {
@@ -241,7 +243,8 @@ func (r *Report) timeline(a *Agg, colOf []int) {
 
 // top returns the n most frequent values, ties by value.
 func (c *counter) top(n int) []ValueCount {
-	idx := make([]int, len(c.values))
+	values := c.values()
+	idx := make([]int, len(values))
 	for i := range idx {
 		idx[i] = i
 	}
@@ -249,14 +252,14 @@ func (c *counter) top(n int) []ValueCount {
 		if c.counts[idx[x]] != c.counts[idx[y]] {
 			return c.counts[idx[x]] > c.counts[idx[y]]
 		}
-		return c.values[idx[x]] < c.values[idx[y]]
+		return values[idx[x]] < values[idx[y]]
 	})
 	out := []ValueCount{}
 	for i, j := range idx {
 		if i == n {
 			break
 		}
-		out = append(out, ValueCount{Value: c.values[j], Count: c.counts[j]})
+		out = append(out, ValueCount{Value: values[j], Count: c.counts[j]})
 	}
 	return out
 }
