@@ -12,7 +12,7 @@ import (
 // scheduled tasks, Run keys written by Teams) are deliberate, and bounded
 // so that precise detections stay silent.
 
-type bgFunc func(*Generator, *Event) int
+type bgFunc func(*Generator, *record) int
 
 var backgroundMix = newWeighted(
 	choice[bgFunc]{2900, (*Generator).bgWinProcess},
@@ -42,7 +42,7 @@ var backgroundMix = newWeighted(
 
 // background fills e, timed already, with one background event and returns
 // 0, or starts a benign run at e.Time and returns its number of events.
-func (g *Generator) background(e *Event) int {
+func (g *Generator) background(e *record) int {
 	return backgroundMix.pick(g.r)(g, e)
 }
 
@@ -162,7 +162,7 @@ var winProcesses = newWeighted(
 
 // winDiscovery and linDiscovery are the discovery commands admins run as
 // part of their work; each admin uses at most two of them (User.disco).
-var winDiscovery = []Proc{
+var winDiscovery = []proc{
 	{Exe: `C:\Windows\System32\whoami.exe`, Cmd: `whoami`},
 	{Exe: `C:\Windows\System32\ipconfig.exe`, Cmd: `ipconfig /all`},
 	{Exe: `C:\Windows\System32\HOSTNAME.EXE`, Cmd: `hostname`},
@@ -171,7 +171,7 @@ var winDiscovery = []Proc{
 	{Exe: `C:\Windows\System32\nltest.exe`, Cmd: `nltest /dsgetdc:corp.local`},
 }
 
-var linDiscovery = []Proc{
+var linDiscovery = []proc{
 	{Exe: "/usr/bin/id", Cmd: "id"},
 	{Exe: "/usr/bin/uname", Cmd: "uname -a"},
 	{Exe: "/usr/bin/hostname", Cmd: "hostname -f"},
@@ -181,7 +181,7 @@ var linDiscovery = []Proc{
 }
 
 // parentProc returns a plausible parent of kind k on h.
-func (g *Generator) parentProc(k parentKind, h *Host, user string) Proc {
+func (g *Generator) parentProc(k parentKind, h *machine, user string) proc {
 	r := g.r
 	switch k {
 	case pExplorer:
@@ -189,29 +189,29 @@ func (g *Generator) parentProc(k parentKind, h *Host, user string) Proc {
 	case pServices:
 		return servicesProc(h)
 	case pSvchostSched:
-		return Proc{PID: r.winPID(), Exe: pathSvchost, Cmd: `C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule`}
+		return proc{PID: r.winPID(), Exe: pathSvchost, Cmd: `C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule`}
 	case pSvchostDcom:
-		return Proc{PID: r.winPID(), Exe: pathSvchost, Cmd: `C:\Windows\system32\svchost.exe -k DcomLaunch -p`}
+		return proc{PID: r.winPID(), Exe: pathSvchost, Cmd: `C:\Windows\system32\svchost.exe -k DcomLaunch -p`}
 	case pChrome:
-		return Proc{PID: r.winPID(), Exe: pathChrome, Cmd: `"C:\Program Files\Google\Chrome\Application\chrome.exe" `}
+		return proc{PID: r.winPID(), Exe: pathChrome, Cmd: `"C:\Program Files\Google\Chrome\Application\chrome.exe" `}
 	case pEdge:
-		return Proc{PID: r.winPID(), Exe: pathEdge, Cmd: `"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe" --profile-directory=Default`}
+		return proc{PID: r.winPID(), Exe: pathEdge, Cmd: `"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe" --profile-directory=Default`}
 	case pCmd:
-		return Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
+		return proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
 	case pOutlook:
-		return Proc{PID: r.winPID(), Exe: pathOutlook, Cmd: `"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE" `}
+		return proc{PID: r.winPID(), Exe: pathOutlook, Cmd: `"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE" `}
 	case pWord:
-		return Proc{PID: r.winPID(), Exe: pathWord, Cmd: `"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE" `}
+		return proc{PID: r.winPID(), Exe: pathWord, Cmd: `"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE" `}
 	case pCode:
 		exe := `C:\Users\` + user + `\AppData\Local\Programs\Microsoft VS Code\Code.exe`
-		return Proc{PID: r.winPID(), Exe: exe, Cmd: `"` + exe + `" `}
+		return proc{PID: r.winPID(), Exe: exe, Cmd: `"` + exe + `" `}
 	case pTeams:
 		exe := `C:\Users\` + user + `\AppData\Local\Microsoft\Teams\current\Teams.exe`
-		return Proc{PID: r.winPID(), Exe: exe, Cmd: `"` + exe + `" `}
+		return proc{PID: r.winPID(), Exe: exe, Cmd: `"` + exe + `" `}
 	case pCcm:
-		return Proc{PID: r.winPID(), Exe: `C:\Windows\CCM\CcmExec.exe`, Cmd: `C:\Windows\CCM\CcmExec.exe`}
+		return proc{PID: r.winPID(), Exe: `C:\Windows\CCM\CcmExec.exe`, Cmd: `C:\Windows\CCM\CcmExec.exe`}
 	case pSearchIdx:
-		return Proc{PID: r.winPID(), Exe: `C:\Windows\System32\SearchIndexer.exe`, Cmd: `C:\Windows\system32\SearchIndexer.exe /Embedding`}
+		return proc{PID: r.winPID(), Exe: `C:\Windows\System32\SearchIndexer.exe`, Cmd: `C:\Windows\system32\SearchIndexer.exe /Embedding`}
 	case pW3wp:
 		return w3wpProc(h)
 	}
@@ -219,7 +219,7 @@ func (g *Generator) parentProc(k parentKind, h *Host, user string) Proc {
 }
 
 // accountOf returns the user, domain and integrity level of a process run as a.
-func (g *Generator) accountOf(a account, h *Host) (user, domain, integrity string) {
+func (g *Generator) accountOf(a account, h *machine) (user, domain, integrity string) {
 	switch a {
 	case asUser:
 		if h.User != nil {
@@ -239,13 +239,13 @@ func (g *Generator) accountOf(a account, h *Host) (user, domain, integrity strin
 	return system, ntAuthority, "System"
 }
 
-func (g *Generator) bgWinProcess(e *Event) int {
+func (g *Generator) bgWinProcess(e *record) int {
 	r := g.r
 	if r.chance(0.012) {
 		return g.bgAdminDiscovery(e)
 	}
 	t := winProcesses.pick(r)
-	var h *Host
+	var h *machine
 	switch t.on {
 	case onWS:
 		h = g.w.pickWS(r)
@@ -261,7 +261,7 @@ func (g *Generator) bgWinProcess(e *Event) int {
 		}
 	}
 	user, domain, integrity := g.accountOf(t.as, h)
-	p := Proc{PID: r.winPID(), Exe: g.expand(t.exe, user, h)}
+	p := proc{PID: r.winPID(), Exe: g.expand(t.exe, user, h)}
 	p.Cmd = g.expand(t.cmd, user, h)
 	e.winProcess(h, user, domain, p, g.parentProc(t.parent, h, user), integrity)
 	return 0
@@ -269,11 +269,11 @@ func (g *Generator) bgWinProcess(e *Event) int {
 
 // bgAdminDiscovery is an admin running one of their two usual discovery
 // commands, on their workstation or a server.
-func (g *Generator) bgAdminDiscovery(e *Event) int {
+func (g *Generator) bgAdminDiscovery(e *record) int {
 	r := g.r
 	u := pick(r, g.w.admins)
 	d := u.disco[r.IntN(2)]
-	var mine []*Host
+	var mine []*machine
 	for _, h := range u.servers {
 		if (h.OS == linux) == u.discoLinux {
 			mine = append(mine, h)
@@ -286,7 +286,7 @@ func (g *Generator) bgAdminDiscovery(e *Event) int {
 		}
 		p := linDiscovery[d%len(linDiscovery)]
 		p.PID = r.linuxPID()
-		e.linProcess(h, u.Name, p, Proc{PID: r.linuxPID(), Exe: "/usr/bin/bash", Cmd: "-bash"})
+		e.linProcess(h, u.Name, p, proc{PID: r.linuxPID(), Exe: "/usr/bin/bash", Cmd: "-bash"})
 		return 0
 	}
 	h := u.WS
@@ -295,9 +295,9 @@ func (g *Generator) bgAdminDiscovery(e *Event) int {
 	}
 	p := winDiscovery[d%len(winDiscovery)]
 	p.PID = r.winPID()
-	parent := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
+	parent := proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
 	if r.chance(0.5) {
-		parent = Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmdLinePS}
+		parent = proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmdLinePS}
 	}
 	e.winProcess(h, u.Name, g.w.domain, p, parent, "High")
 	return 0
@@ -346,7 +346,7 @@ var linProcesses = newWeighted(
 	choice[linTmpl]{30, linTmpl{"/usr/bin/git", "git fetch --tags --force --progress -- https://git-01.corp.local/corp/app.git +refs/heads/*:refs/remotes/origin/*", "/usr/bin/java", "java -jar /var/lib/jenkins/agent.jar", luJenkins, ciServer}},
 )
 
-func (g *Generator) linuxHost(ro role) *Host {
+func (g *Generator) linuxHost(ro role) *machine {
 	if ro != 0 {
 		var n int
 		for _, h := range g.w.linServers {
@@ -369,7 +369,7 @@ func (g *Generator) linuxHost(ro role) *Host {
 	return g.w.pickLinux(g.r)
 }
 
-func (g *Generator) bgLinuxProcess(e *Event) int {
+func (g *Generator) bgLinuxProcess(e *record) int {
 	r := g.r
 	if r.chance(0.03) {
 		return g.bgAdminDiscovery(e)
@@ -391,8 +391,8 @@ func (g *Generator) bgLinuxProcess(e *Event) int {
 	case luPostgres:
 		user = "postgres"
 	}
-	p := Proc{PID: r.linuxPID(), Exe: t.exe, Cmd: g.expand(t.cmd, user, h)}
-	parent := Proc{PID: r.linuxPID(), Exe: t.parentExe, Cmd: g.expand(t.parentC, user, h)}
+	p := proc{PID: r.linuxPID(), Exe: t.exe, Cmd: g.expand(t.cmd, user, h)}
+	parent := proc{PID: r.linuxPID(), Exe: t.parentExe, Cmd: g.expand(t.parentC, user, h)}
 	e.linProcess(h, user, p, parent)
 	return 0
 }
@@ -401,14 +401,14 @@ func (g *Generator) bgLinuxProcess(e *Event) int {
 
 var serviceAccounts = []string{"svc_backup", "svc_sql", "svc_monitor", "svc_sccm"}
 
-func (g *Generator) bgWinLogon(e *Event) int {
+func (g *Generator) bgWinLogon(e *record) int {
 	r := g.r
 	w := g.w
 	x := r.IntN(100)
 	switch {
 	case x < 40: // Kerberos network logon of a user to a DC or file server
 		ws := w.pickWS(r)
-		srv := pick(r, []*Host{w.dcs[0], w.dcs[1], w.fs, w.fs, w.exch})
+		srv := pick(r, []*machine{w.dcs[0], w.dcs[1], w.fs, w.fs, w.exch})
 		e.winLogon(srv, ws.User.Name, w.domain, true, 3, ws.IP, r.port(), "")
 	case x < 50: // machine account
 		ws := w.pickWS(r)
@@ -435,7 +435,7 @@ func (g *Generator) bgWinLogon(e *Event) int {
 	return 0
 }
 
-func (g *Generator) bgSSHLogin(e *Event) int {
+func (g *Generator) bgSSHLogin(e *record) int {
 	r := g.r
 	w := g.w
 	h := w.pickLinux(r)
@@ -450,7 +450,7 @@ func (g *Generator) bgSSHLogin(e *Event) int {
 		if r.chance(0.5) {
 			user = "jenkins"
 		}
-		h = pick(r, []*Host{w.nginx[0], w.nginx[1], g.linuxHost(appServer)})
+		h = pick(r, []*machine{w.nginx[0], w.nginx[1], g.linuxHost(appServer)})
 		e.sshLogin(h, user, true, "publickey", w.ciHost.IP, r.port(), h.sshdPID+r.between(1000, 60000), false)
 	case x < 95: // an admin from home, through the bastion
 		u := w.admin(r, w.bastionHost)
@@ -465,7 +465,7 @@ func (g *Generator) bgSSHLogin(e *Event) int {
 // bgTypoRun is a user mistyping a password once to three times, then
 // logging on. Mistypes come from the user's workstation, at most one run
 // per workstation in 15 minutes.
-func (g *Generator) bgTypoRun(e *Event) int {
+func (g *Generator) bgTypoRun(e *record) int {
 	r := g.r
 	w := g.w
 	u := w.pickUser(r)
@@ -492,7 +492,7 @@ func (g *Generator) bgTypoRun(e *Event) int {
 		}
 		b.add(nil).winLogon(h, u.Name, w.domain, true, 2, "", 0, h.Name)
 	default:
-		srv := pick(r, []*Host{w.fs, w.exch, w.app})
+		srv := pick(r, []*machine{w.fs, w.exch, w.app})
 		for i := 0; i < n; i++ {
 			b.add(nil).winLogon(srv, u.Name, w.domain, false, 3, u.WS.IP, r.port(), u.WS.Name)
 			b.wait(3*time.Second, 10*time.Second)
@@ -503,13 +503,13 @@ func (g *Generator) bgTypoRun(e *Event) int {
 }
 
 // bgRDPAdminRun is an admin connecting to a server with RDP and working there.
-func (g *Generator) bgRDPAdminRun(e *Event) int {
+func (g *Generator) bgRDPAdminRun(e *record) int {
 	r := g.r
 	w := g.w
 	srv := w.pickWinServer(r)
 	u := w.admin(r, srv)
 	b := g.benignRun(e.Time)
-	mstsc := Proc{PID: r.winPID(), Exe: pathMstsc, Cmd: `"C:\Windows\system32\mstsc.exe" /v:` + srv.Name}
+	mstsc := proc{PID: r.winPID(), Exe: pathMstsc, Cmd: `"C:\Windows\system32\mstsc.exe" /v:` + srv.Name}
 	b.add(nil).winProcess(u.WS, u.Name, w.domain, mstsc, explorerProc(u.WS), "Medium")
 	b.wait(200*time.Millisecond, 2*time.Second)
 	b.add(nil).sysmonConn(u.WS, u.Name, w.domain, mstsc, u.WS.IP, r.port(), srv.IP, 3389, "tcp")
@@ -517,14 +517,14 @@ func (g *Generator) bgRDPAdminRun(e *Event) int {
 	b.add(nil).winLogon(srv, u.Name, w.domain, true, 10, u.WS.IP, r.port(), u.WS.Name)
 	for i, n := 0, r.between(1, 3); i < n; i++ {
 		b.wait(20*time.Second, 4*time.Minute)
-		var p Proc
+		var p proc
 		switch r.IntN(3) {
 		case 0:
-			p = Proc{Exe: `C:\Windows\System32\ServerManager.exe`, Cmd: `"C:\Windows\system32\ServerManager.exe" `}
+			p = proc{Exe: `C:\Windows\System32\ServerManager.exe`, Cmd: `"C:\Windows\system32\ServerManager.exe" `}
 		case 1:
-			p = Proc{Exe: `C:\Windows\System32\mmc.exe`, Cmd: `"C:\Windows\system32\mmc.exe" "C:\Windows\system32\compmgmt.msc" /s`}
+			p = proc{Exe: `C:\Windows\System32\mmc.exe`, Cmd: `"C:\Windows\system32\mmc.exe" "C:\Windows\system32\compmgmt.msc" /s`}
 		default:
-			p = Proc{Exe: pathPowerShell, Cmd: `powershell.exe -NoProfile -Command "Get-EventLog -LogName System -Newest 50 | Format-Table -AutoSize"`}
+			p = proc{Exe: pathPowerShell, Cmd: `powershell.exe -NoProfile -Command "Get-EventLog -LogName System -Newest 50 | Format-Table -AutoSize"`}
 		}
 		p.PID = r.winPID()
 		b.add(nil).winProcess(srv, u.Name, w.domain, p, explorerProc(srv), "High")
@@ -570,7 +570,7 @@ func (w *world) site(r *rng, reg string) *site {
 	return pick(r, w.sites)
 }
 
-func (g *Generator) bgSysmonConn(e *Event) int {
+func (g *Generator) bgSysmonConn(e *record) int {
 	r := g.r
 	h := g.w.pickWS(r)
 	a := netApps.pick(r)
@@ -583,13 +583,13 @@ func (g *Generator) bgSysmonConn(e *Event) int {
 	if s.reg == "windowsupdate.com" && r.chance(0.5) {
 		port = 80
 	}
-	p := Proc{PID: r.winPID(), Exe: g.expand(a.exe, h.User.Name, h)}
+	p := proc{PID: r.winPID(), Exe: g.expand(a.exe, h.User.Name, h)}
 	e.sysmonConn(h, user, domain, p, h.IP, r.port(), s.ip, port, "tcp")
 	return 0
 }
 
 // anyHost returns a host for outbound traffic: mostly workstations.
-func (g *Generator) anyHost() *Host {
+func (g *Generator) anyHost() *machine {
 	r := g.r
 	switch x := r.IntN(10); {
 	case x < 8:
@@ -600,7 +600,7 @@ func (g *Generator) anyHost() *Host {
 	return g.w.pickLinux(r)
 }
 
-func hostUser(h *Host) string {
+func hostUser(h *machine) string {
 	if h.User != nil {
 		return h.User.Name
 	}
@@ -609,7 +609,7 @@ func hostUser(h *Host) string {
 
 var publicResolvers = []string{"8.8.8.8", "1.1.1.1", "9.9.9.9", "8.8.4.4"}
 
-func (g *Generator) bgFirewall(e *Event) int {
+func (g *Generator) bgFirewall(e *record) int {
 	r := g.r
 	w := g.w
 	switch x := r.IntN(100); {
@@ -622,7 +622,7 @@ func (g *Generator) bgFirewall(e *Event) int {
 		}
 		e.firewall(h, hostUser(h), true, h.IP, r.port(), s.ip, port, "tcp", g.logNormal(7.5, 1.2), g.logNormal(10, 1.8))
 	case x < 87:
-		srv := pick(r, []*Host{w.nginx[0], w.nginx[1], w.web, w.exch})
+		srv := pick(r, []*machine{w.nginx[0], w.nginx[1], w.web, w.exch})
 		e.firewall(srv, "", true, publicIP(r, 0.3), r.port(), srv.IP, 443, "tcp", g.logNormal(7.2, 0.9), g.logNormal(10.5, 1.5))
 	case x < 95: // policy blocks: direct DNS, DNS over TLS, QUIC
 		h := w.pickWS(r)
@@ -646,7 +646,7 @@ type internalSvc struct {
 	transport string
 }
 
-func (g *Generator) bgZeekConn(e *Event) int {
+func (g *Generator) bgZeekConn(e *record) int {
 	r := g.r
 	w := g.w
 	state := "SF"
@@ -665,7 +665,7 @@ func (g *Generator) bgZeekConn(e *Event) int {
 	switch x := r.IntN(100); {
 	case x < 55: // workstations to infrastructure
 		ws := w.pickWS(r)
-		var dst *Host
+		var dst *machine
 		var svc internalSvc
 		switch r.IntN(6) {
 		case 0:
@@ -701,7 +701,7 @@ func (g *Generator) bgZeekConn(e *Event) int {
 var dnsProcs = []string{pathChrome, pathEdge, pathOutlook, pathSvchost}
 
 // resolver returns the DNS server of h.
-func (g *Generator) resolver(h *Host) string {
+func (g *Generator) resolver(h *machine) string {
 	if h == g.w.dcs[0] {
 		return g.w.dcs[1].IP
 	}
@@ -711,10 +711,10 @@ func (g *Generator) resolver(h *Host) string {
 	return g.w.dcs[g.r.IntN(2)].IP
 }
 
-func (g *Generator) bgDNS(e *Event) int {
+func (g *Generator) bgDNS(e *record) int {
 	r := g.r
 	w := g.w
-	var h *Host
+	var h *machine
 	switch x := r.IntN(10); {
 	case x < 8:
 		h = w.pickWS(r)
@@ -744,12 +744,12 @@ func (g *Generator) bgDNS(e *Event) int {
 			qtype = "HTTPS"
 		}
 	}
-	var p Proc
+	var p proc
 	user, domain := hostUser(h), ""
 	if h.OS == windows {
 		domain = w.domain
 		if h.User != nil && r.chance(0.3) {
-			p = Proc{PID: r.winPID(), Exe: pick(r, dnsProcs)}
+			p = proc{PID: r.winPID(), Exe: pick(r, dnsProcs)}
 			if p.Exe == pathSvchost {
 				user, domain = "NETWORK SERVICE", ntAuthority
 			}
@@ -764,7 +764,7 @@ func (g *Generator) bgDNS(e *Event) int {
 
 // bgPageLoadRun is a browser loading a page: a few names of one CDN or
 // service looked up within seconds, then connections.
-func (g *Generator) bgPageLoadRun(e *Event) int {
+func (g *Generator) bgPageLoadRun(e *record) int {
 	r := g.r
 	w := g.w
 	h := w.pickWS(r)
@@ -772,15 +772,15 @@ func (g *Generator) bgPageLoadRun(e *Event) int {
 	b := g.benignRun(e.Time)
 	n := r.between(2, len(s.names))
 	start := r.IntN(len(s.names))
-	p := Proc{PID: r.winPID(), Exe: pathChrome}
+	p := proc{PID: r.winPID(), Exe: pathChrome}
 	sysmon := r.chance(0.4)
 	for i := 0; i < n; i++ {
 		name := s.names[(start+i)%len(s.names)]
-		var proc Proc
+		var by proc
 		if sysmon {
-			proc = p
+			by = p
 		}
-		b.add(nil).dns(h, h.User.Name, w.domain, proc, g.resolver(h), name, "A", s.reg, s.ip)
+		b.add(nil).dns(h, h.User.Name, w.domain, by, g.resolver(h), name, "A", s.reg, s.ip)
 		b.wait(5*time.Millisecond, 400*time.Millisecond)
 	}
 	b.wait(20*time.Millisecond, 300*time.Millisecond)
@@ -790,7 +790,7 @@ func (g *Generator) bgPageLoadRun(e *Event) int {
 
 // bgHeartbeatRun is an application polling its service: periodic, but with
 // high jitter and varied sizes, unlike a C2 implant.
-func (g *Generator) bgHeartbeatRun(e *Event) int {
+func (g *Generator) bgHeartbeatRun(e *record) int {
 	r := g.r
 	w := g.w
 	h := w.pickWS(r)
@@ -804,7 +804,7 @@ func (g *Generator) bgHeartbeatRun(e *Event) int {
 		{`C:\Users\%u\AppData\Roaming\Zoom\bin\Zoom.exe`, "zoom.us", "us04st1.zoom.us"},
 	})
 	s := w.site(r, a.reg)
-	p := Proc{PID: r.winPID(), Exe: g.expand(a.exe, u.Name, h)}
+	p := proc{PID: r.winPID(), Exe: g.expand(a.exe, u.Name, h)}
 	b := g.benignRun(e.Time)
 	b.add(nil).dns(h, u.Name, w.domain, p, g.resolver(h), a.name, "A", s.reg, s.ip)
 	interval := r.ms(60*time.Second, 300*time.Second)
@@ -822,7 +822,7 @@ func (g *Generator) bgHeartbeatRun(e *Event) int {
 
 // bgMonitorRun is the monitoring server polling many hosts on one or two
 // ports: many connections, few distinct ports per target.
-func (g *Generator) bgMonitorRun(e *Event) int {
+func (g *Generator) bgMonitorRun(e *record) int {
 	r := g.r
 	w := g.w
 	mon := w.monHost
@@ -833,7 +833,7 @@ func (g *Generator) bgMonitorRun(e *Event) int {
 	n := r.between(15, 40)
 	span := r.ms(5*time.Second, 40*time.Second)
 	for i := 0; i < n; i++ {
-		var dst *Host
+		var dst *machine
 		if r.chance(0.5) {
 			dst = w.pickWinServer(r)
 		} else if r.chance(0.5) {
@@ -879,7 +879,7 @@ var fileCreates = newWeighted(
 	choice[fileTmpl]{8, fileTmpl{pathSystem, `D:\Shares\%d.xlsx`, asUser, onServer}},
 )
 
-func (g *Generator) fileHost(on place) *Host {
+func (g *Generator) fileHost(on place) *machine {
 	switch on {
 	case onWS:
 		return g.w.pickWS(g.r)
@@ -892,7 +892,7 @@ func (g *Generator) fileHost(on place) *Host {
 	return g.w.pickWinServer(g.r)
 }
 
-func (g *Generator) fileEvent(e *Event, t fileTmpl, action string) int {
+func (g *Generator) fileEvent(e *record, t fileTmpl, action string) int {
 	r := g.r
 	h := g.fileHost(t.on)
 	var user, domain string
@@ -905,7 +905,7 @@ func (g *Generator) fileEvent(e *Event, t fileTmpl, action string) int {
 	} else {
 		user, domain, _ = g.accountOf(t.as, h)
 	}
-	p := Proc{PID: r.winPID(), Exe: g.expand(t.exe, u.Name, h)}
+	p := proc{PID: r.winPID(), Exe: g.expand(t.exe, u.Name, h)}
 	if t.exe == pathSystem {
 		p.PID = 4
 	}
@@ -913,7 +913,7 @@ func (g *Generator) fileEvent(e *Event, t fileTmpl, action string) int {
 	return 0
 }
 
-func (g *Generator) bgFileCreate(e *Event) int {
+func (g *Generator) bgFileCreate(e *record) int {
 	return g.fileEvent(e, fileCreates.pick(g.r), "file-created")
 }
 
@@ -924,7 +924,7 @@ var fileRenames = []fileTmpl{
 	{pathExcel, `C:\Users\%u\Documents\%d.xlsx`, asUser, onWS},
 }
 
-func (g *Generator) bgFileRename(e *Event) int {
+func (g *Generator) bgFileRename(e *record) int {
 	return g.fileEvent(e, pick(g.r, fileRenames), "file-renamed")
 }
 
@@ -935,36 +935,36 @@ var fileDeletes = []fileTmpl{
 	{`C:\Windows\System32\cleanmgr.exe`, `C:\Windows\Temp\%g.tmp`, asSystem, onAnyWin},
 }
 
-func (g *Generator) bgFileDelete(e *Event) int {
+func (g *Generator) bgFileDelete(e *record) int {
 	return g.fileEvent(e, pick(g.r, fileDeletes), "file-deleted")
 }
 
 var uninstallApps = []string{"Zoom Workplace", "Google Chrome", "7-Zip 24.08 (x64)", "Notepad++ (64-bit x64)", "VLC media player", "Python 3.12.8 (64-bit)", "Microsoft Teams", "Adobe Acrobat (64-bit)"}
 
-func (g *Generator) bgRegistry(e *Event) int {
+func (g *Generator) bgRegistry(e *record) int {
 	r := g.r
 	w := g.w
 	h := w.pickWS(r)
 	u := h.User
 	switch x := r.IntN(100); {
 	case x < 30: // an installer registering its product
-		p := Proc{PID: r.winPID(), Exe: pathMsiexec}
+		p := proc{PID: r.winPID(), Exe: pathMsiexec}
 		path := `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\{` + g.guid() + `}\DisplayName`
 		e.registry(h, system, ntAuthority, p, path, pick(r, uninstallApps), "REG_SZ")
 	case x < 33: // Teams registers its own autostart, in AppData
-		p := Proc{PID: r.winPID(), Exe: userDir(u, `\AppData\Local\Microsoft\Teams\Update.exe`)}
+		p := proc{PID: r.winPID(), Exe: userDir(u, `\AppData\Local\Microsoft\Teams\Update.exe`)}
 		data := userDir(u, `\AppData\Local\Microsoft\Teams\Update.exe`) + ` --processStart "Teams.exe" --process-start-args "--system-initiated"`
 		e.registry(h, u.Name, w.domain, p, hkuRun(u, "com.squirrel.Teams.Teams"), data, "REG_SZ")
 	case x < 36: // so does OneDrive
 		exe := userDir(u, `\AppData\Local\Microsoft\OneDrive\OneDrive.exe`)
-		p := Proc{PID: r.winPID(), Exe: exe}
+		p := proc{PID: r.winPID(), Exe: exe}
 		e.registry(h, u.Name, w.domain, p, hkuRun(u, "OneDrive"), `"`+exe+`" /background`, "REG_SZ")
 	case x < 76: // Background Activity Moderator bookkeeping
-		p := Proc{PID: r.winPID(), Exe: pathSvchost}
+		p := proc{PID: r.winPID(), Exe: pathSvchost}
 		path := `HKLM\System\CurrentControlSet\Services\bam\State\UserSettings\` + u.SID + `\\Device\HarddiskVolume3\Program Files\Google\Chrome\Application\chrome.exe`
 		e.registry(h, system, ntAuthority, p, path, "Binary Data", "REG_BINARY")
 	case x < 90:
-		p := Proc{PID: r.winPID(), Exe: pathGoogleUpd}
+		p := proc{PID: r.winPID(), Exe: pathGoogleUpd}
 		path := `HKLM\SOFTWARE\WOW6432Node\Google\Update\ClientState\{8A69D345-D564-463c-AFF1-A69D9E530F96}\LastCheckSuccess`
 		e.registry(h, system, ntAuthority, p, path, "DWORD (0x00000001)", "REG_DWORD")
 	default:
@@ -1028,10 +1028,10 @@ var owaReqs = newWeighted(
 	choice[webReq]{8, webReq{"POST", "/mapi/emsmdb/", "MailboxId=%G@corp.local", 200}},
 )
 
-func (g *Generator) bgWeb(e *Event) int {
+func (g *Generator) bgWeb(e *record) int {
 	r := g.r
 	w := g.w
-	var srv *Host
+	var srv *machine
 	var req webReq
 	client := publicIP(r, 0.3)
 	ua := pick(r, browserUAs)
@@ -1087,13 +1087,13 @@ var benignServices = []svcSpec{
 	{"Microsoft Update Health Service", `"C:\Program Files\Microsoft Update Health Tools\uhssvc.exe"`, "auto start"},
 }
 
-func (g *Generator) bgService(e *Event) int {
+func (g *Generator) bgService(e *record) int {
 	s := pick(g.r, benignServices)
 	e.service(g.anyWindows(), system, ntAuthority, s.name, s.path, s.start, "LocalSystem")
 	return 0
 }
 
-func (g *Generator) anyWindows() *Host {
+func (g *Generator) anyWindows() *machine {
 	if g.r.chance(0.85) {
 		return g.w.pickWS(g.r)
 	}
@@ -1115,7 +1115,7 @@ var benignTasks = []taskSpec{
 }
 
 // benignTask fills e with a 4698 of an updater on h.
-func (g *Generator) benignTask(e *Event, h *Host, t taskSpec) {
+func (g *Generator) benignTask(e *record, h *machine, t taskSpec) {
 	u := h.User
 	if u == nil {
 		u = g.w.pickUser(g.r)
@@ -1131,19 +1131,19 @@ func (g *Generator) benignTask(e *Event, h *Host, t taskSpec) {
 	e.task(h, user, g.w.domain, name, t.cmd, t.args, t.trigger, runAs)
 }
 
-func (g *Generator) bgTask(e *Event) int {
+func (g *Generator) bgTask(e *record) int {
 	g.benignTask(e, g.w.pickWS(g.r), pick(g.r, benignTasks))
 	return 0
 }
 
 // bgUpdaterRun is an updater at work: its process, the task it registers
 // and the files it writes, all under Program Files.
-func (g *Generator) bgUpdaterRun(e *Event) int {
+func (g *Generator) bgUpdaterRun(e *record) int {
 	r := g.r
 	w := g.w
 	h := w.pickWS(r)
 	b := g.benignRun(e.Time)
-	up := Proc{PID: r.winPID(), Exe: pathGoogleUpd, Cmd: `"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe" /ua /installsource scheduler`}
+	up := proc{PID: r.winPID(), Exe: pathGoogleUpd, Cmd: `"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe" /ua /installsource scheduler`}
 	b.add(nil).winProcess(h, system, ntAuthority, up, g.parentProc(pSvchostSched, h, ""), "System")
 	b.wait(2*time.Second, 30*time.Second)
 	b.add(nil).file(h, system, ntAuthority, up, "file-created", `C:\Program Files (x86)\Google\Update\Download\{`+g.guid()+`}\131.0.6778.86\131.0.6778.86_chrome_installer.exe`)
@@ -1159,20 +1159,20 @@ func (g *Generator) bgUpdaterRun(e *Event) int {
 
 // bgBackupRun is the nightly backup: a scheduled PowerShell script on the
 // file server zipping shares, or SQL Server writing a .bak.
-func (g *Generator) bgBackupRun(e *Event) int {
+func (g *Generator) bgBackupRun(e *record) int {
 	r := g.r
 	w := g.w
 	b := g.benignRun(e.Time)
 	date := time.UnixMilli(e.Time).UTC().Format("2006-01-02")
 	if r.chance(0.5) {
 		h := w.fs
-		ps := Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -NoProfile -ExecutionPolicy RemoteSigned -File C:\Scripts\backup.ps1`}
+		ps := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -NoProfile -ExecutionPolicy RemoteSigned -File C:\Scripts\backup.ps1`}
 		b.add(nil).winLogon(h, "svc_backup", w.domain, true, 5, "", 0, h.Name)
 		b.wait(100*time.Millisecond, 2*time.Second)
 		b.add(nil).winProcess(h, "svc_backup", w.domain, ps, g.parentProc(pSvchostSched, h, ""), "High")
 		for _, share := range []string{"Finance", "HR", "Projects"}[:r.between(1, 3)] {
 			b.wait(2*time.Second, 20*time.Second)
-			zip := Proc{PID: r.winPID(), Exe: `C:\Program Files\7-Zip\7z.exe`}
+			zip := proc{PID: r.winPID(), Exe: `C:\Program Files\7-Zip\7z.exe`}
 			archive := `E:\Backups\` + share + `-` + date + `.zip`
 			zip.Cmd = `"C:\Program Files\7-Zip\7z.exe" a -tzip ` + archive + ` D:\Shares\` + share + `\*`
 			b.add(nil).winProcess(h, "svc_backup", w.domain, zip, ps, "High")
@@ -1181,7 +1181,7 @@ func (g *Generator) bgBackupRun(e *Event) int {
 		}
 	} else {
 		h := w.sql
-		p := Proc{PID: r.winPID(), Exe: `C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\sqlservr.exe`}
+		p := proc{PID: r.winPID(), Exe: `C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\sqlservr.exe`}
 		for _, db := range []string{"SalesDB", "HRDB", "ReportServer"}[:r.between(1, 3)] {
 			b.add(nil).file(h, "MSSQLSERVER", "NT SERVICE", p, "file-created", `E:\Backups\`+db+`_`+date+`.bak`)
 			b.wait(30*time.Second, 4*time.Minute)
@@ -1192,17 +1192,17 @@ func (g *Generator) bgBackupRun(e *Event) int {
 
 // bgAdminTaskRun is an admin scheduling a report script on a server: a
 // schtasks /create from an admin shell, but into C:\Scripts and not as SYSTEM.
-func (g *Generator) bgAdminTaskRun(e *Event) int {
+func (g *Generator) bgAdminTaskRun(e *record) int {
 	r := g.r
 	w := g.w
-	h := pick(r, []*Host{w.fs, w.app, w.sql})
+	h := pick(r, []*machine{w.fs, w.app, w.sql})
 	u := w.admin(r, h)
 	b := g.benignRun(e.Time)
 	name := pick(r, []string{"Disk Report", "Cleanup Logs", "Export Timesheets"})
 	tr := `powershell.exe -NoProfile -ExecutionPolicy RemoteSigned -File C:\Scripts\` + name[:4] + `.ps1`
-	p := Proc{PID: r.winPID(), Exe: pathSchtasks,
+	p := proc{PID: r.winPID(), Exe: pathSchtasks,
 		Cmd: `schtasks.exe /create /tn "Corp\` + name + `" /tr "` + tr + `" /sc weekly /d MON /st 06:00 /ru "NT AUTHORITY\NETWORK SERVICE"`}
-	parent := Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmdLinePS}
+	parent := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmdLinePS}
 	b.add(nil).winProcess(h, u.Name, w.domain, p, parent, "High")
 	b.wait(50*time.Millisecond, 500*time.Millisecond)
 	b.add(nil).task(h, u.Name, w.domain, `\Corp\`+name, "powershell.exe", tr[len("powershell.exe "):], "daily", "S-1-5-20")

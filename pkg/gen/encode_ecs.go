@@ -48,7 +48,7 @@ var sensors = func() []sensorInfo {
 
 // provider returns event.provider of e, which for a few events differs
 // from its sensor's.
-func provider(e *Event) string {
+func provider(e *record) string {
 	if e.Kind == kLogClear {
 		return "Microsoft-Windows-Eventlog"
 	}
@@ -56,7 +56,7 @@ func provider(e *Event) string {
 }
 
 // categoryType returns the event.category and event.type members of e.
-func categoryType(e *Event) string {
+func categoryType(e *record) string {
 	switch e.Kind {
 	case kProcess:
 		return `"category":["process"],"type":["start"]`
@@ -95,7 +95,7 @@ func categoryType(e *Event) string {
 var logonTypeNames = map[int]string{2: "Interactive", 3: "Network", 5: "Service", 10: "RemoteInteractive"}
 
 // appendECS appends e as one ECS JSON object, its ground truth last.
-func (g *Generator) appendECS(dst []byte, e *Event, r *run) []byte {
+func (g *Generator) appendECS(dst []byte, e *record, r *run) []byte {
 	h := e.Host
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = g.appendTime(dst, e.Time)
@@ -365,7 +365,7 @@ func (g *Generator) appendECS(dst []byte, e *Event, r *run) []byte {
 
 // appendWinlog opens the "winlog" object of a Windows event, leaving it
 // open for event_data or logon.
-func (g *Generator) appendWinlog(dst []byte, e *Event) []byte {
+func (g *Generator) appendWinlog(dst []byte, e *record) []byte {
 	dst = append(dst, `,"winlog":{"channel":`...)
 	ch := sensors[e.Sensor].channel
 	dst = appendStr(dst, ch)
@@ -379,7 +379,7 @@ func (g *Generator) appendWinlog(dst []byte, e *Event) []byte {
 
 // appendProcess appends the "process" object of e; full adds the command
 // line, PE and hash details and the parent, for process starts.
-func appendProcess(dst []byte, e *Event, full bool) []byte {
+func appendProcess(dst []byte, e *record, full bool) []byte {
 	p := &e.Proc
 	name := baseName(p.Exe)
 	dst = append(dst, `,"process":{"pid":`...)
@@ -433,7 +433,7 @@ func appendEndpoint(dst []byte, open, ip string, port int, bytes int64) []byte {
 }
 
 // appendURL appends the request's path and query as one JSON string.
-func appendURL(dst []byte, e *Event) []byte {
+func appendURL(dst []byte, e *record) []byte {
 	dst = appendStr(dst, e.URLPath)
 	if e.URLQuery == "" {
 		return dst
@@ -446,7 +446,7 @@ func appendURL(dst []byte, e *Event) []byte {
 }
 
 // appendRelated appends related.ip and related.user.
-func appendRelated(dst []byte, e *Event) []byte {
+func appendRelated(dst []byte, e *record) []byte {
 	var ips [2]string
 	n := 0
 	switch e.Kind {
@@ -482,7 +482,7 @@ func appendRelated(dst []byte, e *Event) []byte {
 }
 
 // appendTruth appends the ground truth object and closes the event.
-func appendTruth(dst []byte, e *Event, r *run) []byte {
+func appendTruth(dst []byte, e *record, r *run) []byte {
 	if r == nil || r.scen == nil {
 		return append(dst, `,"truth":{"scenario":"benign"}}`...)
 	}
@@ -526,7 +526,7 @@ func splitRegPath(p string) (hive, key, value string) {
 }
 
 // originalName returns the PE original file name of p.
-func originalName(p *Proc) string {
+func originalName(p *proc) string {
 	if p.Orig != "" {
 		return p.Orig
 	}

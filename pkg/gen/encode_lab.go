@@ -18,7 +18,7 @@ var labTypes = [...]string{
 // appendLab appends e as one flat object of the course lab's format:
 // event_id, timestamp, user, host, source_ip, event_type, then the fields
 // of its type, then the ground truth.
-func (g *Generator) appendLab(dst []byte, e *Event, r *run) []byte {
+func (g *Generator) appendLab(dst []byte, e *record, r *run) []byte {
 	h := e.Host
 	dst = append(dst, `{"event_id":"`...)
 	dst = appendUUID(dst, g.r.Uint64(), g.r.Uint64())
@@ -208,14 +208,14 @@ func (g *Generator) appendLab(dst []byte, e *Event, r *run) []byte {
 
 // labProcess appends process_name (the bare file name, as the lab has it)
 // and process_path.
-func labProcess(dst []byte, e *Event) []byte {
+func labProcess(dst []byte, e *record) []byte {
 	dst = append(dst, `,"process_name":`...)
 	dst = appendStr(dst, baseName(e.Proc.Exe))
 	dst = append(dst, `,"process_path":`...)
 	return appendStr(dst, e.Proc.Exe)
 }
 
-func labDest(dst []byte, e *Event) []byte {
+func labDest(dst []byte, e *record) []byte {
 	dst = append(dst, `,"destination_ip":`...)
 	dst = appendStr(dst, e.DstIP)
 	if e.DstPort > 0 {

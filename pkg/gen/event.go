@@ -38,8 +38,8 @@ const (
 	sEndpoint                   // endpoint.events.file (renames)
 )
 
-// Proc is a process as an event shows it.
-type Proc struct {
+// proc is a process as an event shows it.
+type proc struct {
 	PID  int
 	Exe  string // full path
 	Cmd  string // command line
@@ -52,20 +52,20 @@ type tags struct {
 	Tact []string
 }
 
-// Event is one generated record, before encoding. Fields unused by its
+// record is one generated event, before encoding. Fields unused by its
 // kind stay empty.
-type Event struct {
+type record struct {
 	Time    int64 // Unix milliseconds
 	Kind    kind
 	Sensor  sensor
 	Action  string // event.action
 	Outcome string // "success", "failure" or ""
 	Code    string // event.code
-	Host    *Host
+	Host    *machine
 	User    string
 	Domain  string // Windows account domain: "CORP", "NT AUTHORITY"
 
-	Proc, Parent Proc
+	Proc, Parent proc
 	Integrity    string // Sysmon IntegrityLevel
 	WorkDir      string
 
@@ -107,14 +107,14 @@ const (
 )
 
 // winProcess makes e a Sysmon process creation (event ID 1).
-func (e *Event) winProcess(h *Host, user, domain string, p, parent Proc, integrity string) {
+func (e *record) winProcess(h *machine, user, domain string, p, parent proc, integrity string) {
 	e.Kind, e.Sensor, e.Action, e.Code = kProcess, sSysmon, "process-started", "1"
 	e.Host, e.User, e.Domain = h, user, domain
 	e.Proc, e.Parent, e.Integrity = p, parent, integrity
 }
 
 // linProcess makes e an auditd execve record.
-func (e *Event) linProcess(h *Host, user string, p, parent Proc) {
+func (e *record) linProcess(h *machine, user string, p, parent proc) {
 	e.Kind, e.Sensor, e.Action = kProcess, sAuditd, "process-started"
 	e.Host, e.User = h, user
 	e.Proc, e.Parent = p, parent
@@ -122,7 +122,7 @@ func (e *Event) linProcess(h *Host, user string, p, parent Proc) {
 
 // winLogon makes e a Security 4624 (ok) or 4625 logon on h. src is the
 // remote address, "" for a local logon.
-func (e *Event) winLogon(h *Host, user, domain string, ok bool, logonType int, src string, sport int, workstation string) {
+func (e *record) winLogon(h *machine, user, domain string, ok bool, logonType int, src string, sport int, workstation string) {
 	e.Kind, e.Sensor = kAuth, sSecurity
 	e.Host, e.User, e.Domain = h, user, domain
 	e.LogonType, e.SrcIP, e.SrcPort, e.Workstation = logonType, src, sport, workstation
@@ -146,11 +146,11 @@ func (e *Event) winLogon(h *Host, user, domain string, ok bool, logonType int, s
 }
 
 // sshLogin makes e an sshd password or publickey login on h.
-func (e *Event) sshLogin(h *Host, user string, ok bool, method, src string, sport, pid int, invalid bool) {
+func (e *record) sshLogin(h *machine, user string, ok bool, method, src string, sport, pid int, invalid bool) {
 	e.Kind, e.Sensor = kAuth, sSSHD
 	e.Host, e.User = h, user
 	e.SSHMethod, e.SrcIP, e.SrcPort, e.InvalidUser = method, src, sport, invalid
-	e.Proc = Proc{PID: pid, Exe: "/usr/sbin/sshd"}
+	e.Proc = proc{PID: pid, Exe: "/usr/sbin/sshd"}
 	if ok {
 		e.Action, e.Outcome = "logged-in", "success"
 	} else {
@@ -159,7 +159,7 @@ func (e *Event) sshLogin(h *Host, user string, ok bool, method, src string, spor
 }
 
 // sysmonConn makes e a Sysmon network connection (event ID 3) by p.
-func (e *Event) sysmonConn(h *Host, user, domain string, p Proc, src string, sport int, dst string, dport int, transport string) {
+func (e *record) sysmonConn(h *machine, user, domain string, p proc, src string, sport int, dst string, dport int, transport string) {
 	e.Kind, e.Sensor, e.Action, e.Code = kNetwork, sSysmon, "network-connection", "3"
 	e.Host, e.User, e.Domain, e.Proc = h, user, domain, p
 	e.SrcIP, e.SrcPort, e.DstIP, e.DstPort, e.Transport = src, sport, dst, dport, transport
@@ -167,9 +167,12 @@ func (e *Event) sysmonConn(h *Host, user, domain string, p Proc, src string, spo
 }
 
 // firewall makes e a perimeter firewall record. h is the internal endpoint.
-func (e *Event) firewall(h *Host, user string, allow bool, src string, sport int, dst string, dport int, transport string, sb, db int64) {
+func (e *record) firewall(h *machine, user string, allow bool, src string, sport int, dst string, dport int, transport string, sb, db int64) {
 	e.Kind, e.Sensor = kNetwork, sFirewall
 	e.Host, e.User = h, user
+	if user != "" && h.OS == windows {
+		e.Domain = orgDomain // from the firewall's user identification
+	}
 	e.SrcIP, e.SrcPort, e.DstIP, e.DstPort, e.Transport = src, sport, dst, dport, transport
 	e.Direction = direction(src, dst)
 	e.SrcBytes, e.DstBytes = sb, db
@@ -181,7 +184,7 @@ func (e *Event) firewall(h *Host, user string, allow bool, src string, sport int
 }
 
 // zeekConn makes e a Zeek conn.log record. h is the internal endpoint.
-func (e *Event) zeekConn(h *Host, src string, sport int, dst string, dport int, transport, state string, sb, db int64) {
+func (e *record) zeekConn(h *machine, src string, sport int, dst string, dport int, transport, state string, sb, db int64) {
 	e.Kind, e.Sensor, e.Action = kNetwork, sZeekConn, "connection"
 	e.Host = h
 	e.SrcIP, e.SrcPort, e.DstIP, e.DstPort, e.Transport = src, sport, dst, dport, transport
@@ -190,7 +193,7 @@ func (e *Event) zeekConn(h *Host, src string, sport int, dst string, dport int, 
 }
 
 // dns makes e a DNS query from h: by Zeek when p is empty, else Sysmon 22.
-func (e *Event) dns(h *Host, user, domain string, p Proc, resolver, name, qtype, reg, answer string) {
+func (e *record) dns(h *machine, user, domain string, p proc, resolver, name, qtype, reg, answer string) {
 	e.Kind, e.Action = kDNS, "dns-query"
 	e.Host, e.User, e.Domain = h, user, domain
 	if p.Exe != "" {
@@ -204,7 +207,7 @@ func (e *Event) dns(h *Host, user, domain string, p Proc, resolver, name, qtype,
 
 // file makes e a file event by p: "file-created" (Sysmon 11),
 // "file-deleted" (Sysmon 23) or "file-renamed" (endpoint; path is the new name).
-func (e *Event) file(h *Host, user, domain string, p Proc, action, path string) {
+func (e *record) file(h *machine, user, domain string, p proc, action, path string) {
 	e.Kind, e.Action = kFile, action
 	e.Host, e.User, e.Domain, e.Proc, e.Path = h, user, domain, p, path
 	switch action {
@@ -219,14 +222,14 @@ func (e *Event) file(h *Host, user, domain string, p Proc, action, path string) 
 
 // registry makes e a Sysmon registry value set (event ID 13) by p; path is
 // the full TargetObject, "HKU\S-...\Software\...\Run\Name".
-func (e *Event) registry(h *Host, user, domain string, p Proc, path, data, dtype string) {
+func (e *record) registry(h *machine, user, domain string, p proc, path, data, dtype string) {
 	e.Kind, e.Sensor, e.Action, e.Code = kRegistry, sSysmon, "registry-value-set", "13"
 	e.Host, e.User, e.Domain, e.Proc = h, user, domain, p
 	e.Path, e.RegData, e.RegType = path, data, dtype
 }
 
 // web makes e an access log line of the web server h.
-func (e *Event) web(h *Host, client string, cport int, method, path, query string, status int, ua string, bytes int64) {
+func (e *record) web(h *machine, client string, cport int, method, path, query string, status int, ua string, bytes int64) {
 	e.Kind, e.Action = kWeb, "access"
 	e.Host = h
 	if h.OS == windows {
@@ -244,7 +247,7 @@ func (e *Event) web(h *Host, client string, cport int, method, path, query strin
 }
 
 // service makes e a System 7045: a service was installed.
-func (e *Event) service(h *Host, user, domain, name, path, start, account string) {
+func (e *record) service(h *machine, user, domain, name, path, start, account string) {
 	e.Kind, e.Sensor, e.Action, e.Code = kService, sSystem, "service-installed", "7045"
 	e.Host, e.User, e.Domain = h, user, domain
 	e.SvcName, e.SvcPath, e.SvcStart, e.SvcAccount = name, path, start, account
@@ -252,7 +255,7 @@ func (e *Event) service(h *Host, user, domain, name, path, start, account string
 
 // task makes e a Security 4698: a scheduled task was created. trigger is
 // "logon", "daily", "minute" or "boot"; runAs is the principal's SID.
-func (e *Event) task(h *Host, user, domain, name, command, args, trigger, runAs string) {
+func (e *record) task(h *machine, user, domain, name, command, args, trigger, runAs string) {
 	e.Kind, e.Sensor, e.Action, e.Code = kTask, sSecurity, "scheduled-task-created", "4698"
 	e.Host, e.User, e.Domain = h, user, domain
 	e.TaskName, e.TaskCmd, e.TaskArgs = name, command, args
@@ -292,7 +295,7 @@ func taskXML(ms int64, author, name, command, args, trigger, runAs string) strin
 }
 
 // logCleared makes e a Security 1102 (the Security log) or System 104.
-func (e *Event) logCleared(h *Host, user, domain, channel string) {
+func (e *record) logCleared(h *machine, user, domain, channel string) {
 	e.Kind, e.Host, e.User, e.Domain, e.Channel = kLogClear, h, user, domain, channel
 	if channel == "Security" {
 		e.Sensor, e.Action, e.Code = sSecurity, "audit-log-cleared", "1102"

@@ -159,7 +159,7 @@ type Generator struct {
 	free   []*run
 	tagMap map[string]*tags
 
-	scratch Event
+	scratch record
 	msg     []byte
 	exp     []byte
 	tsSec   int64
@@ -171,7 +171,7 @@ type Generator struct {
 type run struct {
 	scen   *Scenario
 	id     int // truth.run, numbered when the first event is written
-	events []Event
+	events []record
 	next   int
 	seq    uint64
 }
@@ -282,7 +282,7 @@ func (g *Generator) Next(dst []byte) ([]byte, bool) {
 				return dst, false
 			}
 			e := &g.scratch
-			*e = Event{Time: tb}
+			*e = record{Time: tb}
 			n := g.background(e)
 			if n == 0 {
 				if g.fit && (g.emitted&255 == 0 || g.count-g.emitted < 1024) {
@@ -314,7 +314,7 @@ func (g *Generator) steer(now int64) {
 	g.bgGap, g.atkGap = g.bgGap0/f, g.atkGap0/f
 }
 
-func (g *Generator) encode(dst []byte, e *Event, r *run) []byte {
+func (g *Generator) encode(dst []byte, e *record, r *run) []byte {
 	if g.format == Lab {
 		return g.appendLab(dst, e, r)
 	}

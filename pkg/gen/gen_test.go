@@ -66,7 +66,7 @@ func TestECSShape(t *testing.T) {
 		if e.Host.Name == "" || len(e.Host.IP) != 1 || (e.Host.OS.Type != "windows" && e.Host.OS.Type != "linux") {
 			t.Fatalf("line %d: incomplete host\n%s", i+1, line)
 		}
-		if e.Host.OS.Type == "windows" && e.User.Name != "" && e.User.Domain == "" && e.Event.Dataset != "firewall" {
+		if e.Host.OS.Type == "windows" && e.User.Name != "" && e.User.Domain == "" {
 			t.Fatalf("line %d: Windows user without domain\n%s", i+1, line)
 		}
 		seen[e.Event.Category[0]+"/"+e.Event.Action]++

@@ -1,7 +1,7 @@
 package gen
 
 // appendMessage appends the event's short human sentence, unescaped.
-func appendMessage(dst []byte, e *Event) []byte {
+func appendMessage(dst []byte, e *record) []byte {
 	switch e.Kind {
 	case kProcess:
 		dst = append(dst, "Process started: "...)
@@ -131,7 +131,7 @@ func appendMessage(dst []byte, e *Event) []byte {
 }
 
 // appendAccount appends DOMAIN\user, or the bare user on Linux.
-func appendAccount(dst []byte, e *Event) []byte {
+func appendAccount(dst []byte, e *record) []byte {
 	if e.Domain != "" {
 		dst = append(dst, e.Domain...)
 		dst = append(dst, '\\')

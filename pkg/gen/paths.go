@@ -35,25 +35,25 @@ const (
 	w3wpCmd    = `c:\windows\system32\inetsrv\w3wp.exe -ap "DefaultAppPool" -v "v4.0" -l "webengine4.dll" -a \\.\pipe\iisipm8c1f0e39-4a5b-4b52-9d43-2b7e4f1ad0a2 -h "C:\inetpub\temp\apppools\DefaultAppPool\DefaultAppPool.config" -w "" -m 0`
 )
 
-func explorerProc(h *Host) Proc {
-	return Proc{PID: h.explorerPID, Exe: pathExplorer, Cmd: `C:\Windows\Explorer.EXE`}
+func explorerProc(h *machine) proc {
+	return proc{PID: h.explorerPID, Exe: pathExplorer, Cmd: `C:\Windows\Explorer.EXE`}
 }
 
-func servicesProc(h *Host) Proc {
-	return Proc{PID: h.servicesPID, Exe: pathServices, Cmd: `C:\Windows\system32\services.exe`}
+func servicesProc(h *machine) proc {
+	return proc{PID: h.servicesPID, Exe: pathServices, Cmd: `C:\Windows\system32\services.exe`}
 }
 
-func systemProc() Proc { return Proc{PID: 4, Exe: pathSystem, Cmd: ""} }
+func systemProc() proc { return proc{PID: 4, Exe: pathSystem, Cmd: ""} }
 
-func w3wpProc(h *Host) Proc {
-	return Proc{PID: h.w3wpPID, Exe: pathW3wp, Cmd: w3wpCmd}
+func w3wpProc(h *machine) proc {
+	return proc{PID: h.w3wpPID, Exe: pathW3wp, Cmd: w3wpCmd}
 }
 
 // userDir returns C:\Users\<name> followed by rest.
-func userDir(u *User, rest string) string { return `C:\Users\` + u.Name + rest }
+func userDir(u *person, rest string) string { return `C:\Users\` + u.Name + rest }
 
 // hkuRun returns the Run key of u as Sysmon names it, with value name.
-func hkuRun(u *User, name string) string {
+func hkuRun(u *person, name string) string {
 	return `HKU\` + u.SID + `\Software\Microsoft\Windows\CurrentVersion\Run\` + name
 }
 
@@ -78,7 +78,7 @@ var installers = []string{"ZoomInstallerFull", "GoogleChromeStandaloneEnterprise
 
 // expand fills placeholders in s: %u user name, %d document name, %n a
 // number, %g 8 hex digits, %G a GUID, %i an installer name, %h the host.
-func (g *Generator) expand(s, user string, h *Host) string {
+func (g *Generator) expand(s, user string, h *machine) string {
 	if strings.IndexByte(s, '%') < 0 {
 		return s
 	}

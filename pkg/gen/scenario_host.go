@@ -44,23 +44,23 @@ func buildEncodedPowerShell(b *builder) {
 	dl, host, reg, ip := b.downloadURL([]string{".ps1", ".txt", "", ".png"})
 	script := strings.Replace(pick(r, cradles), "%s", dl, 1)
 	cmdline := strings.Replace(pick(r, encodedForms), "%s", encodePS(script), 1)
-	ps := Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmdline}
+	ps := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmdline}
 	techs := []string{"T1059.001", "T1027"}
-	var parent Proc
+	var parent proc
 	switch r.IntN(4) {
 	case 0:
 		parent = explorerProc(h)
 	case 1:
-		parent = Proc{PID: r.winPID(), Exe: pathCmd,
+		parent = proc{PID: r.winPID(), Exe: pathCmd,
 			Cmd: `C:\Windows\system32\cmd.exe /c "` + userDir(u, `\Downloads\`+pick(r, []string{"invoice", "setup", "update", "scan"})+"_"+strconv.Itoa(r.between(100, 9999))+".bat") + `"`}
 		b.add(b.tags("T1059.003")).winProcess(h, u.Name, w.domain, parent, explorerProc(h), "Medium")
 		b.wait(100*time.Millisecond, 2*time.Second)
 	case 2:
-		parent = Proc{PID: r.winPID(), Exe: pathWord, Cmd: `"` + pathWord + `" /n "` + userDir(u, `\Downloads\`+b.g.docName()+`.docm`) + `" /o ""`}
+		parent = proc{PID: r.winPID(), Exe: pathWord, Cmd: `"` + pathWord + `" /n "` + userDir(u, `\Downloads\`+b.g.docName()+`.docm`) + `" /o ""`}
 		b.add(b.none()).winProcess(h, u.Name, w.domain, parent, explorerProc(h), "Medium")
 		b.wait(5*time.Second, 90*time.Second)
 	default:
-		parent = Proc{PID: r.winPID(), Exe: pathWmiPrvSE, Cmd: `C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding`}
+		parent = proc{PID: r.winPID(), Exe: pathWmiPrvSE, Cmd: `C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding`}
 		techs = append(techs, "T1047")
 	}
 	b.add(b.tags(techs...)).winProcess(h, u.Name, w.domain, ps, parent, "Medium")
@@ -88,22 +88,22 @@ var discoveryCmds = []discoCmd{
 }
 
 // implant returns the process an intruder works from on h.
-func (b *builder) implant(h *Host, u *User) Proc {
+func (b *builder) implant(h *machine, u *person) proc {
 	r := b.r
 	switch r.IntN(3) {
 	case 0:
-		return Proc{PID: r.winPID(), Exe: pathRundll32,
+		return proc{PID: r.winPID(), Exe: pathRundll32,
 			Cmd: `"C:\Windows\System32\rundll32.exe" ` + userDir(u, `\AppData\Local\Temp\`+r.letters("abcdefghijklmnopqrstuvwxyz", 6)+`.dll`) + `,StartW`}
 	case 1:
-		return Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
+		return proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
 	}
 	return explorerProc(h)
 }
 
 func buildDiscovery(b *builder) {
 	r, w := b.r, b.w
-	var h *Host
-	var u *User
+	var h *machine
+	var u *person
 	if r.chance(0.7) {
 		h = w.pickWS(r)
 		u = h.User
@@ -111,7 +111,7 @@ func buildDiscovery(b *builder) {
 		h = w.pickWinServer(r)
 		u = pick(r, w.admins)
 	}
-	shell := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
+	shell := proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
 	// A shell opened from explorer looks like any user's; from an implant it
 	// shows command-shell execution.
 	from := b.implant(h, u)
@@ -127,11 +127,11 @@ func buildDiscovery(b *builder) {
 		c := discoveryCmds[order[i]]
 		b.t = b.start + 1000 + span*int64(i)/int64(k) + r.Int64N(span/int64(k)/2+1)
 		tg := b.tags(c.tech)
-		p := Proc{PID: r.winPID(), Exe: c.exe, Cmd: c.cmd}
+		p := proc{PID: r.winPID(), Exe: c.exe, Cmd: c.cmd}
 		b.add(tg).winProcess(h, u.Name, w.domain, p, shell, "Medium")
 		if strings.HasSuffix(c.exe, `\net.exe`) {
 			b.wait(5*time.Millisecond, 30*time.Millisecond)
-			n1 := Proc{PID: r.winPID(), Exe: `C:\Windows\System32\net1.exe`, Cmd: `C:\Windows\system32\net1 ` + strings.TrimPrefix(c.cmd, "net ")}
+			n1 := proc{PID: r.winPID(), Exe: `C:\Windows\System32\net1.exe`, Cmd: `C:\Windows\system32\net1 ` + strings.TrimPrefix(c.cmd, "net ")}
 			b.add(tg).winProcess(h, u.Name, w.domain, n1, p, "Medium")
 		}
 	}
@@ -139,8 +139,8 @@ func buildDiscovery(b *builder) {
 
 func buildCredentialDumping(b *builder) {
 	r, w := b.r, b.w
-	var h *Host
-	var u *User
+	var h *machine
+	var u *person
 	if r.chance(0.6) {
 		h = w.pickWS(r)
 		u = h.User
@@ -148,7 +148,7 @@ func buildCredentialDumping(b *builder) {
 		h = w.pickWinServer(r)
 		u = pick(r, w.admins)
 	}
-	shell := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
+	shell := proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
 	dir := pick(r, []string{`C:\Users\Public\`, `C:\Windows\Temp\`, `C:\ProgramData\`})
 	lsass := b.tags("T1003.001")
 	switch r.IntN(4) {
@@ -159,23 +159,23 @@ func buildCredentialDumping(b *builder) {
 		if r.chance(0.4) {
 			target = strconv.Itoa(h.lsassPID)
 		}
-		p := Proc{PID: r.winPID(), Exe: exe, Cmd: baseName(exe) + " -accepteula -ma " + target + " " + out}
+		p := proc{PID: r.winPID(), Exe: exe, Cmd: baseName(exe) + " -accepteula -ma " + target + " " + out}
 		b.add(lsass).winProcess(h, u.Name, w.domain, p, shell, "High")
 		b.wait(2*time.Second, 10*time.Second)
 		b.add(lsass).file(h, u.Name, w.domain, p, "file-created", out)
 	case 1: // comsvcs.dll MiniDump
 		out := dir + pick(r, []string{"lsass.dmp", "debug.bin", "mem.dmp"})
-		p := Proc{PID: r.winPID(), Exe: pathRundll32,
+		p := proc{PID: r.winPID(), Exe: pathRundll32,
 			Cmd: `"C:\Windows\System32\rundll32.exe" C:\Windows\System32\comsvcs.dll, MiniDump ` + strconv.Itoa(h.lsassPID) + " " + out + " full"}
 		b.add(b.tags("T1003.001", "T1218.011")).winProcess(h, u.Name, w.domain, p, shell, "High")
 		b.wait(2*time.Second, 8*time.Second)
 		b.add(lsass).file(h, u.Name, w.domain, p, "file-created", out)
 	case 2: // mimikatz, downloaded first
 		exe := dir + pick(r, []string{"mimikatz.exe", "mimikatz.exe", "mk.exe", "svchost32.exe"})
-		ps := Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
+		ps := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
 		b.add(b.tags("T1105")).file(h, u.Name, w.domain, ps, "file-created", exe)
 		b.wait(10*time.Second, 2*time.Minute)
-		p := Proc{PID: r.winPID(), Exe: exe, Orig: "mimikatz.exe", Cmd: baseName(exe) + ` "privilege::debug" "sekurlsa::logonpasswords" exit`}
+		p := proc{PID: r.winPID(), Exe: exe, Orig: "mimikatz.exe", Cmd: baseName(exe) + ` "privilege::debug" "sekurlsa::logonpasswords" exit`}
 		logged := r.chance(0.5)
 		if logged {
 			p.Cmd = baseName(exe) + ` "privilege::debug" "log ` + dir + `mk.log" "sekurlsa::logonpasswords" exit`
@@ -194,7 +194,7 @@ func buildCredentialDumping(b *builder) {
 		ext := pick(r, []string{".save", ".hiv", ".tmp"})
 		for _, hive := range hives {
 			out := dir + strings.ToLower(hive) + ext
-			p := Proc{PID: r.winPID(), Exe: pathReg, Cmd: `reg  save HKLM\` + hive + " " + out}
+			p := proc{PID: r.winPID(), Exe: pathReg, Cmd: `reg  save HKLM\` + hive + " " + out}
 			if r.chance(0.5) {
 				p.Cmd = `reg.exe save hklm\` + strings.ToLower(hive) + " " + out + " /y"
 			}
@@ -210,7 +210,7 @@ var taskLookalikes = []string{"MicrosoftEdgeUpdateTaskCore", "OneDriveSync", "Wi
 	"SystemHealthMonitor", "AdobeFlashSync", "Updater", `Microsoft\Windows\Maintenance\WinSAT2`, "UserTelemetryTask"}
 
 // payloadPath returns where an intruder puts a payload: AppData, Temp or ProgramData.
-func (b *builder) payloadPath(u *User) string {
+func (b *builder) payloadPath(u *person) string {
 	r := b.r
 	name := pick(r, []string{"updater", "svchost", "msedge_update", "teams_helper", "OneDriveUpdate", "winlogin", "taskhost"})
 	switch r.IntN(4) {
@@ -229,7 +229,7 @@ func buildScheduledTask(b *builder) {
 	h := w.pickWS(r)
 	u := h.User
 	payload := b.payloadPath(u)
-	dropper := Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
+	dropper := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
 	b.add(b.none()).file(h, u.Name, w.domain, dropper, "file-created", payload)
 	b.wait(5*time.Second, 60*time.Second)
 	name := pick(r, taskLookalikes)
@@ -251,12 +251,12 @@ func buildScheduledTask(b *builder) {
 	} else {
 		cmd = `schtasks  /create /tn ` + name + ` /tr ` + tr + ` /sc ` + sc + ` /ru "NT AUTHORITY\SYSTEM" /rl HIGHEST /f`
 	}
-	parent := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
+	parent := proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
 	if r.chance(0.4) {
 		parent = dropper
 	}
 	tg := b.tags("T1053.005")
-	b.add(tg).winProcess(h, u.Name, w.domain, Proc{PID: r.winPID(), Exe: pathSchtasks, Cmd: cmd}, parent, "High")
+	b.add(tg).winProcess(h, u.Name, w.domain, proc{PID: r.winPID(), Exe: pathSchtasks, Cmd: cmd}, parent, "High")
 	b.wait(50*time.Millisecond, 800*time.Millisecond)
 	b.add(tg).task(h, u.Name, w.domain, `\`+name, tr, "", trigger, "S-1-5-18")
 }
@@ -265,7 +265,7 @@ func buildPsExec(b *builder) {
 	r, w := b.r, b.w
 	a := w.pickWS(r)
 	u := pick(r, w.admins)
-	var dst *Host
+	var dst *machine
 	for dst == nil || dst == a {
 		if r.chance(0.6) {
 			dst = w.pickWinServer(r)
@@ -278,14 +278,14 @@ func buildPsExec(b *builder) {
 	if r.chance(0.3) {
 		target = dst.IP
 	}
-	psexec := Proc{PID: r.winPID(), Exe: exe, Cmd: baseName(exe) + ` \\` + target + ` -accepteula -s cmd.exe`}
+	psexec := proc{PID: r.winPID(), Exe: exe, Cmd: baseName(exe) + ` \\` + target + ` -accepteula -s cmd.exe`}
 	if r.chance(0.4) {
 		psexec.Cmd = `psexec.exe \\` + target + ` -s cmd`
 	}
 	lm := b.tags("T1021.002")
 	both := b.tags("T1021.002", "T1569.002")
 	svc := b.tags("T1569.002")
-	b.add(both).winProcess(a, u.Name, w.domain, psexec, Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}, "High")
+	b.add(both).winProcess(a, u.Name, w.domain, psexec, proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}, "High")
 	b.wait(50*time.Millisecond, 500*time.Millisecond)
 	b.add(lm).sysmonConn(a, u.Name, w.domain, psexec, a.IP, r.port(), dst.IP, 445, "tcp")
 	b.wait(20*time.Millisecond, 300*time.Millisecond)
@@ -295,16 +295,16 @@ func buildPsExec(b *builder) {
 	b.wait(100*time.Millisecond, 1*time.Second)
 	b.add(both).service(dst, u.Name, w.domain, "PSEXESVC", `%SystemRoot%\PSEXESVC.exe`, "demand start", "LocalSystem")
 	b.wait(100*time.Millisecond, 800*time.Millisecond)
-	svcProc := Proc{PID: r.winPID(), Exe: `C:\Windows\PSEXESVC.exe`, Cmd: `C:\Windows\PSEXESVC.exe`}
+	svcProc := proc{PID: r.winPID(), Exe: `C:\Windows\PSEXESVC.exe`, Cmd: `C:\Windows\PSEXESVC.exe`}
 	b.add(svc).winProcess(dst, system, ntAuthority, svcProc, servicesProc(dst), "System")
 	b.wait(100*time.Millisecond, 1*time.Second)
-	shell := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: `"cmd.exe" `}
+	shell := proc{PID: r.winPID(), Exe: pathCmd, Cmd: `"cmd.exe" `}
 	b.add(both).winProcess(dst, system, ntAuthority, shell, svcProc, "System")
 	for i, n := 0, r.between(0, 2); i < n; i++ {
 		b.wait(5*time.Second, 60*time.Second)
-		p := Proc{PID: r.winPID(), Exe: `C:\Windows\System32\whoami.exe`, Cmd: "whoami"}
+		p := proc{PID: r.winPID(), Exe: `C:\Windows\System32\whoami.exe`, Cmd: "whoami"}
 		if i == 1 {
-			p = Proc{PID: r.winPID(), Exe: `C:\Windows\System32\HOSTNAME.EXE`, Cmd: "hostname"}
+			p = proc{PID: r.winPID(), Exe: `C:\Windows\System32\HOSTNAME.EXE`, Cmd: "hostname"}
 		}
 		b.add(b.tags("T1033")).winProcess(dst, system, ntAuthority, p, shell, "System")
 	}
@@ -312,16 +312,16 @@ func buildPsExec(b *builder) {
 
 func buildLogClearing(b *builder) {
 	r, w := b.r, b.w
-	var h *Host
+	var h *machine
 	if r.chance(0.5) {
 		h = w.pickWS(r)
 	} else {
 		h = w.pickWinServer(r)
 	}
 	u := pick(r, w.admins)
-	shell := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
+	shell := proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
 	if r.chance(0.5) {
-		shell = Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmdLinePS}
+		shell = proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmdLinePS}
 	}
 	if r.chance(0.75) {
 		cmd := pick(r, []string{
@@ -329,10 +329,10 @@ func buildLogClearing(b *builder) {
 			`powershell.exe -nop -c "Set-MpPreference -DisableRealtimeMonitoring $true -DisableIOAVProtection $true"`,
 			`powershell  Set-MpPreference -DisableRealtimeMonitoring 1`,
 		})
-		p := Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmd}
+		p := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmd}
 		b.add(b.tags("T1562.001", "T1059.001")).winProcess(h, u.Name, w.domain, p, shell, "High")
 		b.wait(100*time.Millisecond, 1*time.Second)
-		mp := Proc{PID: r.winPID(), Exe: pathMsMpEng}
+		mp := proc{PID: r.winPID(), Exe: pathMsMpEng}
 		b.add(b.tags("T1562.001")).registry(h, system, ntAuthority, mp,
 			`HKLM\SOFTWARE\Microsoft\Windows Defender\Real-Time Protection\DisableRealtimeMonitoring`, "DWORD (0x00000001)", "REG_DWORD")
 		b.wait(20*time.Second, 3*time.Minute)
@@ -351,7 +351,7 @@ func buildLogClearing(b *builder) {
 			if strings.Contains(l, " ") {
 				arg = `"` + l + `"`
 			}
-			p := Proc{PID: r.winPID(), Exe: `C:\Windows\System32\wevtutil.exe`, Cmd: "wevtutil.exe cl " + arg}
+			p := proc{PID: r.winPID(), Exe: `C:\Windows\System32\wevtutil.exe`, Cmd: "wevtutil.exe cl " + arg}
 			if r.chance(0.5) {
 				p.Cmd = "wevtutil  cl " + arg
 			}
@@ -364,7 +364,7 @@ func buildLogClearing(b *builder) {
 		}
 		return
 	}
-	p := Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -Command "Clear-EventLog -LogName Security,System,Application"`}
+	p := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -Command "Clear-EventLog -LogName Security,System,Application"`}
 	b.add(b.tags("T1070.001", "T1059.001")).winProcess(h, u.Name, w.domain, p, shell, "High")
 	b.wait(50*time.Millisecond, 500*time.Millisecond)
 	b.add(clear).logCleared(h, u.Name, w.domain, "Security")
@@ -382,21 +382,21 @@ func buildRunKey(b *builder) {
 	for strings.HasPrefix(payload, `C:\ProgramData`) {
 		payload = b.payloadPath(u)
 	}
-	dropper := Proc{PID: r.winPID(), Exe: pick(r, []string{pathPowerShell, pathChrome})}
+	dropper := proc{PID: r.winPID(), Exe: pick(r, []string{pathPowerShell, pathChrome})}
 	b.add(b.none()).file(h, u.Name, w.domain, dropper, "file-created", payload)
 	b.wait(5*time.Second, 2*time.Minute)
 	name := b.g.expand(pick(r, runKeyNames), u.Name, h)
 	persist := b.tags("T1547.001")
-	var p Proc
+	var p proc
 	if r.chance(0.7) {
 		v := name
 		if strings.Contains(v, " ") {
 			v = `"` + v + `"`
 		}
-		p = Proc{PID: r.winPID(), Exe: pathReg, Cmd: `reg  add HKCU\Software\Microsoft\Windows\CurrentVersion\Run /v ` + v + ` /t REG_SZ /d "` + payload + `" /f`}
-		b.add(persist).winProcess(h, u.Name, w.domain, p, Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}, "Medium")
+		p = proc{PID: r.winPID(), Exe: pathReg, Cmd: `reg  add HKCU\Software\Microsoft\Windows\CurrentVersion\Run /v ` + v + ` /t REG_SZ /d "` + payload + `" /f`}
+		b.add(persist).winProcess(h, u.Name, w.domain, p, proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}, "Medium")
 	} else {
-		p = Proc{PID: r.winPID(), Exe: pathPowerShell,
+		p = proc{PID: r.winPID(), Exe: pathPowerShell,
 			Cmd: `powershell.exe -c "New-ItemProperty -Path 'HKCU:\Software\Microsoft\Windows\CurrentVersion\Run' -Name '` + name + `' -Value '` + payload + `' -PropertyType String -Force"`}
 		b.add(b.tags("T1547.001", "T1059.001")).winProcess(h, u.Name, w.domain, p, explorerProc(h), "Medium")
 	}
@@ -423,27 +423,27 @@ func buildUACBypass(b *builder) {
 		payload = `C:\Windows\System32\cmd.exe /c start ` + payload
 	}
 	tg := b.tags("T1548.002")
-	shell := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
+	shell := proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
 	if r.chance(0.6) {
 		if class == "ms-settings" {
-			p := Proc{PID: r.winPID(), Exe: pathReg, Cmd: `reg  add HKCU\` + key + ` /v DelegateExecute /t REG_SZ /d "" /f`}
+			p := proc{PID: r.winPID(), Exe: pathReg, Cmd: `reg  add HKCU\` + key + ` /v DelegateExecute /t REG_SZ /d "" /f`}
 			b.add(tg).winProcess(h, u.Name, w.domain, p, shell, "Medium")
 			b.wait(20*time.Millisecond, 200*time.Millisecond)
 			b.add(tg).registry(h, u.Name, w.domain, p, hku+`\DelegateExecute`, "", "REG_SZ")
 			b.wait(200*time.Millisecond, 3*time.Second)
 		}
-		p := Proc{PID: r.winPID(), Exe: pathReg, Cmd: `reg  add HKCU\` + key + ` /ve /t REG_SZ /d "` + payload + `" /f`}
+		p := proc{PID: r.winPID(), Exe: pathReg, Cmd: `reg  add HKCU\` + key + ` /ve /t REG_SZ /d "` + payload + `" /f`}
 		b.add(tg).winProcess(h, u.Name, w.domain, p, shell, "Medium")
 		b.wait(20*time.Millisecond, 200*time.Millisecond)
 		b.add(tg).registry(h, u.Name, w.domain, p, hku+`\(Default)`, payload, "REG_SZ")
 	} else {
-		shell = Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
+		shell = proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
 		script := `New-Item "HKCU:\` + key + `" -Force; `
 		if class == "ms-settings" {
 			script += `New-ItemProperty -Path "HKCU:\` + key + `" -Name "DelegateExecute" -Value "" -Force; `
 		}
 		script += `Set-ItemProperty -Path "HKCU:\` + key + `" -Name "(default)" -Value "` + payload + `" -Force; Start-Process "` + binary + `" -WindowStyle Hidden`
-		p := Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -c "` + strings.ReplaceAll(script, `"`, `\"`) + `"`}
+		p := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -c "` + strings.ReplaceAll(script, `"`, `\"`) + `"`}
 		b.add(tg).winProcess(h, u.Name, w.domain, p, explorerProc(h), "Medium")
 		shell = p
 		if class == "ms-settings" {
@@ -454,17 +454,17 @@ func buildUACBypass(b *builder) {
 		b.add(tg).registry(h, u.Name, w.domain, p, hku+`\(Default)`, payload, "REG_SZ")
 	}
 	b.wait(300*time.Millisecond, 4*time.Second)
-	elev := Proc{PID: r.winPID(), Exe: binary, Cmd: pick(r, []string{baseName(binary), `"` + binary + `"`, binary})}
+	elev := proc{PID: r.winPID(), Exe: binary, Cmd: pick(r, []string{baseName(binary), `"` + binary + `"`, binary})}
 	b.add(tg).winProcess(h, u.Name, w.domain, elev, shell, "High")
 	b.wait(100*time.Millisecond, 1500*time.Millisecond)
 	exe := payload
 	if strings.HasPrefix(exe, pathCmd) {
 		exe = pathCmd
 	}
-	b.add(tg).winProcess(h, u.Name, w.domain, Proc{PID: r.winPID(), Exe: exe, Cmd: payload}, elev, "High")
+	b.add(tg).winProcess(h, u.Name, w.domain, proc{PID: r.winPID(), Exe: exe, Cmd: payload}, elev, "High")
 	if r.chance(0.6) {
 		b.wait(2*time.Second, 20*time.Second)
-		p := Proc{PID: r.winPID(), Exe: pathReg, Cmd: `reg  delete HKCU\Software\Classes\` + class + ` /f`}
+		p := proc{PID: r.winPID(), Exe: pathReg, Cmd: `reg  delete HKCU\Software\Classes\` + class + ` /f`}
 		b.add(tg).winProcess(h, u.Name, w.domain, p, shell, "Medium")
 	}
 }

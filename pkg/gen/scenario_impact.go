@@ -21,8 +21,8 @@ var recovery = []struct{ exe, cmd string }{
 
 func buildRansomware(b *builder) {
 	r, w := b.r, b.w
-	var h *Host
-	var u *User
+	var h *machine
+	var u *person
 	var dirs []string
 	if r.chance(0.6) {
 		h = w.pickWS(r)
@@ -38,14 +38,14 @@ func buildRansomware(b *builder) {
 	}
 	name := pick(r, []string{"lb3", "svchosts", "winupd", "encryptor", r.hex(8)}) + ".exe"
 	exe := pick(r, []string{userDir(u, `\AppData\Local\Temp\`), `C:\Users\Public\`, `C:\ProgramData\`}) + name
-	dropper := Proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
+	dropper := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
 	b.add(b.none()).file(h, u.Name, w.domain, dropper, "file-created", exe)
 	b.wait(5*time.Second, 2*time.Minute)
-	ransom := Proc{PID: r.winPID(), Exe: exe, Cmd: `"` + exe + `"`, Orig: r.letters("abcdefghijklmnopqrstuvwxyz", 7) + ".exe"}
+	ransom := proc{PID: r.winPID(), Exe: exe, Cmd: `"` + exe + `"`, Orig: r.letters("abcdefghijklmnopqrstuvwxyz", 7) + ".exe"}
 	if r.chance(0.4) {
 		ransom.Cmd += " -pass " + r.hex(32)
 	}
-	b.add(b.none()).winProcess(h, u.Name, w.domain, ransom, Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}, "High")
+	b.add(b.none()).winProcess(h, u.Name, w.domain, ransom, proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}, "High")
 
 	inhibit := b.tags("T1490")
 	inhibitShell := b.tags("T1490", "T1059.003")
@@ -54,10 +54,10 @@ func buildRansomware(b *builder) {
 			continue
 		}
 		b.wait(200*time.Millisecond, 3*time.Second)
-		sh := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: `C:\Windows\system32\cmd.exe /c ` + c.cmd}
+		sh := proc{PID: r.winPID(), Exe: pathCmd, Cmd: `C:\Windows\system32\cmd.exe /c ` + c.cmd}
 		b.add(inhibitShell).winProcess(h, u.Name, w.domain, sh, ransom, "High")
 		b.wait(10*time.Millisecond, 100*time.Millisecond)
-		b.add(inhibit).winProcess(h, u.Name, w.domain, Proc{PID: r.winPID(), Exe: c.exe, Cmd: c.cmd}, sh, "High")
+		b.add(inhibit).winProcess(h, u.Name, w.domain, proc{PID: r.winPID(), Exe: c.exe, Cmd: c.cmd}, sh, "High")
 	}
 
 	b.wait(2*time.Second, 20*time.Second)

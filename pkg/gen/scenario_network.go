@@ -17,9 +17,9 @@ var commonPorts = []int{21, 22, 23, 25, 53, 80, 81, 88, 110, 111, 135, 139, 143,
 func buildPortScan(b *builder) {
 	r, w := b.r, b.w
 	internal := r.chance(0.5)
-	var target *Host
+	var target *machine
 	var src string
-	var scanner *Host
+	var scanner *machine
 	if internal {
 		scanner = w.pickWS(r)
 		src = scanner.IP
@@ -30,7 +30,7 @@ func buildPortScan(b *builder) {
 		}
 	} else {
 		src = b.attackerIP()
-		target = pick(r, []*Host{w.web, w.exch, w.nginx[0], w.nginx[1], w.bastionHost})
+		target = pick(r, []*machine{w.web, w.exch, w.nginx[0], w.nginx[1], w.bastionHost})
 	}
 	open := map[int]bool{}
 	switch {
@@ -107,16 +107,16 @@ func buildBeaconing(b *builder) {
 	r, w := b.r, b.w
 	h := w.pickWS(r)
 	u := h.User
-	var implant Proc
+	var implant proc
 	if r.chance(0.5) {
-		implant = Proc{PID: r.winPID(), Exe: pathRundll32,
+		implant = proc{PID: r.winPID(), Exe: pathRundll32,
 			Cmd: `"C:\Windows\System32\rundll32.exe" ` + userDir(u, `\AppData\Local\Temp\`+r.letters("abcdefghijklmnopqrstuvwxyz0123456789", r.between(5, 9))+".dll") + "," +
 				pick(r, []string{"StartW", "DllRegisterServer", "Control_RunDLL", "#1", "Run"})}
 		b.add(b.tags("T1218.011")).winProcess(h, u.Name, w.domain, implant, explorerProc(h), "Medium")
 	} else {
 		exe := userDir(u, `\AppData\Roaming\`+pick(r, []string{"Microsoft", "Adobe", "Intel", "Zoom", "Slack"})+`\`+
 			pick(r, []string{"OneDriveUpdate.exe", "msedgeupdate.exe", "teams_helper.exe", "SkypeHost.exe", "AdobeARMHelper.exe", "igfxtray.exe"}))
-		implant = Proc{PID: r.winPID(), Exe: exe, Cmd: `"` + exe + `"`, Orig: r.letters("abcdefghijklmnopqrstuvwxyz", 6) + ".exe"}
+		implant = proc{PID: r.winPID(), Exe: exe, Cmd: `"` + exe + `"`, Orig: r.letters("abcdefghijklmnopqrstuvwxyz", 6) + ".exe"}
 		b.add(b.none()).winProcess(h, u.Name, w.domain, implant, explorerProc(h), "Medium")
 	}
 	host, reg := b.evilHost()
@@ -151,7 +151,7 @@ func buildBeaconing(b *builder) {
 
 func buildDNSTunneling(b *builder) {
 	r, w := b.r, b.w
-	var h *Host
+	var h *machine
 	if r.chance(0.8) {
 		h = w.pickWS(r)
 	} else {
@@ -162,11 +162,11 @@ func buildDNSTunneling(b *builder) {
 		user = pick(r, w.admins).Name
 	}
 	reg := r.letters("abcdefghijklmnopqrstuvwxyz", r.between(5, 9)) + strconv.Itoa(r.between(1, 99)) + pick(r, []string{".com", ".net", ".xyz", ".info", ".top"})
-	var tool Proc
+	var tool proc
 	if r.chance(0.5) {
-		exe := pick(r, []string{`C:\ProgramData\dnscat2.exe`, userDir(&User{Name: user}, `\AppData\Local\Temp\dns.exe`), `C:\Users\Public\iodine.exe`})
-		tool = Proc{PID: r.winPID(), Exe: exe, Cmd: baseName(exe) + " --dns domain=" + reg + " --secret " + r.hex(32)}
-		b.add(b.none()).winProcess(h, user, w.domain, tool, Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}, "Medium")
+		exe := pick(r, []string{`C:\ProgramData\dnscat2.exe`, userDir(&person{Name: user}, `\AppData\Local\Temp\dns.exe`), `C:\Users\Public\iodine.exe`})
+		tool = proc{PID: r.winPID(), Exe: exe, Cmd: baseName(exe) + " --dns domain=" + reg + " --secret " + r.hex(32)}
+		b.add(b.none()).winProcess(h, user, w.domain, tool, proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}, "Medium")
 		b.wait(1*time.Second, 5*time.Second)
 	}
 	alphabet := base32
@@ -198,22 +198,22 @@ func buildDNSTunneling(b *builder) {
 
 func buildExfiltration(b *builder) {
 	r, w := b.r, b.w
-	var h *Host
-	var u *User
+	var h *machine
+	var u *person
 	if r.chance(0.3) {
 		h, u = w.fs, pick(r, w.admins)
 	} else {
 		h = w.pickWS(r)
 		u = h.User
 	}
-	shell := Proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
+	shell := proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
 	pw := r.letters("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!@#", r.between(8, 14))
 	src := userDir(u, `\Documents\*`)
 	if h == w.fs {
 		src = `D:\Shares\` + pick(r, []string{"Finance", "HR", "Legal", "Projects"}) + `\*`
 	}
 	var archive string
-	var tool Proc
+	var tool proc
 	if r.chance(0.6) {
 		archive = pick(r, []string{`C:\Users\Public\data.7z`, `C:\ProgramData\` + r.hex(6) + `.7z`, `C:\Windows\Temp\backup.7z`})
 		tool.Exe = pick(r, []string{`C:\Program Files\7-Zip\7z.exe`, `C:\Users\Public\7za.exe`})
@@ -232,7 +232,7 @@ func buildExfiltration(b *builder) {
 
 	size := int64(r.between(50, 900)) << 20
 	bandwidth := int64(r.between(5, 40)) << 20 // bytes per second
-	var up Proc
+	var up proc
 	var tg *tags
 	var host, reg, ip string
 	port := 443

@@ -30,15 +30,15 @@ const (
 	dbServer
 )
 
-// Host is one machine of the simulated network.
-type Host struct {
+// machine is one host of the simulated network.
+type machine struct {
 	Name   string
 	FQDN   string
 	IP     string
 	OS     osType
 	Role   role
-	User   *User   // primary user of a workstation
-	Admins []*User // the admins who look after a server
+	User   *person   // primary user of a workstation
+	Admins []*person // the admins who look after a server
 
 	// Long-lived processes, so that parent PIDs agree across events.
 	explorerPID, servicesPID, lsassPID, w3wpPID, sshdPID int
@@ -49,19 +49,19 @@ type Host struct {
 	ecs []byte // the "host" object, encoded once
 }
 
-// User is an account of the simulated organisation.
-type User struct {
+// person is a user account of the simulated organisation.
+type person struct {
 	Name  string
 	SID   string
 	Admin bool
-	WS    *Host // the user's workstation
+	WS    *machine // the user's workstation
 	// disco holds the at most two discovery commands this user runs as part
 	// of normal admin work, so that benign output never shows a burst.
 	disco [2]int
 	// discoLinux says whether the admin's discovery commands are Linux ones.
 	discoLinux bool
 	// servers lists the servers an admin looks after, Windows and Linux.
-	servers []*Host
+	servers []*machine
 }
 
 // site is an external service: a registered domain, the few names of it
@@ -73,6 +73,9 @@ type site struct {
 	port  int // usual destination port
 }
 
+// orgDomain is the organisation's Windows (NetBIOS) domain.
+const orgDomain = "CORP"
+
 // world is the simulated organisation: hosts, users, and the Internet
 // services they use.
 type world struct {
@@ -80,18 +83,18 @@ type world struct {
 	dnsDomain string // "corp.local"
 	sidBase   string // "S-1-5-21-a-b-c"
 
-	workstations            []*Host
-	winServers              []*Host
-	linServers              []*Host
-	dcs                     []*Host
-	fs, web, sql, exch, app *Host // Windows servers by role
-	nginx                   []*Host
-	bastionHost             *Host
-	monHost                 *Host
-	ciHost                  *Host
+	workstations            []*machine
+	winServers              []*machine
+	linServers              []*machine
+	dcs                     []*machine
+	fs, web, sql, exch, app *machine // Windows servers by role
+	nginx                   []*machine
+	bastionHost             *machine
+	monHost                 *machine
+	ciHost                  *machine
 
-	users  []*User
-	admins []*User
+	users  []*person
+	admins []*person
 
 	sites       []*site
 	cdnSites    []*site  // sites whose page loads look up several names
@@ -119,7 +122,7 @@ var lastNames = []string{
 
 // newWorld builds the organisation from r: its size and names depend on the seed.
 func newWorld(r *rng) *world {
-	w := &world{domain: "CORP", dnsDomain: "corp.local", lbIP: "10.0.0.5"}
+	w := &world{domain: orgDomain, dnsDomain: "corp.local", lbIP: "10.0.0.5"}
 	w.sidBase = "S-1-5-21-" + strconv.Itoa(r.between(1000000000, 2147483647)) + "-" +
 		strconv.Itoa(r.between(1000000000, 2147483647)) + "-" + strconv.Itoa(r.between(1000000000, 2147483647))
 
@@ -134,7 +137,7 @@ func newWorld(r *rng) *world {
 			}
 		}
 		seen[name] = true
-		u := &User{Name: name, SID: w.sidBase + "-" + strconv.Itoa(1104+i)}
+		u := &person{Name: name, SID: w.sidBase + "-" + strconv.Itoa(1104+i)}
 		w.users = append(w.users, u)
 	}
 	for i := 0; i < nws; i++ {
@@ -161,13 +164,13 @@ func newWorld(r *rng) *world {
 	}
 
 	ip := 10
-	srv := func(name string, os osType, ro role) *Host {
+	srv := func(name string, os osType, ro role) *machine {
 		ip++
 		h := w.host(name, "10.0.1."+strconv.Itoa(ip), os, ro, r)
 		w.winServers = append(w.winServers, h)
 		return h
 	}
-	w.dcs = []*Host{srv("DC01", windows, domainController), srv("DC02", windows, domainController)}
+	w.dcs = []*machine{srv("DC01", windows, domainController), srv("DC02", windows, domainController)}
 	w.fs = srv("FS01", windows, fileServer)
 	w.web = srv("WEB01", windows, webServer)
 	w.sql = srv("SQL01", windows, sqlServer)
@@ -176,13 +179,13 @@ func newWorld(r *rng) *world {
 	srv("PRINT01", windows, appServer)
 
 	lip := 10
-	lsrv := func(name string, ro role) *Host {
+	lsrv := func(name string, ro role) *machine {
 		lip++
 		h := w.host(name, "10.0.2."+strconv.Itoa(lip), linux, ro, r)
 		w.linServers = append(w.linServers, h)
 		return h
 	}
-	w.nginx = []*Host{lsrv("web-01", webServer), lsrv("web-02", webServer)}
+	w.nginx = []*machine{lsrv("web-01", webServer), lsrv("web-02", webServer)}
 	lsrv("db-01", dbServer)
 	w.bastionHost = lsrv("bastion-01", bastion)
 	w.ciHost = lsrv("ci-01", ciServer)
@@ -191,10 +194,10 @@ func newWorld(r *rng) *world {
 	lsrv("k8s-node-01", appServer)
 	lsrv("k8s-node-02", appServer)
 
-	for _, h := range append(append([]*Host{}, w.winServers...), w.linServers...) {
+	for _, h := range append(append([]*machine{}, w.winServers...), w.linServers...) {
 		a := pick(r, w.admins)
 		b := pick(r, w.admins)
-		h.Admins = []*User{a, a, b} // a main admin and a deputy
+		h.Admins = []*person{a, a, b} // a main admin and a deputy
 		a.servers = append(a.servers, h)
 		if b != a {
 			b.servers = append(b.servers, h)
@@ -218,8 +221,8 @@ func pad4(n int) string {
 	return strings.Repeat("0", max(0, 4-len(s))) + s
 }
 
-func (w *world) host(name, ip string, os osType, ro role, r *rng) *Host {
-	h := &Host{Name: name, IP: ip, OS: os, Role: ro, lastTypo: -1 << 60}
+func (w *world) host(name, ip string, os osType, ro role, r *rng) *machine {
+	h := &machine{Name: name, IP: ip, OS: os, Role: ro, lastTypo: -1 << 60}
 	if os == windows {
 		h.FQDN = name + "." + w.dnsDomain
 		h.explorerPID = r.winPID()
@@ -253,7 +256,7 @@ func (w *world) host(name, ip string, os osType, ro role, r *rng) *Host {
 
 // admin returns an admin who works on h: one of a server's admins, or
 // any admin for a workstation.
-func (w *world) admin(r *rng, h *Host) *User {
+func (w *world) admin(r *rng, h *machine) *person {
 	if len(h.Admins) > 0 {
 		return pick(r, h.Admins)
 	}
@@ -261,16 +264,16 @@ func (w *world) admin(r *rng, h *Host) *User {
 }
 
 // pickUser returns a random user.
-func (w *world) pickUser(r *rng) *User { return pick(r, w.users) }
+func (w *world) pickUser(r *rng) *person { return pick(r, w.users) }
 
 // pickWS returns a random workstation.
-func (w *world) pickWS(r *rng) *Host { return pick(r, w.workstations) }
+func (w *world) pickWS(r *rng) *machine { return pick(r, w.workstations) }
 
 // pickWinServer returns a random Windows server.
-func (w *world) pickWinServer(r *rng) *Host { return pick(r, w.winServers) }
+func (w *world) pickWinServer(r *rng) *machine { return pick(r, w.winServers) }
 
 // pickLinux returns a random Linux server.
-func (w *world) pickLinux(r *rng) *Host { return pick(r, w.linServers) }
+func (w *world) pickLinux(r *rng) *machine { return pick(r, w.linServers) }
 
 // publicFirstOctets are first octets of ordinary public address space.
 var publicFirstOctets = []int{5, 23, 31, 37, 45, 46, 62, 77, 78, 80, 81, 82, 85, 87, 89, 91, 92, 93, 94, 95,
