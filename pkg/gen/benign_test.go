@@ -123,6 +123,7 @@ var discoveryBinaries = map[string]bool{
 }
 
 func TestBenignNearMisses(t *testing.T) {
+	t.Parallel()
 	evs := benignEvents(t, []string{" -enc ", "-EncodedCommand", "vssadmin", "shadowcopy", "bcdedit", "wbadmin", "mimikatz",
 		"sekurlsa", "comsvcs", "procdump", "wevtutil", "Clear-EventLog", "DisableRealtimeMonitoring", "ms-settings",
 		"mscfile", "PSEXESVC", "PsExec", "rclone", "mega.co.nz", "lsass", "reg  add", "/ru SYSTEM", "domain admins",

@@ -192,7 +192,8 @@ func (e *record) zeekConn(h *machine, src string, sport int, dst string, dport i
 	e.SrcBytes, e.DstBytes, e.ConnState = sb, db, state
 }
 
-// dns makes e a DNS query from h: by Zeek when p is empty, else Sysmon 22.
+// dns makes e a DNS query from h: seen by Zeek when p is empty, else
+// Sysmon 22 by p.
 func (e *record) dns(h *machine, user, domain string, p proc, resolver, name, qtype, reg, answer string) {
 	e.Kind, e.Action = kDNS, "dns-query"
 	e.Host, e.User, e.Domain = h, user, domain
@@ -200,6 +201,7 @@ func (e *record) dns(h *machine, user, domain string, p proc, resolver, name, qt
 		e.Sensor, e.Code, e.Proc = sSysmon, "22", p
 	} else {
 		e.Sensor = sZeekDNS
+		e.User, e.Domain = "", "" // the network sensor sees no accounts
 	}
 	e.SrcIP, e.DstIP, e.DstPort, e.Transport, e.Direction = h.IP, resolver, 53, "udp", direction(h.IP, resolver)
 	e.Query, e.QType, e.RegDomain, e.Answer = name, qtype, reg, answer

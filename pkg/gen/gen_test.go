@@ -13,6 +13,7 @@ import (
 )
 
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	for _, f := range []Format{ECS, Lab} {
 		c := Config{Seed: 42, Count: 10000, AttackShare: 0.1, Format: f}
 		a := bytes.Join(generate(t, c), []byte("\n"))
@@ -43,6 +44,7 @@ var (
 )
 
 func TestECSShape(t *testing.T) {
+	t.Parallel()
 	lines := generate(t, Config{Seed: 7, Count: 30000, AttackShare: 0.2})
 	var prev time.Time
 	seen := map[string]int{}
@@ -212,6 +214,7 @@ func checkKind(t *testing.T, n int, e *ecsEvent) {
 }
 
 func TestLabShape(t *testing.T) {
+	t.Parallel()
 	lines := generate(t, Config{Seed: 8, Count: 20000, AttackShare: 0.2, Format: Lab})
 	prev := ""
 	types := map[string]int{}
@@ -286,6 +289,7 @@ func TestLabShape(t *testing.T) {
 }
 
 func TestTruth(t *testing.T) {
+	t.Parallel()
 	cat := attack.Default()
 	byName := map[string]*Scenario{}
 	for _, s := range Scenarios() {
@@ -406,6 +410,7 @@ func TestSelectScenarios(t *testing.T) {
 }
 
 func TestCountAndDuration(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	last := func(lines [][]byte) time.Time { return decodeECS(t, lines[len(lines)-1]).time }
 
@@ -440,6 +445,7 @@ func TestCountAndDuration(t *testing.T) {
 }
 
 func TestAttackShare(t *testing.T) {
+	t.Parallel()
 	for _, share := range []float64{0.05, 0.5} {
 		lines := generate(t, Config{Seed: 4, Count: 60000, AttackShare: share})
 		n := 0
@@ -458,6 +464,7 @@ func TestAttackShare(t *testing.T) {
 // TestBoundedMemory checks that the events in progress stay few however
 // many are generated.
 func TestBoundedMemory(t *testing.T) {
+	t.Parallel()
 	g, err := New(Config{Seed: 11, AttackShare: 0.05})
 	if err != nil {
 		t.Fatal(err)

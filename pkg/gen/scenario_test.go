@@ -482,6 +482,7 @@ func meanCV(xs []float64) (mean, cv float64) {
 }
 
 func TestScenarios(t *testing.T) {
+	t.Parallel()
 	for _, s := range Scenarios() {
 		check := scenarioChecks[s.Name]
 		if check == nil {
