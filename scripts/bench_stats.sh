@@ -49,59 +49,70 @@ else
 	trap 'rm -rf "$DIR"' EXIT
 fi
 
-# gen ROWS DAYS FILE: a store-format CSV written by store's own row builder.
+# gen ROWS DAYS FILE [-lab]: a store-format CSV written by store's own row
+# builder; with -lab, the lab's eight columns only.
 gen() {
 	if [ ! -s "$3" ]; then
 		echo "bench_stats: writing $1 rows over $2 days to $3" >&2
-		go run ./scripts/benchdata -rows "$1" -days "$2" -o "$3"
+		go run ./scripts/benchdata -rows "$1" -days "$2" -o "$3" ${4:-}
 		sync
 	fi
 	cat "$3" >/dev/null # both tools read it from the page cache
 }
 
-# best CMD...: runs CMD RUNS times; prints the best wall seconds and max RSS (KB).
+# best CMD...: runs CMD RUNS times; prints the best wall seconds, max RSS (KB)
+# and CPU seconds (user+system), each the lowest of the runs. CPU time
+# tells more than wall time on a machine that is busy with other work.
 best() {
-	local bt="" bm="" t m
+	local bt="" bm="" bc="" t m u s c
 	for _ in $(seq "$RUNS"); do
-		if ! /usr/bin/time -f '%e %M' -o "$DIR/time" "$@" >/dev/null 2>"$DIR/stderr"; then
+		if ! /usr/bin/time -f '%e %M %U %S' -o "$DIR/time" "$@" >/dev/null 2>"$DIR/stderr"; then
 			echo "bench_stats: failed: $*" >&2
 			cat "$DIR/stderr" >&2
 			exit 1
 		fi
-		read -r t m <"$DIR/time"
+		read -r t m u s <"$DIR/time"
+		c=$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')
 		if [ -z "$bt" ] || awk -v a="$t" -v b="$bt" 'BEGIN{exit !(a<b)}'; then bt=$t; fi
 		if [ -z "$bm" ] || [ "$m" -lt "$bm" ]; then bm=$m; fi
+		if [ -z "$bc" ] || awk -v a="$c" -v b="$bc" 'BEGIN{exit !(a<b)}'; then bc=$c; fi
 	done
-	echo "$bt $bm"
+	echo "$bt $bm $bc"
 }
 
 # table TITLE ROWS SECPIPE_RESULT PYTHON_RESULT
 table() {
-	local st sm pt pm
-	read -r st sm <<<"$3"
-	read -r pt pm <<<"$4"
-	awk -v title="$1" -v rows="$2" -v st="$st" -v sm="$sm" -v pt="$pt" -v pm="$pm" 'BEGIN {
+	local st sm sc pt pm pc
+	read -r st sm sc <<<"$3"
+	read -r pt pm pc <<<"$4"
+	awk -v title="$1" -v rows="$2" -v st="$st" -v sm="$sm" -v sc="$sc" -v pt="$pt" -v pm="$pm" -v pc="$pc" 'BEGIN {
 		printf "\n%s (%d rows, best of '"$RUNS"')\n", title, rows
-		printf "%-26s %10s %12s %14s\n", "", "wall s", "max RSS MB", "rows/s"
-		printf "%-26s %10.2f %12.0f %14.0f\n", "secpipe stats", st, sm/1024, rows/(st>0?st:0.001)
-		printf "%-26s %10.2f %12.0f %14.0f\n", "lab_stats.py (pandas)", pt, pm/1024, rows/(pt>0?pt:0.001)
-		printf "%-26s %9.1fx %11.1fx\n", "ratio python/secpipe", pt/(st>0?st:0.001), pm/sm
+		printf "%-26s %8s %8s %12s %12s\n", "", "wall s", "cpu s", "max RSS MB", "rows/s"
+		printf "%-26s %8.2f %8.2f %12.0f %12.0f\n", "secpipe stats", st, sc, sm/1024, rows/(st>0?st:0.001)
+		printf "%-26s %8.2f %8.2f %12.0f %12.0f\n", "lab_stats.py (pandas)", pt, pc, pm/1024, rows/(pt>0?pt:0.001)
+		printf "%-26s %7.1fx %7.1fx %11.1fx\n", "ratio python/secpipe", pt/(st>0?st:0.001), pc/(sc>0?sc:0.001), pm/sm
 	}'
 }
 
 CSV=$DIR/tactics-$ROWS.csv
 gen "$ROWS" 30 "$CSV"
-echo "bench_stats: $(wc -c <"$CSV") bytes, $(nproc) cores; secpipe $("$SECPIPE" --version 2>/dev/null | awk '{print $NF}')" >&2
+echo "bench_stats: $(wc -c <"$CSV") bytes, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg 2>/dev/null)" >&2
 
 s=$(best "$SECPIPE" stats "$CSV" --format json)
 p=$(best "$PYTHON" "$LAB_STATS" "$CSV")
-table "Statistics: secpipe stats FILE --format json vs lab_stats.py FILE" "$ROWS" "$s" "$p"
+table "Statistics: secpipe stats FILE --format json vs lab_stats.py FILE (store's 19 columns)" "$ROWS" "$s" "$p"
+
+LAB=$DIR/lab-$ROWS.csv
+gen "$ROWS" 30 "$LAB" -lab
+s=$(best "$SECPIPE" stats "$LAB" --format json)
+p=$(best "$PYTHON" "$LAB_STATS" "$LAB")
+table "Statistics on the lab's 8-column classified_packets.csv layout" "$ROWS" "$s" "$p"
 
 s=$(best "$SECPIPE" stats "$CSV" --format json --chart "$DIR/secpipe.png")
 if [ "$SKIP_SLOW" = 1 ]; then
-	read -r st sm <<<"$s"
+	read -r st sm sc <<<"$s"
 	echo
-	echo "Chart: secpipe stats FILE --chart x.png ($ROWS rows): ${st} s, $((sm / 1024)) MB"
+	echo "Chart: secpipe stats FILE --chart x.png ($ROWS rows): ${st} s wall, ${sc} s cpu, $((sm / 1024)) MB"
 	echo "  (the pandas chart is skipped: a month of 1-minute buckets takes it ~9 minutes; BENCH_SKIP_SLOW=0 runs it on a smaller file)"
 else
 	SMALL=$DIR/tactics-$PY_CHART_ROWS-${PY_CHART_DAYS}d.csv

@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -63,19 +64,60 @@ var otherColors = []color.RGBA{
 // every n-th is labelled.
 const maxTickLabels = 36
 
+// maxBars is the most bars a chart draws, about two pixels each: a longer
+// timeline is drawn with buckets merged into the next nice size that
+// leaves at most maxBars.
+const maxBars = 600
+
+// chartTimeline returns the buckets to draw and their size.
+func (r *Report) chartTimeline() ([]BucketStat, time.Duration) {
+	n := len(r.Timeline)
+	if n <= maxBars {
+		return r.Timeline, r.BucketSize
+	}
+	b := int64(r.BucketSize / time.Second)
+	first, last := r.Timeline[0].Start.Unix(), r.Timeline[n-1].Start.Unix()
+	size := b * int64((n+maxBars-1)/maxBars)
+	for _, nb := range niceBuckets {
+		if nb >= size && nb%b == 0 && floorDiv(last, nb)-floorDiv(first, nb) < maxBars {
+			size = nb
+			break
+		}
+	}
+	var out []BucketStat
+	key := int64(0)
+	for _, m := range r.Timeline {
+		k := floorDiv(m.Start.Unix(), size)
+		if len(out) == 0 || k != key {
+			key = k
+			out = append(out, BucketStat{Start: time.Unix(k*size, 0).UTC(), Values: make([]int64, len(r.Columns))})
+		}
+		for c, v := range m.Values {
+			out[len(out)-1].Values[c] += v
+		}
+	}
+	return out, time.Duration(size) * time.Second
+}
+
 // Chart draws the timeline as a stacked bar chart of events per tactic
 // over time, in the lab's size and title, and writes it to w as "png" or
 // "svg". Events without a tactic are left out, as the chart is of tactics.
+// More than 600 buckets are merged, k into one bar, as the image has no
+// room for more.
 func (r *Report) Chart(w io.Writer, format string) error {
+	timeline, size := r.chartTimeline()
 	p := plot.New()
 	p.Title.Text = ChartTitle
 	p.Title.TextStyle.Font.Size = 16
 	p.Title.Padding = vg.Points(10)
-	p.X.Label.Text = "Time (UTC), buckets of " + r.Bucket
+	p.X.Label.Text = "Time (UTC), buckets of " + FormatBucket(size)
+	if size != r.BucketSize {
+		p.X.Label.Text += " (" + r.Bucket + " buckets merged for the chart)"
+	}
 	p.Y.Label.Text = "Events"
 	p.Y.Min = 0
 
-	n := len(r.Timeline)
+	n := len(timeline)
 	var tactics []int // report columns that are tactics
 	for i, c := range r.Columns {
 		if c.ID != Unclassified {
@@ -97,7 +139,7 @@ func (r *Report) Chart(w io.Writer, format string) error {
 		other := 0
 		for _, col := range tactics {
 			vals := make(plotter.Values, n)
-			for i, b := range r.Timeline {
+			for i, b := range timeline {
 				vals[i] = float64(b.Values[col])
 			}
 			bars, err := plotter.NewBarChart(vals, width)
@@ -120,9 +162,9 @@ func (r *Report) Chart(w io.Writer, format string) error {
 		}
 		labels := make([]string, n)
 		step := (n + maxTickLabels - 1) / maxTickLabels
-		for i, b := range r.Timeline {
+		for i, b := range timeline {
 			if i%step == 0 {
-				labels[i] = r.BucketLabel(b.Start)
+				labels[i] = bucketLabel(b.Start, size)
 			}
 		}
 		p.NominalX(labels...)
@@ -145,7 +187,8 @@ func (r *Report) Chart(w io.Writer, format string) error {
 		lr := legend.Rectangle(dc)
 		legendWidth = lr.Max.X - lr.Min.X + vg.Points(24)
 	}
-	p.Draw(draw.Crop(dc, 0, -legendWidth, 0, 0))
+	// The left margin leaves room for the first slanted time label.
+	p.Draw(draw.Crop(dc, vg.Inch/2, -legendWidth, 0, 0))
 	if len(tactics) > 0 {
 		area := draw.Crop(dc, chartWidth-legendWidth+vg.Points(12), 0, 0, -vg.Points(48))
 		legend.Draw(area)

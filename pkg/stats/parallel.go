@@ -155,6 +155,9 @@ func recordBoundary(f *os.File, pos, size int64, l *layout, maxRecord int) (int6
 			continue // a bad row: the part reading it reports it
 		}
 		id := fields[idCol]
+		if len(id) == 0 {
+			return off, nil // a row without event_id is an event of its own
+		}
 		if rows == 0 {
 			first = append(first, id...)
 			continue

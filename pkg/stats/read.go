@@ -158,7 +158,7 @@ func (l *layout) field(fields [][]byte, c int) []byte {
 // ReadCSV adds the rows of a CSV with a header: the store's, the lab's
 // classified_packets.csv, or any with a mitre_tactic column. Rows of one
 // event are adjacent (store writes one per tactic/technique pair): a new
-// event starts where event_id changes, or at every row without event_id.
+// event starts where event_id changes, and at every row without one.
 func (a *Agg) ReadCSV(ctx context.Context, r io.Reader, name string, in Input) error {
 	cr := newCSVReader(r, in.maxRecord())
 	var l layout
@@ -219,7 +219,7 @@ func (a *Agg) readRows(ctx context.Context, cr *csvReader, l *layout, name strin
 		a.rows++
 		id := l.field(fields, colID)
 		ts := l.field(fields, colTime)
-		newEvent := !a.open || l.pos[colID] < 0 || !bytes.Equal(id, st.id)
+		newEvent := !a.open || len(id) == 0 || !bytes.Equal(id, st.id)
 		if newEvent || !bytes.Equal(ts, st.ts) {
 			ns, dated := int64(0), len(ts) > 0
 			if dated {

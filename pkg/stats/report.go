@@ -185,8 +185,10 @@ func share(n, total int64) float64 {
 func (r *Report) timeline(a *Agg, colOf []int) {
 	r.Timeline = []BucketStat{}
 	if !a.dated {
-		r.BucketSize = time.Duration(a.res) * time.Second
-		r.Bucket = FormatBucket(r.BucketSize)
+		if a.fixed {
+			r.BucketSize = time.Duration(a.res) * time.Second
+			r.Bucket = FormatBucket(r.BucketSize)
+		}
 		return
 	}
 	start, end := time.Unix(0, a.first).UTC(), time.Unix(0, a.last).UTC()
@@ -266,8 +268,10 @@ func (c *counter) top(n int) []ValueCount {
 
 // BucketLabel formats a bucket's start for tables and charts, as precisely
 // as the bucket size needs.
-func (r *Report) BucketLabel(t time.Time) string {
-	s := int64(r.BucketSize / time.Second)
+func (r *Report) BucketLabel(t time.Time) string { return bucketLabel(t, r.BucketSize) }
+
+func bucketLabel(t time.Time, size time.Duration) string {
+	s := int64(size / time.Second)
 	switch {
 	case s > 0 && s%86400 == 0:
 		return t.Format("2006-01-02")
@@ -296,7 +300,11 @@ func (r *Report) Tables(elide bool) []render.Table {
 		[]string{"", "(no tactic)", itoa(r.Unclassified), pct(share(r.Unclassified, r.Total))},
 		[]string{"", "all events", itoa(r.Total), pct(share(r.Total, r.Total))})
 
-	tl := render.Table{Title: "Events per " + r.Bucket + " and tactic", Header: []string{"START (UTC)"}}
+	per := r.Bucket
+	if per == "" {
+		per = "time bucket"
+	}
+	tl := render.Table{Title: "Events per " + per + " and tactic", Header: []string{"START (UTC)"}}
 	for i, c := range r.Columns {
 		tl.Header = append(tl.Header, c.ID)
 		tl.Right = append(tl.Right, i+1)

@@ -205,6 +205,11 @@ func TestLabCSV(t *testing.T) {
 			t.Errorf("T0000 counted as a technique")
 		}
 	}
+	// Rows without event_id are events of their own.
+	noIDs := "event_id,timestamp,mitre_tactic\n,2026-01-15T07:00:01Z,TA0006\n,2026-01-15T07:00:01Z,TA0006\n"
+	if r = readCSVBytes(t, []byte(noIDs), 0, Input{}); r.Total != 2 || r.Tactics[0].Count != 2 {
+		t.Errorf("rows without event_id: %+v", r)
+	}
 	// Reordered columns and extra ones are found by name.
 	moved := "mitre_technique,extra,timestamp,mitre_tactic,host\nT1110,x,2026-01-15T07:00:01Z,TA0006,h1\n"
 	r = readCSVBytes(t, []byte(moved), 0, Input{})
@@ -474,5 +479,30 @@ func TestTablesElideLongTimeline(t *testing.T) {
 	}
 	if full := r.Tables(false)[1]; len(full.Rows) != len(r.Timeline) {
 		t.Errorf("full timeline: %d rows", len(full.Rows))
+	}
+}
+
+func TestChartMergesLongTimelines(t *testing.T) {
+	r := readCSVBytes(t, benchCSV(3000), 60, Input{})
+	if len(r.Timeline) < 10000 {
+		t.Fatalf("%d buckets", len(r.Timeline))
+	}
+	tl, size := r.chartTimeline()
+	if len(tl) > maxBars || size != 2*time.Hour {
+		t.Errorf("%d bars of %v", len(tl), size)
+	}
+	var a, b int64
+	for _, x := range r.Timeline {
+		for _, v := range x.Values {
+			a += v
+		}
+	}
+	for _, x := range tl {
+		for _, v := range x.Values {
+			b += v
+		}
+	}
+	if a != b {
+		t.Errorf("merged bars sum to %d, timeline to %d", b, a)
 	}
 }

@@ -1,14 +1,18 @@
 // Command benchdata writes a store-format CSV for benchmarks: a month of
 // classified events over all 14 ATT&CK tactics, written by the store's own
-// row builder. Usage: go run ./scripts/benchdata -rows 1000000 -o tactics.csv
+// row builder. With -lab, only the course lab's eight columns are written,
+// TA0000/T0000 marking events without a tactic, as in classified_packets.csv.
+// Usage: go run ./scripts/benchdata -rows 1000000 -o tactics.csv
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/secpipe/secpipe/pkg/attack"
@@ -51,6 +55,7 @@ func main() {
 	days := flag.Int("days", 30, "days of events")
 	seed := flag.Uint64("seed", 1, "random seed")
 	out := flag.String("o", "-", "output file (- for stdout)")
+	lab := flag.Bool("lab", false, "write the lab's eight columns only")
 	flag.Parse()
 
 	w := os.Stdout
@@ -65,7 +70,11 @@ func main() {
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	defer bw.Flush()
-	bw.WriteString(store.HeaderLine + "\n")
+	if *lab {
+		bw.WriteString(strings.Join(store.Columns[:8], ",") + "\n")
+	} else {
+		bw.WriteString(store.HeaderLine + "\n")
+	}
 
 	cat := attack.Default()
 	rng := rand.New(rand.NewPCG(*seed, 7))
@@ -97,7 +106,37 @@ func main() {
 		ev = append(ev, '}')
 		var n int
 		buf, n, _ = rb.Append(buf[:0], ev)
+		if *lab {
+			buf = labColumns(buf)
+		}
 		bw.Write(buf)
 		written += n
 	}
+}
+
+// labColumns keeps the first eight cells of each row (none of them quoted),
+// with TA0000/T0000 in empty tactic cells.
+func labColumns(rows []byte) []byte {
+	var out []byte
+	for len(rows) > 0 {
+		nl := bytes.IndexByte(rows, '\n')
+		row := rows[:nl]
+		rows = rows[nl+1:]
+		cut, commas := 0, 0
+		for i, c := range row {
+			if c == ',' {
+				if commas++; commas == 8 {
+					cut = i
+					break
+				}
+			}
+		}
+		row = row[:cut]
+		if bytes.HasSuffix(row, []byte(",,")) {
+			row = append(row[:len(row)-1:len(row)-1], "TA0000,T0000"...)
+		}
+		out = append(out, row...)
+		out = append(out, '\n')
+	}
+	return out
 }
