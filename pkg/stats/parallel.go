@@ -41,7 +41,9 @@ func (a *Agg) readCSVFile(ctx context.Context, f *os.File, size int64, name stri
 	if n := int(size / minPart); n < workers {
 		workers = n
 	}
-	if workers < 2 || (in.Rejects != nil && in.Rejects.Strict) {
+	// --strict stops at the first bad row and --dlq keeps every one: both
+	// are simpler in one pass.
+	if workers < 2 || (in.Rejects != nil && (in.Rejects.Strict || in.Rejects.DLQ != nil)) {
 		return false, nil
 	}
 	hr := newCSVReader(io.NewSectionReader(f, 0, size), in.maxRecord())
