@@ -72,6 +72,19 @@ type Sink interface {
 	Close() error
 }
 
+// TransactionalSink is a sink that delivers its output and records the
+// source's read position in one step, all or nothing: a Kafka producer whose
+// transaction also commits the consumer's offsets (exactly-once). Run calls
+// Commit where it would call Flush, then Ack on the source as usual.
+type TransactionalSink interface {
+	Sink
+	// Commit delivers every message written so far together with the read
+	// positions past batches (input read from src, in order), atomically.
+	// On error none of it is visible to read_committed readers and the
+	// input will be read again from the last commit; the run stops.
+	Commit(ctx context.Context, src Source, batches [][]Message) error
+}
+
 // Stage transforms messages.
 type Stage interface {
 	// Process appends the output for in to out. Output may point into the
@@ -129,8 +142,18 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 	out := &Batch{Limit: p.MaxBatch}
 	lastFlush := time.Now()
 	var unacked []*readResult // delivered to the sink, not yet flushed
+	txSink, transactional := sink.(TransactionalSink)
+	var batches [][]Message
 	flush := func(c context.Context) error {
-		if err := sink.Flush(c); err != nil {
+		if transactional {
+			batches = batches[:0]
+			for _, r := range unacked {
+				batches = append(batches, r.batch.Msgs)
+			}
+			if err := txSink.Commit(c, src, batches); err != nil {
+				return fmt.Errorf("writing output: %w", err)
+			}
+		} else if err := sink.Flush(c); err != nil {
 			return fmt.Errorf("writing output: %w", err)
 		}
 		for _, r := range unacked {
@@ -143,8 +166,29 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 		lastFlush = time.Now()
 		return nil
 	}
+	// When input stalls with output unflushed (a source that said more was
+	// ready, then waited), the output is flushed after FlushInterval.
+	idle := time.NewTimer(p.FlushInterval)
+	defer idle.Stop()
 	var readErr error
-	for r := range reads {
+	for {
+		var r *readResult
+		if len(unacked) == 0 {
+			r = <-reads
+		} else {
+			idle.Reset(p.FlushInterval - time.Since(lastFlush))
+			select {
+			case r = <-reads:
+			case <-idle.C:
+				if err := flush(ctx); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if r == nil {
+			break // reads closed
+		}
 		in := r.batch
 		if len(in.Msgs) > 0 {
 			out.Reset()
