@@ -1,0 +1,102 @@
+package kafka
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"sync"
+	"time"
+
+	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// Logs forwards librdkafka's log lines and client error events to a writer
+// (stderr), prefixed with the program's name, with secrets redacted and
+// repeats of the same line within a minute dropped: a broker that is down
+// is reported once, not at every reconnection attempt. Lines are held back
+// until Start, so that a failed first contact is reported by one clear
+// error instead.
+type Logs struct {
+	w      io.Writer
+	prefix string
+	cfg    Config
+
+	mu      sync.Mutex
+	started bool
+	seen    map[string]time.Time
+
+	ch   chan ck.LogEvent
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// NewLogs returns a log forwarder; Close stops it.
+func NewLogs(w io.Writer, prefix string, cfg Config) *Logs {
+	l := &Logs{w: w, prefix: prefix, cfg: cfg, seen: map[string]time.Time{},
+		ch: make(chan ck.LogEvent, 256), done: make(chan struct{})}
+	l.wg.Add(1)
+	go l.loop()
+	return l
+}
+
+// Apply sets the client configuration m to send its logs to l.
+func (l *Logs) Apply(m *ck.ConfigMap) {
+	(*m)["go.logs.channel.enable"] = true
+	(*m)["go.logs.channel"] = l.ch
+}
+
+// Start lets log lines through from now on.
+func (l *Logs) Start() {
+	l.mu.Lock()
+	l.started = true
+	l.mu.Unlock()
+}
+
+func (l *Logs) loop() {
+	defer l.wg.Done()
+	for {
+		select {
+		case ev := <-l.ch:
+			if ev.Level <= 4 { // emerg..warning
+				l.Printf("kafka: %s", ev.Message)
+			}
+		case <-l.done:
+			return
+		}
+	}
+}
+
+// varying matches the parts of librdkafka messages that change between
+// repeats of the same condition.
+var varying = regexp.MustCompile(`\(after \d+ms[^)]*\)|\d+/\d+ brokers|\d+ms`)
+
+// Printf writes a line unless the same line was written in the last minute.
+func (l *Logs) Printf(format string, args ...any) {
+	msg := l.cfg.Redact(fmt.Sprintf(format, args...))
+	key := varying.ReplaceAllString(msg, "")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.started {
+		return
+	}
+	now := time.Now()
+	if t, ok := l.seen[key]; ok && now.Sub(t) < time.Minute {
+		return
+	}
+	if len(l.seen) > 1000 {
+		l.seen = map[string]time.Time{}
+	}
+	l.seen[key] = now
+	fmt.Fprintf(l.w, "%s: %s\n", l.prefix, msg)
+}
+
+// Close stops forwarding. Call it after the clients using l are closed.
+func (l *Logs) Close() {
+	select {
+	case <-l.done:
+		return
+	default:
+	}
+	close(l.done)
+	l.wg.Wait()
+}

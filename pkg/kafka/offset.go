@@ -1,0 +1,98 @@
+package kafka
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// OffsetKind says how a start offset is given.
+type OffsetKind int
+
+// The start offsets.
+const (
+	Stored    OffsetKind = iota // the group's committed offset, else the beginning
+	Beginning                   // the oldest message kept
+	End                         // only messages produced from now on
+	Exact                       // a given offset (negative: that many from the end)
+	AtTime                      // the first message at or after a time
+)
+
+// StartOffset is where a consumer starts reading each partition.
+type StartOffset struct {
+	Kind   OffsetKind
+	Offset int64     // for Exact
+	Time   time.Time // for AtTime
+}
+
+// OffsetSyntax describes what ParseOffset accepts, for help texts.
+const OffsetSyntax = "beginning|end|stored|N|-N|@TIME (TIME: RFC 3339, or a duration ago such as -1h)"
+
+// ParseOffset reads a start offset: "beginning", "end", "stored", an offset
+// N, -N for N messages before the end, or "@" and a time: RFC 3339
+// ("@2026-11-25T10:00:00Z"), a date ("@2026-11-25", UTC), or a duration
+// before now ("@-1h", "@-30m").
+func ParseOffset(s string, now time.Time) (StartOffset, error) {
+	t := strings.TrimSpace(s)
+	switch strings.ToLower(t) {
+	case "beginning", "earliest", "oldest", "start":
+		return StartOffset{Kind: Beginning}, nil
+	case "end", "latest", "newest":
+		return StartOffset{Kind: End}, nil
+	case "stored", "committed", "":
+		return StartOffset{Kind: Stored}, nil
+	}
+	if rest, ok := strings.CutPrefix(t, "@"); ok {
+		if d, err := time.ParseDuration(strings.TrimPrefix(rest, "-")); err == nil && strings.HasPrefix(rest, "-") {
+			return StartOffset{Kind: AtTime, Time: now.Add(-d)}, nil
+		}
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+			if tm, err := time.Parse(layout, rest); err == nil {
+				return StartOffset{Kind: AtTime, Time: tm}, nil
+			}
+		}
+		return StartOffset{}, fmt.Errorf("offset %q: want @ and an RFC 3339 time (@2026-11-25T10:00:00Z) or a duration ago (@-1h)", s)
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return StartOffset{}, fmt.Errorf("offset %q: want %s", s, OffsetSyntax)
+	}
+	return StartOffset{Kind: Exact, Offset: n}, nil
+}
+
+// String formats the offset as ParseOffset reads it.
+func (o StartOffset) String() string {
+	switch o.Kind {
+	case Beginning:
+		return "beginning"
+	case End:
+		return "end"
+	case Exact:
+		return strconv.FormatInt(o.Offset, 10)
+	case AtTime:
+		return "@" + o.Time.UTC().Format(time.RFC3339Nano)
+	}
+	return "stored"
+}
+
+// Logical returns the librdkafka offset for the kinds that need no lookup
+// (all but AtTime), and whether it is one.
+func (o StartOffset) Logical() (ck.Offset, bool) {
+	switch o.Kind {
+	case Beginning:
+		return ck.OffsetBeginning, true
+	case End:
+		return ck.OffsetEnd, true
+	case Stored:
+		return ck.OffsetStored, true
+	case Exact:
+		if o.Offset < 0 {
+			return ck.OffsetTail(ck.Offset(-o.Offset)), true
+		}
+		return ck.Offset(o.Offset), true
+	}
+	return 0, false
+}

@@ -1,0 +1,415 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/secpipe/secpipe/pkg/event"
+	"github.com/secpipe/secpipe/pkg/kafka"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+)
+
+// Compressions lists the accepted compression codecs.
+var Compressions = []string{"none", "gzip", "snappy", "lz4", "zstd"}
+
+// KafkaOptions configures a Kafka sink.
+type KafkaOptions struct {
+	Config kafka.Config
+	Topic  string
+	// KeyField names the event field whose text becomes the message key
+	// ("source.ip" keeps one address's events in order on one partition);
+	// events without it keep the key they came with.
+	KeyField string
+	// Headers are added to every message, after the message's own.
+	Headers []pipeline.Header
+	// Compression is one of Compressions ("" leaves librdkafka's default).
+	Compression string
+	// NoIdempotence turns off the idempotent producer (on by default:
+	// retries neither duplicate nor reorder messages).
+	NoIdempotence bool
+	// TransactionalID turns on transactions for exactly-once: output and
+	// the source's offsets are committed together (see Commit).
+	TransactionalID string
+	Logs            *kafka.Logs
+}
+
+// Kafka produces each message's value to a topic.
+//
+// Write hands messages to librdkafka, which batches and sends them; Flush
+// returns once the broker has acknowledged every one, or reports how many
+// it did not. Delivery reports are drained by one goroutine that only
+// counts, so producing costs no channel per message.
+type Kafka struct {
+	opts  KafkaOptions
+	p     *ck.Producer
+	topic *string
+
+	// Writer state.
+	msg      ck.Message
+	hdrs     []ck.Header
+	keyPaths *event.Paths
+	fields   event.Fields
+	keyBuf   []byte
+	produced int64
+	inTxn    bool
+
+	delivered atomic.Int64
+	failed    atomic.Int64
+	progress  chan struct{}
+	drained   chan struct{}
+
+	mu       sync.Mutex
+	firstErr error
+	fatal    error
+}
+
+// offsetSource is a source whose read positions a transaction can commit
+// (source.Kafka).
+type offsetSource interface {
+	TxOffsets(batches [][]pipeline.Message) ([]ck.TopicPartition, *ck.ConsumerGroupMetadata, error)
+}
+
+// NewKafka connects a producer to the brokers, checks within the connect
+// timeout that they answer and that the topic exists (or is created on
+// use), and readies transactions when asked.
+func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
+	if o.Topic == "" {
+		return nil, errors.New("no topic to write to")
+	}
+	defaults := []kafka.Prop{
+		{Key: "enable.idempotence", Value: fmt.Sprint(!o.NoIdempotence)},
+		{Key: "go.delivery.report.fields", Value: "none"},
+	}
+	if o.Compression != "" {
+		ok := false
+		for _, c := range Compressions {
+			ok = ok || c == o.Compression
+		}
+		if !ok {
+			return nil, fmt.Errorf("unknown compression %q (want %s)", o.Compression, strings.Join(Compressions, ", "))
+		}
+		defaults = append(defaults, kafka.Prop{Key: "compression.type", Value: o.Compression})
+	}
+	if o.TransactionalID != "" {
+		defaults = append(defaults,
+			kafka.Prop{Key: "transactional.id", Value: o.TransactionalID},
+			kafka.Prop{Key: "transaction.timeout.ms", Value: "10000"})
+	}
+	m := o.Config.ConfigMap(defaults...)
+	if o.Logs != nil {
+		o.Logs.Apply(m)
+	}
+	p, err := ck.NewProducer(m)
+	if err != nil {
+		return nil, fmt.Errorf("kafka producer: %w", o.Config.RedactErr(err))
+	}
+	s := &Kafka{opts: o, p: p, topic: &o.Topic, progress: make(chan struct{}, 1), drained: make(chan struct{})}
+	if o.KeyField != "" {
+		s.keyPaths = event.NewPaths(o.KeyField)
+	}
+	go s.drain()
+	fail := func(err error) (*Kafka, error) {
+		p.Close()
+		<-s.drained
+		return nil, err
+	}
+	if err := s.checkTopic(ctx); err != nil {
+		return fail(err)
+	}
+	if o.Logs != nil {
+		o.Logs.Start()
+	}
+	if o.TransactionalID != "" {
+		tctx, cancel := context.WithTimeout(ctx, connectTimeout(o.Config))
+		err := p.InitTransactions(tctx)
+		cancel()
+		if err != nil {
+			return fail(fmt.Errorf("starting transactions: %w", o.Config.RedactErr(err)))
+		}
+	}
+	return s, nil
+}
+
+func connectTimeout(c kafka.Config) time.Duration {
+	if c.ConnectTimeout > 0 {
+		return c.ConnectTimeout
+	}
+	return kafka.DefaultConnectTimeout
+}
+
+// checkTopic waits for the brokers, and for the topic to exist: a producer's
+// metadata request creates it where the brokers allow that.
+func (s *Kafka) checkTopic(ctx context.Context) error {
+	deadline := time.Now().Add(connectTimeout(s.opts.Config))
+	for {
+		md, err := s.opts.Config.Connect(ctx, s.p, s.opts.Topic)
+		if err != nil {
+			return err
+		}
+		if !kafka.UnknownTopic(md) && len(md.Partitions) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topic %q does not exist, and the brokers do not create topics on use: create it first", s.opts.Topic)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// drain counts delivery reports until the producer is closed.
+func (s *Kafka) drain() {
+	defer close(s.drained)
+	events := s.p.Events()
+	for ev := range events {
+		switch e := ev.(type) {
+		case *ck.Message:
+			if err := e.TopicPartition.Error; err != nil {
+				s.failed.Add(1)
+				s.mu.Lock()
+				if s.firstErr == nil {
+					s.firstErr = s.opts.Config.RedactErr(err)
+				}
+				s.mu.Unlock()
+			}
+			s.delivered.Add(1)
+			if len(events) == 0 {
+				s.signal()
+			}
+		case ck.Error:
+			if e.IsFatal() {
+				s.mu.Lock()
+				if s.fatal == nil {
+					s.fatal = fmt.Errorf("kafka producer: %w", s.opts.Config.RedactErr(e))
+				}
+				s.mu.Unlock()
+				s.signal()
+			} else if s.opts.Logs != nil {
+				s.opts.Logs.Printf("%v", e)
+			}
+		}
+	}
+}
+
+func (s *Kafka) signal() {
+	select {
+	case s.progress <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Kafka) fatalErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fatal
+}
+
+// Write implements pipeline.Sink. librdkafka copies each message, so the
+// messages' bytes are free again when Write returns.
+func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := s.fatalErr(); err != nil {
+		return err
+	}
+	if s.opts.TransactionalID != "" && !s.inTxn {
+		if err := s.p.BeginTransaction(); err != nil {
+			return fmt.Errorf("beginning a transaction: %w", err)
+		}
+		s.inTxn = true
+	}
+	km := &s.msg
+	km.TopicPartition = ck.TopicPartition{Topic: s.topic, Partition: ck.PartitionAny}
+	for i := range msgs {
+		m := &msgs[i]
+		km.Value = m.Value
+		km.Key = m.Key
+		if s.keyPaths != nil {
+			if key := s.key(m.Value); key != nil {
+				km.Key = key
+			}
+		}
+		km.Headers = nil
+		if len(m.Headers)+len(s.opts.Headers) > 0 {
+			s.hdrs = s.hdrs[:0]
+			for _, h := range m.Headers {
+				s.hdrs = append(s.hdrs, ck.Header{Key: h.Key, Value: h.Value})
+			}
+			for _, h := range s.opts.Headers {
+				s.hdrs = append(s.hdrs, ck.Header{Key: h.Key, Value: h.Value})
+			}
+			km.Headers = s.hdrs
+		}
+		for {
+			err := s.p.Produce(km, nil)
+			if err == nil {
+				s.produced++
+				break
+			}
+			var ke ck.Error
+			if !errors.As(err, &ke) || ke.Code() != ck.ErrQueueFull {
+				return fmt.Errorf("producing to %s: %w", s.opts.Topic, s.opts.Config.RedactErr(err))
+			}
+			// The local queue is full: wait for deliveries to make room.
+			select {
+			case <-s.progress:
+			case <-time.After(50 * time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if err := s.fatalErr(); err != nil {
+				return err
+			}
+		}
+	}
+	km.Value, km.Key, km.Headers = nil, nil, nil
+	return nil
+}
+
+// key returns the text of the key field in raw, or nil.
+func (s *Kafka) key(raw []byte) []byte {
+	s.keyPaths.Extract(raw, &s.fields)
+	vals := s.fields.Values(0)
+	if len(vals) == 0 || vals[0].Kind == event.Null {
+		return nil
+	}
+	s.keyBuf = vals[0].AppendText(s.keyBuf[:0])
+	return s.keyBuf
+}
+
+// Flush implements pipeline.Sink: it waits until the broker acknowledged
+// every message written, and fails if any was not.
+func (s *Kafka) Flush(ctx context.Context) error {
+	return s.wait(ctx)
+}
+
+func (s *Kafka) wait(ctx context.Context) error {
+	for {
+		if err := s.fatalErr(); err != nil {
+			return err
+		}
+		if s.delivered.Load() >= s.produced {
+			break
+		}
+		select {
+		case <-s.progress:
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if n := s.failed.Load(); n > 0 {
+		s.mu.Lock()
+		err := s.firstErr
+		s.mu.Unlock()
+		return &DeliveryError{Failed: n, Produced: s.produced, Err: err}
+	}
+	return nil
+}
+
+// DeliveryError reports messages the broker did not acknowledge.
+type DeliveryError struct {
+	Failed, Produced int64
+	Err              error // the first failure
+}
+
+func (e *DeliveryError) Error() string {
+	return fmt.Sprintf("%d of %d event(s) not acknowledged by the broker: %v", e.Failed, e.Produced, e.Err)
+}
+
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// Commit implements pipeline.TransactionalSink: the messages written since
+// the last commit and the source's offsets past batches are committed in
+// one transaction. On failure the transaction is aborted, so that
+// read_committed readers see none of it, and the error stops the run; the
+// input is read again from the last commit.
+func (s *Kafka) Commit(ctx context.Context, src pipeline.Source, batches [][]pipeline.Message) error {
+	if s.opts.TransactionalID == "" {
+		return s.wait(ctx)
+	}
+	var offs []ck.TopicPartition
+	var meta *ck.ConsumerGroupMetadata
+	if os, ok := src.(offsetSource); ok && len(batches) > 0 {
+		var err error
+		if offs, meta, err = os.TxOffsets(batches); err != nil {
+			return s.abort(ctx, err)
+		}
+	}
+	if !s.inTxn && len(offs) == 0 {
+		return nil
+	}
+	if !s.inTxn {
+		if err := s.p.BeginTransaction(); err != nil {
+			return fmt.Errorf("beginning a transaction: %w", err)
+		}
+		s.inTxn = true
+	}
+	if len(offs) > 0 {
+		if err := s.p.SendOffsetsToTransaction(ctx, offs, meta); err != nil {
+			return s.abort(ctx, fmt.Errorf("adding offsets to the transaction: %w", err))
+		}
+	}
+	for tries := 0; ; tries++ {
+		err := s.p.CommitTransaction(ctx)
+		if err == nil {
+			break
+		}
+		var ke ck.Error
+		if errors.As(err, &ke) && ke.IsRetriable() && tries < 5 && ctx.Err() == nil {
+			continue
+		}
+		return s.abort(ctx, fmt.Errorf("committing the transaction: %w", err))
+	}
+	s.inTxn = false
+	return s.wait(ctx)
+}
+
+// abort aborts the open transaction and returns err.
+func (s *Kafka) abort(ctx context.Context, err error) error {
+	if s.inTxn {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if aerr := s.p.AbortTransaction(actx); aerr != nil {
+			err = fmt.Errorf("%w (aborting: %v)", err, aerr)
+		}
+		cancel()
+		s.inTxn = false
+	}
+	return s.opts.Config.RedactErr(err)
+}
+
+// Stats returns the messages produced, acknowledged and failed so far.
+func (s *Kafka) Stats() (produced, acked, failed int64) {
+	d, f := s.delivered.Load(), s.failed.Load()
+	return s.produced, d - f, f
+}
+
+// Close implements pipeline.Sink. An open transaction is aborted. When
+// every message is confirmed, the client is closed in the background:
+// its poller would hold Close for up to 100 ms with nothing left to do.
+func (s *Kafka) Close() error {
+	if s.inTxn {
+		s.abort(context.Background(), nil)
+	}
+	if s.delivered.Load() >= s.produced {
+		go func() {
+			s.p.Close()
+			<-s.drained
+		}()
+		return nil
+	}
+	s.p.Close()
+	<-s.drained
+	return nil
+}

@@ -1,0 +1,229 @@
+package source_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/secpipe/secpipe/pkg/kafka"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/sink"
+	"github.com/secpipe/secpipe/pkg/source"
+)
+
+func devBroker(t *testing.T, topics ...string) kafka.Config {
+	t.Helper()
+	addr, stop, err := kafka.StartDevBroker(context.Background(), kafka.DevBrokerOptions{Topics: topics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second}
+}
+
+// memSource hands out fixed messages once.
+type memSource struct {
+	msgs []pipeline.Message
+	done bool
+}
+
+func (m *memSource) Read(_ context.Context, b *pipeline.Batch) error {
+	if m.done {
+		return io.EOF
+	}
+	m.done = true
+	b.Msgs = append(b.Msgs, m.msgs...)
+	return nil
+}
+func (m *memSource) Ack(context.Context, []pipeline.Message) error { return nil }
+func (m *memSource) Close() error                                  { return nil }
+
+// collect is a sink keeping copies of what it gets.
+type collect struct {
+	msgs []pipeline.Message
+}
+
+func (c *collect) Write(_ context.Context, msgs []pipeline.Message) error {
+	for _, m := range msgs {
+		cp := pipeline.Message{Value: bytes.Clone(m.Value), Key: bytes.Clone(m.Key), Origin: m.Origin}
+		for _, h := range m.Headers {
+			cp.Headers = append(cp.Headers, pipeline.Header{Key: h.Key, Value: bytes.Clone(h.Value)})
+		}
+		c.msgs = append(c.msgs, cp)
+	}
+	return nil
+}
+func (c *collect) Flush(context.Context) error { return nil }
+func (c *collect) Close() error                { return nil }
+
+func produce(t *testing.T, cfg kafka.Config, topic string, opts sink.KafkaOptions, msgs []pipeline.Message) {
+	t.Helper()
+	opts.Config, opts.Topic = cfg, topic
+	s, err := sink.NewKafka(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.Run(context.Background(), &memSource{msgs: msgs}, nil, s, pipeline.DefaultPolicy); err != nil {
+		t.Fatal(err)
+	}
+	if p, acked, failed := s.Stats(); p != int64(len(msgs)) || acked != p || failed != 0 {
+		t.Fatalf("produced %d, acked %d, failed %d; want %d", p, acked, failed, len(msgs))
+	}
+}
+
+func consume(t *testing.T, o source.KafkaOptions) ([]pipeline.Message, *pipeline.Rejects, string) {
+	t.Helper()
+	var log bytes.Buffer
+	o.Rejects = &pipeline.Rejects{Log: &log, Prefix: "test", MaxLogged: 1000}
+	src, err := source.NewKafka(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &collect{}
+	if err := pipeline.Run(context.Background(), src, nil, out, pipeline.DefaultPolicy); err != nil {
+		t.Fatal(err)
+	}
+	return out.msgs, o.Rejects, log.String()
+}
+
+// TestKafkaRoundTrip publishes events with keys and headers and reads them
+// back: every event once, with its key, headers and partition order.
+func TestKafkaRoundTrip(t *testing.T) {
+	n := 100000
+	if testing.Short() {
+		n = 10000
+	}
+	cfg := devBroker(t)
+	msgs := make([]pipeline.Message, n)
+	for i := range msgs {
+		ip := fmt.Sprintf("10.0.%d.%d", i%7, i%13)
+		msgs[i] = pipeline.Message{
+			Value:   []byte(fmt.Sprintf(`{"seq":%d,"source":{"ip":%q},"msg":"event number %d"}`, i, ip, i)),
+			Headers: []pipeline.Header{{Key: "seq", Value: []byte(fmt.Sprint(i))}},
+		}
+	}
+	produce(t, cfg, "events", sink.KafkaOptions{
+		KeyField: "source.ip", Compression: "lz4",
+		Headers: []pipeline.Header{{Key: "origin", Value: []byte("test")}},
+	}, msgs)
+
+	got, rejects, _ := consume(t, source.KafkaOptions{Config: cfg, Topics: []string{"events"}, Group: "g", ExitAtEnd: true})
+	if rejects.Count() != 0 {
+		t.Fatalf("%d rejects", rejects.Count())
+	}
+	if len(got) != n {
+		t.Fatalf("read %d events, want %d", len(got), n)
+	}
+	seen := make([]bool, n)
+	lastSeq := map[string]int{} // per key: events of one key stay in order
+	partOf := map[string]int32{}
+	for _, m := range got {
+		var seq int
+		var ip string
+		if _, err := fmt.Sscanf(string(m.Value), `{"seq":%d,"source":{"ip":%q}`, &seq, &ip); err != nil {
+			t.Fatalf("%s: %v", m.Value, err)
+		}
+		if !bytes.Equal(m.Value, msgs[seq].Value) {
+			t.Fatalf("event %d changed: %s", seq, m.Value)
+		}
+		if seen[seq] {
+			t.Fatalf("event %d read twice", seq)
+		}
+		seen[seq] = true
+		if string(m.Key) != ip {
+			t.Fatalf("event %d: key %q, want %q", seq, m.Key, ip)
+		}
+		if len(m.Headers) != 2 || m.Headers[0].Key != "seq" || string(m.Headers[0].Value) != fmt.Sprint(seq) ||
+			m.Headers[1].Key != "origin" || string(m.Headers[1].Value) != "test" {
+			t.Fatalf("event %d: headers %v", seq, m.Headers)
+		}
+		if last, ok := lastSeq[ip]; ok && seq < last {
+			t.Fatalf("key %s: event %d after %d", ip, seq, last)
+		}
+		lastSeq[ip] = seq
+		if p, ok := partOf[ip]; ok && p != m.Origin.Partition {
+			t.Fatalf("key %s on partitions %d and %d", ip, p, m.Origin.Partition)
+		}
+		partOf[ip] = m.Origin.Partition
+	}
+
+	// The group committed everything: a second run from the stored offsets
+	// finds nothing, and the lag is zero.
+	again, _, _ := consume(t, source.KafkaOptions{Config: cfg, Topics: []string{"events"}, Group: "g", ExitAtEnd: true})
+	if len(again) != 0 {
+		t.Fatalf("second run read %d events, want 0", len(again))
+	}
+	lag, err := kafka.Lag(context.Background(), cfg, "g", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lag.Total != 0 || len(lag.Partitions) != kafka.DefaultDevPartitions {
+		t.Fatalf("lag %+v, want 0 on %d partitions", lag, kafka.DefaultDevPartitions)
+	}
+}
+
+// TestKafkaBadMessages checks that bad values are named by topic, partition
+// and offset, skipped, and committed past with the good ones.
+func TestKafkaBadMessages(t *testing.T) {
+	cfg := devBroker(t, "mixed")
+	p, err := ck.NewProducer(cfg.ConfigMap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range p.Events() { // Flush counts undrained reports as pending
+		}
+	}()
+	topic := "mixed"
+	values := []string{`{"a":1}`, `{"a":`, `"str"`, "{\"a\":\"\xff\"}", `{ "b" : 2 }`, `not json`}
+	for _, v := range values {
+		if err := p.Produce(&ck.Message{TopicPartition: ck.TopicPartition{Topic: &topic, Partition: 0}, Value: []byte(v)}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := p.Flush(5000); n != 0 {
+		t.Fatalf("%d unflushed", n)
+	}
+	p.Close()
+
+	got, rejects, log := consume(t, source.KafkaOptions{Config: cfg, Topics: []string{topic}, Group: "g", ExitAtEnd: true})
+	if len(got) != 2 || string(got[0].Value) != `{"a":1}` || string(got[1].Value) != `{"b":2}` {
+		t.Fatalf("got %v", got)
+	}
+	if rejects.Count() != 4 {
+		t.Fatalf("%d rejects, want 4", rejects.Count())
+	}
+	for _, want := range []string{
+		"mixed[0]@1: invalid JSON: unexpected end of input (skipped)",
+		"mixed[0]@2: not a JSON object but a string (skipped)",
+		"mixed[0]@3: column 7: invalid UTF-8 in string (skipped)",
+		"mixed[0]@5: invalid JSON: column 2: invalid character 'o' in literal null (skipped)",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	// The offset moved past the trailing bad message too.
+	lag, err := kafka.Lag(context.Background(), cfg, "g", []string{topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pl := range lag.Partitions {
+		if pl.Partition == 0 && (pl.Committed == nil || *pl.Committed != 6) {
+			t.Fatalf("partition 0: %+v, want committed 6", pl)
+		}
+	}
+
+	// --with-meta wraps the value; without a group every partition is read.
+	got, _, _ = consume(t, source.KafkaOptions{Config: cfg, Topics: []string{topic}, ExitAtEnd: true, WithMeta: true, Count: 1})
+	if len(got) != 1 || !strings.HasPrefix(string(got[0].Value), `{"topic":"mixed","partition":0,"offset":0,"key":null,"headers":{},"timestamp":"`) ||
+		!strings.HasSuffix(string(got[0].Value), `","value":{"a":1}}`) {
+		t.Fatalf("with meta: %s", got)
+	}
+}
