@@ -125,6 +125,10 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130 interrupted.`,
 			genCommand(env),
 			storeCommand(env),
 			statsCommand(env),
+			publishCommand(env),
+			consumeCommand(env),
+			lagCommand(env),
+			brokerCommand(env),
 		},
 	}
 	for _, cmd := range app.Commands {

@@ -90,10 +90,18 @@ Examples:
    secpipe gen | secpipe classify | secpipe store
    secpipe classify --only-matched events.jsonl
    secpipe classify --rules ./sigma/rules --min-level high logs.jsonl
-   secpipe gen --format lab | secpipe classify --no-builtin --rules my-rules/`,
-		Flags: append(append([]ucli.Flag{
+   secpipe gen --format lab | secpipe classify --no-builtin --rules my-rules/
+   secpipe classify --from-topic events --group classifiers --to-topic classified
+   secpipe classify --from-topic events --to-topic classified --exactly-once --instance-id a
+
+With --from-topic the events come from Kafka (group secpipe-classify unless
+--group says otherwise; instances in one group share the partitions), with
+--to-topic they go to Kafka. Offsets are committed only once the output has
+the events (at-least-once); --exactly-once makes it exactly once for
+read_committed readers.`,
+		Flags: joinFlags([]ucli.Flag{
 			&ucli.BoolFlag{Name: "only-matched", Usage: "drop events that match no rule"},
-		}, ruleFlags()...), inputFlags()...),
+		}, ruleFlags(), inputFlags(), kafkaFlags(), kafkaSourceFlags(), kafkaSinkFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe classify"
 			cfg, err := readRuleConfig(c)
@@ -113,13 +121,18 @@ Examples:
 			if len(engine.Rules) == 0 {
 				return fmt.Errorf("no usable rules")
 			}
-			src, rejects, closeDLQ, err := openInput(c.Context, env, prog, in)
+			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, in)
 			if err != nil {
 				return err
 			}
 			defer closeDLQ()
+			out, err := openSink(c.Context, c, env)
+			if err != nil {
+				src.Close()
+				return err
+			}
 			stage := classify.NewStage(engine, cfg.Catalog, cfg.OnlyMatched)
-			err = pipeline.Run(c.Context, src, stage, stdoutSink(env), pipeline.DefaultPolicy)
+			err = pipeline.Run(c.Context, src, stage, out, pipeline.DefaultPolicy)
 			st := stage.Stats()
 			fmt.Fprintf(env.Stderr, "%s: %d events, %d matched, %d alerts\n", prog, st.Events, st.Matched, st.Alerts)
 			reportRejects(env, prog, rejects)

@@ -29,13 +29,14 @@ Support is the number of runs expecting the tactic.
 Examples:
    secpipe gen --count 100000 --seed 7 | secpipe classify | secpipe eval
    secpipe eval classified.jsonl --format json
-   secpipe eval classified.jsonl --min-precision 0.99 --min-recall 0.99   # exit 1 below`,
-		Flags: append([]ucli.Flag{
+   secpipe eval classified.jsonl --min-precision 0.99 --min-recall 0.99   # exit 1 below
+   secpipe eval --from-topic classified --exit-at-end`,
+		Flags: joinFlags([]ucli.Flag{
 			formatFlag(),
 			&ucli.Float64Flag{Name: "min-precision", Usage: "exit with code 1 if a tactic's precision is below `P` (0-1)"},
 			&ucli.Float64Flag{Name: "min-recall", Usage: "exit with code 1 if a tactic's recall is below `R` (0-1)"},
 			attackDataFlag(),
-		}, inputFlags()...),
+		}, inputFlags(), kafkaFlags(), kafkaSourceFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe eval"
 			format, err := readFormat(c)
@@ -50,7 +51,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			src, rejects, closeDLQ, err := openInput(c.Context, env, prog, in)
+			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, in)
 			if err != nil {
 				return err
 			}

@@ -36,11 +36,10 @@ type Admin struct {
 
 // NewAdmin connects an administrative client, checking within the connect
 // timeout that the brokers answer.
-func NewAdmin(ctx context.Context, cfg Config, logs *Logs) (*Admin, error) {
-	m := cfg.ConfigMap()
-	if logs != nil {
-		logs.Apply(m)
-	}
+func NewAdmin(ctx context.Context, cfg Config) (*Admin, error) {
+	// The admin client takes no log channel: quiet librdkafka's own log
+	// lines instead; failures come back as errors.
+	m := cfg.ConfigMap(Prop{Key: "log_level", Value: "0"})
 	a, err := ck.NewAdminClient(m)
 	if err != nil {
 		return nil, fmt.Errorf("kafka admin client: %w", cfg.RedactErr(err))
@@ -48,9 +47,6 @@ func NewAdmin(ctx context.Context, cfg Config, logs *Logs) (*Admin, error) {
 	if _, err := cfg.Connect(ctx, a, ""); err != nil {
 		a.Close()
 		return nil, err
-	}
-	if logs != nil {
-		logs.Start()
 	}
 	return &Admin{cfg: cfg, a: a}, nil
 }
@@ -60,7 +56,7 @@ func (a *Admin) Close() { a.a.Close() }
 
 // Lag is a convenience for NewAdmin, Admin.Lag and Close.
 func Lag(ctx context.Context, cfg Config, group string, topics []string) (GroupLag, error) {
-	a, err := NewAdmin(ctx, cfg, nil)
+	a, err := NewAdmin(ctx, cfg)
 	if err != nil {
 		return GroupLag{}, err
 	}

@@ -37,7 +37,8 @@ type KafkaOptions struct {
 	// TransactionalID turns on transactions for exactly-once: output and
 	// the source's offsets are committed together (see Commit).
 	TransactionalID string
-	Logs            *kafka.Logs
+	// Logs reports client errors; the sink closes it.
+	Logs *kafka.Logs
 }
 
 // Kafka produces each message's value to a topic.
@@ -108,6 +109,9 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	}
 	p, err := ck.NewProducer(m)
 	if err != nil {
+		if o.Logs != nil {
+			o.Logs.Close()
+		}
 		return nil, fmt.Errorf("kafka producer: %w", o.Config.RedactErr(err))
 	}
 	s := &Kafka{opts: o, p: p, topic: &o.Topic, progress: make(chan struct{}, 1), drained: make(chan struct{})}
@@ -118,6 +122,7 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	fail := func(err error) (*Kafka, error) {
 		p.Close()
 		<-s.drained
+		s.closeLogs()
 		return nil, err
 	}
 	if err := s.checkTopic(ctx); err != nil {
@@ -406,10 +411,18 @@ func (s *Kafka) Close() error {
 		go func() {
 			s.p.Close()
 			<-s.drained
+			s.closeLogs()
 		}()
 		return nil
 	}
 	s.p.Close()
 	<-s.drained
+	s.closeLogs()
 	return nil
+}
+
+func (s *Kafka) closeLogs() {
+	if s.opts.Logs != nil {
+		s.opts.Logs.Close()
+	}
 }

@@ -44,9 +44,10 @@ type KafkaOptions struct {
 	ExactlyOnce bool
 	// MaxRecord caps one message value's size (0: event.DefaultMaxRecord).
 	MaxRecord int
-	// Rejects handles bad messages; Logs reports client errors.
+	// Rejects handles bad messages.
 	Rejects *pipeline.Rejects
-	Logs    *kafka.Logs
+	// Logs reports client errors; the source closes it.
+	Logs *kafka.Logs
 }
 
 // Kafka reads events from Kafka topics, one JSON object a message value.
@@ -153,11 +154,13 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	}
 	c, err := ck.NewConsumer(m)
 	if err != nil {
+		k.closeLogs()
 		return nil, fmt.Errorf("kafka consumer: %w", o.Config.RedactErr(err))
 	}
 	k.c = c
 	fail := func(err error) (*Kafka, error) {
 		c.Close()
+		k.closeLogs()
 		return nil, err
 	}
 	md, err := o.Config.Connect(ctx, c, o.Topics[0])
@@ -783,5 +786,15 @@ func (k *Kafka) Close() error {
 	if cerr := k.c.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
+	k.closeLogs()
 	return err
 }
+
+func (k *Kafka) closeLogs() {
+	if k.opts.Logs != nil {
+		k.opts.Logs.Close()
+	}
+}
+
+// Count returns the number of events read; call it after the run.
+func (k *Kafka) Count() int64 { return k.count }

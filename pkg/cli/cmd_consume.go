@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/secpipe/secpipe/pkg/kafka"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/source"
+)
+
+func consumeCommand(env *Env) *ucli.Command {
+	return &ucli.Command{
+		Name:  "consume",
+		Usage: "write the events of a Kafka topic to stdout as JSON Lines",
+		Description: `Reads --topic and writes each message's event on stdout, one a line: the kcat -C of
+secpipe. Without --group every partition is read from --offset (default: the
+beginning) and nothing is committed; with --group the partitions are shared with
+the group's other members and offsets are committed once the events are written
+(default --offset stored: where the group left off, else the beginning).
+
+--with-meta wraps each event with where it came from:
+   {"topic":"events","partition":0,"offset":42,"key":"10.0.0.7",
+    "headers":{"origin":"lab"},"timestamp":"2026-11-25T10:00:00.000Z","value":{...}}
+key is null for a message without one; header values and the key are strings
+(invalid UTF-8 becomes U+FFFD); a repeated header name keeps its last value;
+timestamp is the message's (create or log-append time, UTC) or null.
+
+Messages whose value is not one JSON object are reported as topic[partition]@offset
+and skipped (--dlq keeps them, --strict stops at the first).
+
+Examples:
+   secpipe consume --topic classified --exit-at-end | secpipe store tactics.csv
+   secpipe consume --topic events --offset @-1h --count 10 --with-meta
+   secpipe consume --topic events --group audit --offset end`,
+		Flags: joinFlags([]ucli.Flag{
+			&ucli.StringFlag{Name: "topic", Aliases: []string{"t"}, Usage: "read `TOPIC` (comma-separated for several)", Required: true},
+			&ucli.StringFlag{Name: "group", Aliases: []string{"G"}, Usage: "consume as a member of group `NAME`, committing offsets"},
+			&ucli.StringFlag{Name: "offset", Aliases: []string{"o"}, Usage: "where to start: " + kafka.OffsetSyntax + " (default: beginning, or stored with --group)"},
+			&ucli.StringFlag{Name: "instance-id", Usage: "static group member `ID`"},
+			&ucli.BoolFlag{Name: "exit-at-end", Aliases: []string{"e"}, Usage: "stop once every assigned partition reached the end it had at start"},
+			&ucli.Int64Flag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` events"},
+			&ucli.BoolFlag{Name: "with-meta", Usage: "wrap each event with its topic, partition, offset, key, headers and timestamp"},
+		}, inputFlags(), kafkaFlags()),
+		Action: func(c *ucli.Context) error {
+			const prog = "secpipe consume"
+			if c.NArg() > 0 {
+				return usageErrorf("consume takes no arguments (got %s): name the topic with --topic", strings.Join(c.Args().Slice(), " "))
+			}
+			if c.Int64("count") < 0 {
+				return usageErrorf("--count must be positive")
+			}
+			in, err := readInputConfig(c)
+			if err != nil {
+				return err
+			}
+			cfg, err := readKafkaConfig(c, env)
+			if err != nil {
+				return err
+			}
+			offset, err := kafka.ParseOffset(c.String("offset"), env.Now())
+			if err != nil {
+				return usageErrorf("--offset: %v", err)
+			}
+			rejects, closeDLQ, err := openRejects(env, prog, in)
+			if err != nil {
+				return err
+			}
+			defer closeDLQ()
+			topics := splitList(c.String("topic"))
+			src, err := source.NewKafka(c.Context, source.KafkaOptions{
+				Config:     cfg,
+				Topics:     topics,
+				Group:      c.String("group"),
+				InstanceID: c.String("instance-id"),
+				Offset:     offset,
+				ExitAtEnd:  c.Bool("exit-at-end"),
+				Count:      c.Int64("count"),
+				WithMeta:   c.Bool("with-meta"),
+				MaxRecord:  in.MaxRecord,
+				Rejects:    rejects,
+				Logs:       kafka.NewLogs(env.Stderr, prog, cfg),
+			})
+			if err != nil {
+				return err
+			}
+			err = pipeline.Run(c.Context, src, nil, stdoutSink(env), pipeline.DefaultPolicy)
+			fmt.Fprintf(env.Stderr, "%s: %d events from %s\n", prog, src.Count(), strings.Join(topics, ","))
+			reportRejects(env, prog, rejects)
+			return err
+		},
+	}
+}

@@ -1,0 +1,309 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/secpipe/secpipe/pkg/kafka"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/sink"
+	"github.com/secpipe/secpipe/pkg/source"
+)
+
+// Kafka flags come in groups that a command wires in with two lines: its
+// Flags list gets kafkaFlags() (connection) and kafkaSourceFlags() and/or
+// kafkaSinkFlags(), and its action calls openSource and openSink in place
+// of openInput and stdoutSink:
+//
+//	Flags: joinFlags(ownFlags, inputFlags(), kafkaFlags(), kafkaSourceFlags(), kafkaSinkFlags()),
+//	...
+//	src, rejects, closeSrc, err := openSource(c.Context, c, env, prog, in)
+//	out, err := openSink(c.Context, c, env)
+//
+// Without --from-topic or --to-topic, they return the files/stdin source
+// and the stdout JSON Lines sink, so the command works as before.
+
+// The environment variables of the Kafka flags.
+const (
+	envBrokers      = "SECPIPE_BROKERS"
+	envSASLPassword = "SECPIPE_SASL_PASSWORD"
+)
+
+// joinFlags concatenates flag groups.
+func joinFlags(groups ...[]ucli.Flag) []ucli.Flag {
+	var out []ucli.Flag
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// listValue is a repeatable flag value that keeps commas: -X and --header
+// values may hold them.
+type listValue struct{ items []string }
+
+func (l *listValue) Set(s string) error { l.items = append(l.items, s); return nil }
+func (l *listValue) String() string     { return "" }
+
+func listFlag(name, usage, category string) ucli.Flag {
+	return &ucli.GenericFlag{Name: name, Value: &listValue{}, Usage: usage, Category: category}
+}
+
+// listOf returns the values given to a listFlag.
+func listOf(c *ucli.Context, name string) []string {
+	if l, ok := c.Generic(name).(*listValue); ok && l != nil {
+		return l.items
+	}
+	return nil
+}
+
+// kafkaFlags are the connection flags of every command that talks to Kafka.
+func kafkaFlags() []ucli.Flag {
+	const cat = "Kafka connection"
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "brokers", Value: kafka.DefaultBrokers, Usage: "bootstrap brokers, `HOST:PORT[,...]` (env " + envBrokers + ")", Category: cat},
+		listFlag("X", "pass a librdkafka property through, `KEY=VALUE`, as kcat does (repeatable; applied last)", cat),
+		&ucli.BoolFlag{Name: "tls", Usage: "connect with TLS", Category: cat},
+		&ucli.StringFlag{Name: "tls-ca", Usage: "trust the CA certificates in `FILE` (PEM) besides the system's; implies --tls", Category: cat},
+		&ucli.StringFlag{Name: "tls-cert", Usage: "client certificate `FILE` (PEM), with --tls-key; implies --tls", Category: cat},
+		&ucli.StringFlag{Name: "tls-key", Usage: "client key `FILE` (PEM)", Category: cat},
+		&ucli.StringFlag{Name: "sasl-mechanism", Usage: "authenticate with SASL `MECHANISM`: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", Category: cat},
+		&ucli.StringFlag{Name: "sasl-username", Usage: "SASL user `NAME`", Category: cat},
+		&ucli.StringFlag{Name: "sasl-password-file", Usage: "read the SASL password from `FILE` (else env " + envSASLPassword + ")", Category: cat},
+		&ucli.DurationFlag{Name: "connect-timeout", Value: kafka.DefaultConnectTimeout, Usage: "fail if no broker answers within `DURATION`", Category: cat},
+	}
+}
+
+// kafkaSourceFlags let a command read its events from a topic.
+func kafkaSourceFlags() []ucli.Flag {
+	const cat = "Kafka input"
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "from-topic", Usage: "read events from Kafka `TOPIC` (comma-separated for several) instead of files or stdin", Category: cat},
+		&ucli.StringFlag{Name: "group", Usage: "consumer group `NAME` (default: secpipe-COMMAND); instances in one group share the partitions", Category: cat},
+		&ucli.StringFlag{Name: "offset", Value: "stored", Usage: "where to start: " + kafka.OffsetSyntax + "; other than stored, applies when a partition is first assigned", Category: cat},
+		&ucli.StringFlag{Name: "instance-id", Usage: "static group member `ID`: a restarted instance takes its partitions back at once (with --exactly-once, also names its transactions)", Category: cat},
+		&ucli.BoolFlag{Name: "exit-at-end", Usage: "stop once every assigned partition reached the end it had at start", Category: cat},
+	}
+}
+
+// produceFlags shape the messages a command produces.
+func produceFlags(cat string) []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "key-field", Usage: "key each message by the event's `FIELD` (e.g. source.ip: one address's events stay in order on one partition)", Category: cat},
+		listFlag("header", "add header `KEY=VALUE` to every message (repeatable)", cat),
+		&ucli.StringFlag{Name: "compression", Usage: "compress with `CODEC`: " + strings.Join(sink.Compressions, ", "), Category: cat},
+	}
+}
+
+// kafkaSinkFlags let a command write its events to a topic.
+func kafkaSinkFlags() []ucli.Flag {
+	const cat = "Kafka output"
+	return append([]ucli.Flag{
+		&ucli.StringFlag{Name: "to-topic", Usage: "write events to Kafka `TOPIC` instead of stdout", Category: cat},
+		&ucli.BoolFlag{Name: "exactly-once", Usage: "with --from-topic and --to-topic: commit output and input offsets in one transaction, so read_committed readers see each event once", Category: cat},
+	}, produceFlags(cat)...)
+}
+
+// readKafkaConfig reads the connection flags.
+func readKafkaConfig(c *ucli.Context, env *Env) (kafka.Config, error) {
+	cfg := kafka.Config{
+		Brokers:        c.String("brokers"),
+		TLS:            c.Bool("tls"),
+		CAFile:         c.String("tls-ca"),
+		CertFile:       c.String("tls-cert"),
+		KeyFile:        c.String("tls-key"),
+		SASLMechanism:  c.String("sasl-mechanism"),
+		SASLUsername:   c.String("sasl-username"),
+		ConnectTimeout: c.Duration("connect-timeout"),
+	}
+	if !c.IsSet("brokers") {
+		if v := env.Getenv(envBrokers); v != "" {
+			cfg.Brokers = v
+		}
+	}
+	if cfg.CAFile != "" || cfg.CertFile != "" {
+		cfg.TLS = true
+	}
+	for _, x := range listOf(c, "X") {
+		p, err := kafka.ParseProp(x)
+		if err != nil {
+			return cfg, usageErrorf("%v", err)
+		}
+		cfg.Props = append(cfg.Props, p)
+	}
+	if path := c.String("sasl-password-file"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, usageErrorf("--sasl-password-file: %v", err)
+		}
+		cfg.SASLPassword = strings.TrimRight(string(b), "\r\n")
+	} else {
+		cfg.SASLPassword = env.Getenv(envSASLPassword)
+	}
+	if cfg.SASLMechanism != "" && cfg.SASLPassword == "" {
+		if _, ok := cfg.Prop("sasl.password"); !ok {
+			return cfg, usageErrorf("SASL needs a password: set %s or --sasl-password-file", envSASLPassword)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageErrorf("%v", err)
+	}
+	return cfg, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// defaultGroup is a command's consumer group: "secpipe classify" → "secpipe-classify".
+func defaultGroup(prog string) string { return strings.ReplaceAll(prog, " ", "-") }
+
+func groupOf(c *ucli.Context, prog string) string {
+	if g := c.String("group"); g != "" {
+		return g
+	}
+	return defaultGroup(prog)
+}
+
+// openSource opens a command's event source: the topics of --from-topic,
+// or else the files or stdin of cfg (see openInput), with bad-record
+// handling either way. The close function closes the dead-letter file;
+// call it after pipeline.Run, which closes the source.
+func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in inputConfig) (pipeline.Source, *pipeline.Rejects, func() error, error) {
+	topics := splitList(c.String("from-topic"))
+	if len(topics) == 0 {
+		if c.Bool("exactly-once") {
+			return nil, nil, nil, usageErrorf("--exactly-once needs --from-topic and --to-topic")
+		}
+		return openInput(ctx, env, prog, in)
+	}
+	if len(in.Files) > 0 {
+		return nil, nil, nil, usageErrorf("--from-topic reads from Kafka: give no input files (got %s)", strings.Join(in.Files, " "))
+	}
+	if c.Bool("exactly-once") && c.String("to-topic") == "" {
+		return nil, nil, nil, usageErrorf("--exactly-once needs --from-topic and --to-topic")
+	}
+	cfg, err := readKafkaConfig(c, env)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	offset, err := kafka.ParseOffset(c.String("offset"), env.Now())
+	if err != nil {
+		return nil, nil, nil, usageErrorf("--offset: %v", err)
+	}
+	rejects, closeDLQ, err := openRejects(env, prog, in)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	src, err := source.NewKafka(ctx, source.KafkaOptions{
+		Config:      cfg,
+		Topics:      topics,
+		Group:       groupOf(c, prog),
+		InstanceID:  c.String("instance-id"),
+		Offset:      offset,
+		ExitAtEnd:   c.Bool("exit-at-end"),
+		ExactlyOnce: c.Bool("exactly-once"),
+		MaxRecord:   in.MaxRecord,
+		Rejects:     rejects,
+		Logs:        kafka.NewLogs(env.Stderr, prog, cfg),
+	})
+	if err != nil {
+		closeDLQ()
+		return nil, nil, nil, err
+	}
+	return src, rejects, closeDLQ, nil
+}
+
+// openRejects sets up bad-record handling as openInput does.
+func openRejects(env *Env, prog string, in inputConfig) (*pipeline.Rejects, func() error, error) {
+	rejects := &pipeline.Rejects{Log: env.Stderr, Prefix: prog, Strict: in.Strict}
+	if in.DLQ == "" {
+		return rejects, func() error { return nil }, nil
+	}
+	f, err := os.OpenFile(in.DLQ, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	rejects.DLQ = f
+	return rejects, f.Close, nil
+}
+
+// openSink opens a command's event output: a producer to --to-topic, or
+// JSON Lines on stdout.
+func openSink(ctx context.Context, c *ucli.Context, env *Env) (pipeline.Sink, error) {
+	topic := c.String("to-topic")
+	if topic == "" {
+		return stdoutSink(env), nil
+	}
+	prog := "secpipe " + c.Command.Name
+	cfg, err := readKafkaConfig(c, env)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := readProduceOptions(c, cfg, topic)
+	if err != nil {
+		return nil, err
+	}
+	if c.Bool("exactly-once") {
+		if c.String("from-topic") == "" {
+			return nil, usageErrorf("--exactly-once needs --from-topic and --to-topic")
+		}
+		opts.TransactionalID = transactionalID(c, prog)
+	}
+	opts.Logs = kafka.NewLogs(env.Stderr, prog, cfg)
+	s, err := sink.NewKafka(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readProduceOptions reads --key-field, --header and --compression.
+func readProduceOptions(c *ucli.Context, cfg kafka.Config, topic string) (sink.KafkaOptions, error) {
+	opts := sink.KafkaOptions{Config: cfg, Topic: topic, KeyField: c.String("key-field"), Compression: strings.ToLower(c.String("compression"))}
+	if opts.Compression != "" && !contains(sink.Compressions, opts.Compression) {
+		return opts, usageErrorf("--compression: unknown codec %q (want %s)", opts.Compression, strings.Join(sink.Compressions, ", "))
+	}
+	for _, h := range listOf(c, "header") {
+		k, v, ok := strings.Cut(h, "=")
+		if !ok || k == "" {
+			return opts, usageErrorf("--header %q: want KEY=VALUE", h)
+		}
+		opts.Headers = append(opts.Headers, pipeline.Header{Key: k, Value: []byte(v)})
+	}
+	return opts, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// transactionalID names an --exactly-once producer: stable with
+// --instance-id, so that a restarted instance fences its predecessor and
+// aborts its open transaction at once; else unique to this process.
+func transactionalID(c *ucli.Context, prog string) string {
+	group := groupOf(c, prog)
+	if id := c.String("instance-id"); id != "" {
+		return group + "-" + id
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%s-%d-%s", group, host, os.Getpid(), strconv.FormatInt(time.Now().UnixNano()%1e6, 36))
+}
