@@ -72,9 +72,11 @@ rounded up to 1s, 5s, 10s, 30s, 1m, 5m, 10m, 15m, 30m, 1h, 2h, 3h, 6h, 12h, 1d o
 7d) unless --bucket sets it. Text tables show the first and last 5 buckets of a long
 timeline; csv, markdown and json give them all.
 
---chart draws the course lab's figure, a stacked bar chart of tactics over time,
-as PNG or SVG (from the extension); --navigator writes an ATT&CK Navigator layer
-scoring each technique by its number of events.
+--chart draws the course lab's figure, a stacked bar chart of tactics over time
+(18x8 inches), as PNG or SVG (from the extension); events without a tactic are left
+out, and a timeline of more than 600 buckets is drawn with buckets merged to fit.
+--navigator writes an ATT&CK Navigator layer (format 4.5) scoring each technique
+by its number of events.
 
 Bad rows (wrong column count, unparsable timestamp) are reported with their file
 and line and skipped; --strict stops at the first with exit code 1.

@@ -101,11 +101,12 @@ func (c *counter) values() []string {
 	return c.t.keys
 }
 
-// maxKeys bounds the timeline keys kept before coarsening. With it, a
-// coarsening from res r to R happens only when the span is at least
-// maxKeys*r, whose automatic bucket (>= maxKeys*r/MaxBuckets) is a
+// maxKeys bounds the timeline keys kept before coarsening. A coarsening
+// from res r to R happens when more than maxKeys keys span at least
+// maxKeys*r, whose automatic bucket (more than maxKeys*r/MaxBuckets: 5m
+// from seconds, 2h from minutes, 7d from hours, 67d from days) is a
 // multiple of R.
-const maxKeys = 20000
+const maxKeys = 10000
 
 // resolutions are the timeline's base resolutions, in seconds.
 var resolutions = []int64{1, 60, 3600, 86400, week}
