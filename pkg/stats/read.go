@@ -190,6 +190,7 @@ type rowState struct {
 // bad rows are collected there instead of going to the rejects.
 func (a *Agg) readRows(ctx context.Context, cr *csvReader, l *layout, name string, in Input, bad *badRows) (lines int, err error) {
 	var st rowState
+	var tc timeCache
 	defer a.End()
 	cr.need = l.need()
 	for n := 0; ; n++ {
@@ -224,7 +225,7 @@ func (a *Agg) readRows(ctx context.Context, cr *csvReader, l *layout, name strin
 			ns, dated := int64(0), len(ts) > 0
 			if dated {
 				var ok bool
-				if ns, ok = parseTime(ts); !ok {
+				if ns, ok = tc.parse(ts); !ok {
 					a.rows--
 					if rerr := a.bad(in, bad, &RowError{Input: name, Line: line, Reason: fmt.Sprintf("unparsable timestamp %q", ts)}, cr.lastRaw); rerr != nil {
 						return cr.line, rerr
@@ -323,6 +324,7 @@ func (a *Agg) ReadJSON(ctx context.Context, r io.Reader, name string, in Input) 
 	j := newJSONPaths()
 	var f event.Fields
 	var ts, user, host, ip []byte
+	var tc timeCache
 	defer a.End()
 	for n := 0; ; n++ {
 		if n%checkEvery == 0 && ctx.Err() != nil {
@@ -347,7 +349,7 @@ func (a *Agg) ReadJSON(ctx context.Context, r io.Reader, name string, in Input) 
 		ns, dated := int64(0), len(ts) > 0
 		if dated {
 			var ok bool
-			if ns, ok = parseTime(ts); !ok {
+			if ns, ok = tc.parse(ts); !ok {
 				if rerr := in.reject(&RowError{Input: name, Line: rec.Line, Reason: fmt.Sprintf("unparsable timestamp %q", ts)}, rec.Raw); rerr != nil {
 					return rerr
 				}

@@ -182,10 +182,23 @@ func TestParseTime(t *testing.T) {
 		if !ok || ns != c.want.UnixNano() {
 			t.Errorf("parseTime(%q) = %v %v, want %v", c.in, time.Unix(0, ns).UTC(), ok, c.want)
 		}
+		// Through the cache, after a time of the same minute and of another.
+		for _, before := range []string{c.in[:min(16, len(c.in))] + ":59Z", "2020-01-01T00:00:00Z"} {
+			var tc timeCache
+			tc.parse([]byte(before))
+			if ns, ok := tc.parse([]byte(c.in)); !ok || ns != c.want.UnixNano() {
+				t.Errorf("cached parse(%q) after %q = %v %v", c.in, before, time.Unix(0, ns).UTC(), ok)
+			}
+		}
 	}
 	for _, in := range []string{"", "yesterday", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-01-15T25:00:00Z", "2026-01-15T07:00:03+", "2026-01-15T07:00:03Zjunk"} {
 		if _, ok := parseTime([]byte(in)); ok {
 			t.Errorf("parseTime(%q) accepted", in)
+		}
+		tc := timeCache{}
+		tc.parse([]byte("2026-01-15T07:00:03Z"))
+		if _, ok := tc.parse([]byte(in)); ok {
+			t.Errorf("cached parse(%q) accepted", in)
 		}
 	}
 }

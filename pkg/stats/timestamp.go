@@ -28,7 +28,17 @@ func digits2(b []byte, i int) (int, bool) {
 var daysIn = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 func parseISO(b []byte) (int64, bool) {
-	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ' && b[10] != 't') || b[13] != ':' || b[16] != ':' {
+	minute, ok := isoMinute(b)
+	if !ok {
+		return 0, false
+	}
+	return isoRest(b, minute)
+}
+
+// isoMinute reads "YYYY-MM-DDThh:mm" at the start of b as Unix seconds,
+// checking that b is long enough to hold the seconds too.
+func isoMinute(b []byte) (int64, bool) {
+	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ' && b[10] != 't') || b[13] != ':' {
 		return 0, false
 	}
 	y1, ok1 := digits2(b, 0)
@@ -37,15 +47,27 @@ func parseISO(b []byte) (int64, bool) {
 	d, ok4 := digits2(b, 8)
 	h, ok5 := digits2(b, 11)
 	mi, ok6 := digits2(b, 14)
-	s, ok7 := digits2(b, 17)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
 		return 0, false
 	}
 	y := y1*100 + y2
-	if mo < 1 || mo > 12 || d < 1 || d > daysIn[mo] || h > 23 || mi > 59 || s > 59 {
+	if mo < 1 || mo > 12 || d < 1 || d > daysIn[mo] || h > 23 || mi > 59 {
 		return 0, false
 	}
 	if mo == 2 && d == 29 && !(y%4 == 0 && (y%100 != 0 || y%400 == 0)) {
+		return 0, false
+	}
+	return daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60), true
+}
+
+// isoRest reads the ":ss[.fff][zone]" after b's first 16 bytes and returns
+// the time in Unix nanoseconds, minute being the Unix seconds of b[:16].
+func isoRest(b []byte, minute int64) (int64, bool) {
+	if b[16] != ':' {
+		return 0, false
+	}
+	s, ok := digits2(b, 17)
+	if !ok || s > 59 {
 		return 0, false
 	}
 	i := 19
@@ -110,8 +132,29 @@ func parseISO(b []byte) (int64, bool) {
 	if i != len(b) {
 		return 0, false
 	}
-	sec := daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+s) - int64(offset)
-	return sec*1e9 + frac, true
+	return (minute+int64(s)-int64(offset))*1e9 + frac, true
+}
+
+// timeCache parses timestamps, reusing the date and minute of the
+// previous one: rows come in time order, many in the same minute.
+type timeCache struct {
+	prefix [16]byte
+	minute int64
+	ok     bool
+}
+
+func (c *timeCache) parse(b []byte) (int64, bool) {
+	if c.ok && len(b) >= 19 && string(b[:16]) == string(c.prefix[:]) {
+		return isoRest(b, c.minute)
+	}
+	if minute, ok := isoMinute(b); ok {
+		if ns, ok := isoRest(b, minute); ok {
+			copy(c.prefix[:], b)
+			c.minute, c.ok = minute, true
+			return ns, true
+		}
+	}
+	return parseTimeSlow(string(b))
 }
 
 // daysFromCivil returns the days from 1970-01-01 to a proleptic Gregorian
