@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -58,7 +59,7 @@ Examples:
 				src.Close()
 				return err
 			}
-			err = pipeline.Run(c.Context, src, nil, out, pipeline.DefaultPolicy)
+			err = pipeline.Run(c.Context, moreSource{src}, nil, out, pipeline.DefaultPolicy)
 			produced, acked, failed := out.Stats()
 			fmt.Fprintf(env.Stderr, "%s: %d events → %s, %d acknowledged", prog, produced, opts.Topic, acked)
 			if failed > 0 {
@@ -76,4 +77,16 @@ Examples:
 			return err
 		},
 	}
+}
+
+// moreSource tells the pipeline that more input is always ready, so that it
+// waits for the broker's acknowledgements every few batches, or when input
+// pauses for the flush interval, instead of at each read of a file. Files
+// keep no read position: acknowledging sooner would gain nothing.
+type moreSource struct{ pipeline.Source }
+
+func (m moreSource) Read(ctx context.Context, b *pipeline.Batch) error {
+	err := m.Source.Read(ctx, b)
+	b.More = true
+	return err
 }

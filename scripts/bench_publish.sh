@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Kafka throughput, side by side on the in-memory dev broker (secpipe broker):
+#   1. secpipe publish against kcat -P on the same input (best of 3, every
+#      delivery confirmed by both), with the ratio secpipe/kcat;
+#   2. secpipe classify --from-topic events --to-topic classified, end to end.
+#
+# Needs: secpipe on PATH or bin/secpipe (make build), kcat (apt-get install
+# kcat), python3 for the course lab's generator.
+# Usage: scripts/bench_publish.sh [EVENTS] [CLASSIFY_EVENTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${1:-200000}
+NC=${2:-500000}
+RUNS=3
+SECPIPE=${SECPIPE:-$(command -v secpipe || echo "$PWD/bin/secpipe")}
+[ -x "$SECPIPE" ] || { echo "bench_publish: build secpipe first (make build)" >&2; exit 1; }
+command -v kcat >/dev/null || { echo "bench_publish: kcat is missing (apt-get install kcat)" >&2; exit 1; }
+
+WORK=$(mktemp -d)
+BROKER_PID=
+cleanup() {
+	[ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null && wait "$BROKER_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start_broker starts a fresh dev broker (so that earlier runs' data does not
+# weigh on it) and sets BROKERS.
+start_broker() {
+	if [ -n "$BROKER_PID" ]; then
+		kill "$BROKER_PID" 2>/dev/null || true
+		wait "$BROKER_PID" 2>/dev/null || true
+	fi
+	rm -f "$WORK/addr"
+	"$SECPIPE" broker --listen 127.0.0.1:0 --addr-file "$WORK/addr" --partitions 3 >/dev/null 2>"$WORK/broker.log" &
+	BROKER_PID=$!
+	for _ in $(seq 100); do [ -s "$WORK/addr" ] && break; sleep 0.05; done
+	BROKERS=$(cat "$WORK/addr")
+}
+
+# seconds runs a command and prints its wall time in seconds.
+seconds() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" >/dev/null 2>"$WORK/last.err" || { cat "$WORK/last.err" >&2; return 1; }
+	t1=$(date +%s.%N)
+	echo "$t1 - $t0" | bc -l
+}
+
+rate() { echo "$1 / $2" | bc -l | xargs printf '%.0f'; }
+best() { printf '%s\n' "$@" | sort -g | head -1; }
+
+echo "input: $N events from the course lab's generator"
+python3 /work/shared/baselines/lab_gen.py "$N" >"$WORK/events.jsonl" 2>/dev/null ||
+	python3 "$(dirname "$0")/../../shared/baselines/lab_gen.py" "$N" >"$WORK/events.jsonl"
+printf 'bytes per event: %d\n' $(($(wc -c <"$WORK/events.jsonl") / N))
+
+kcat_times=() secpipe_times=()
+for i in $(seq $RUNS); do
+	start_broker
+	"$SECPIPE" publish --brokers "$BROKERS" --topic warm </dev/null >/dev/null 2>&1 || true
+	kcat_times+=("$(seconds kcat -P -b "$BROKERS" -t kcat$i -l "$WORK/events.jsonl")")
+	secpipe_times+=("$(seconds "$SECPIPE" publish --brokers "$BROKERS" --topic secpipe$i "$WORK/events.jsonl")")
+	got=$(kcat -C -b "$BROKERS" -t secpipe$i -e -q | wc -l)
+	[ "$got" -eq "$N" ] || { echo "bench_publish: topic secpipe$i holds $got events, want $N" >&2; exit 1; }
+done
+k=$(best "${kcat_times[@]}") s=$(best "${secpipe_times[@]}")
+printf '\n%-22s %10s %12s\n' "publish (best of $RUNS)" "seconds" "msg/s"
+printf '%-22s %10.3f %12s\n' "kcat -P" "$k" "$(rate "$N" "$k")"
+printf '%-22s %10.3f %12s\n' "secpipe publish" "$s" "$(rate "$N" "$s")"
+printf 'ratio secpipe/kcat: %.2fx\n' "$(echo "$k / $s" | bc -l)"
+
+echo
+echo "classify end to end: $NC events, events -> classify -> classified"
+python3 /work/shared/baselines/lab_gen.py "$NC" 7 >"$WORK/classify.jsonl" 2>/dev/null
+ctimes=()
+for i in $(seq $RUNS); do
+	start_broker
+	"$SECPIPE" publish --brokers "$BROKERS" --topic events "$WORK/classify.jsonl" 2>/dev/null
+	ctimes+=("$(seconds "$SECPIPE" classify --brokers "$BROKERS" --from-topic events --group bench --to-topic classified --exit-at-end)")
+	got=$(kcat -C -b "$BROKERS" -t classified -e -q | wc -l)
+	[ "$got" -ge "$NC" ] || { echo "bench_publish: classified holds $got events, want $NC or more" >&2; exit 1; }
+done
+c=$(best "${ctimes[@]}")
+printf '%-22s %10s %12s\n' "classify (best of $RUNS)" "seconds" "events/s"
+printf '%-22s %10.3f %12s\n' "topic to topic" "$c" "$(rate "$NC" "$c")"
