@@ -270,7 +270,7 @@ func (a *Agg) bad(in Input, b *badRows, e *RowError, raw []byte) error {
 // jsonPaths are the fields stats reads from JSON events.
 type jsonPaths struct {
 	p                                 *event.Paths
-	id, ts, user, host, ip            []int
+	ts, user, host, ip                []int
 	tactic, tech, sub, labTact, labTq int
 	tacticName                        int
 }
@@ -284,7 +284,7 @@ func newJSONPaths() *jsonPaths {
 		}
 		return s
 	}
-	j.id, j.ts, j.user, j.host, j.ip = slots(ecs.EventID), slots(ecs.Timestamp), slots(ecs.User), slots(ecs.Host), slots(ecs.SourceIP)
+	j.ts, j.user, j.host, j.ip = slots(ecs.Timestamp), slots(ecs.User), slots(ecs.Host), slots(ecs.SourceIP)
 	j.tactic, j.labTact = j.p.Add(ecs.TacticID[0]), j.p.Add(ecs.TacticID[1])
 	j.tech, j.labTq = j.p.Add(ecs.TechID[0]), j.p.Add(ecs.TechID[1])
 	j.sub = j.p.Add(ecs.SubTechID[0])

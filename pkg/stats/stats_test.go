@@ -519,3 +519,23 @@ func TestChartMergesLongTimelines(t *testing.T) {
 		t.Errorf("merged bars sum to %d, timeline to %d", b, a)
 	}
 }
+
+func TestTable(t *testing.T) {
+	tb := newTable()
+	long := strings.Repeat("x", 40)
+	for round := 0; round < 2; round++ {
+		for i := 0; i < 5000; i++ {
+			k := fmt.Sprintf("key-%d", i)
+			if i%7 == 0 {
+				k = long + k
+			}
+			idx, added := tb.index([]byte(k))
+			if int(idx) != i || added != (round == 0) || tb.keys[idx] != k {
+				t.Fatalf("round %d key %q: index %d added %v", round, k, idx, added)
+			}
+		}
+	}
+	if tb.len() != 5000 {
+		t.Fatalf("len %d", tb.len())
+	}
+}

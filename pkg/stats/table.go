@@ -3,17 +3,26 @@ package stats
 import "hash/maphash"
 
 // table interns byte strings as dense indexes 0, 1, 2... It is a hash
-// table with open addressing, cheaper than a Go map for the many short
-// lookups of a row (hosts, users, addresses, tactic and technique IDs),
-// and seeded, so that crafted input cannot make it slow.
+// table with open addressing, seeded so that crafted input cannot make it
+// slow. Keys of up to 23 bytes (hosts, users, addresses, tactic and
+// technique IDs) are kept in the slot itself, so that a lookup mostly
+// touches one cache line.
 type table struct {
 	seed  maphash.Seed
-	slots []uint64 // 0: empty; else the hash's high 32 bits << 32 | index+1
+	slots []slot
 	keys  []string
 }
 
+type slot struct {
+	meta uint64 // 0: empty; else the hash's high 32 bits << 32 | index+1
+	n    uint8  // the key's length if inline, else noInline
+	key  [23]byte
+}
+
+const noInline = 0xff
+
 func newTable() *table {
-	return &table{seed: maphash.MakeSeed(), slots: make([]uint64, 64)}
+	return &table{seed: maphash.MakeSeed(), slots: make([]slot, 64)}
 }
 
 // index returns b's index, adding b if new; added tells.
@@ -22,34 +31,49 @@ func (t *table) index(b []byte) (i int32, added bool) {
 	tag := h >> 32 << 32
 	mask := uint64(len(t.slots) - 1)
 	for s := h & mask; ; s = (s + 1) & mask {
-		e := t.slots[s]
-		if e == 0 {
+		sl := &t.slots[s]
+		if sl.meta == 0 {
 			i = int32(len(t.keys))
 			t.keys = append(t.keys, string(b))
-			t.slots[s] = tag | uint64(i+1)
+			t.set(sl, tag, i, b)
 			if 2*len(t.keys) > len(t.slots) {
 				t.grow()
 			}
 			return i, true
 		}
-		if e>>32<<32 == tag {
-			if k := t.keys[uint32(e)-1]; k == string(b) {
-				return int32(uint32(e) - 1), false
+		if sl.meta>>32<<32 != tag {
+			continue
+		}
+		if sl.n != noInline {
+			if int(sl.n) == len(b) && string(sl.key[:sl.n]) == string(b) {
+				return int32(uint32(sl.meta) - 1), false
 			}
+		} else if t.keys[uint32(sl.meta)-1] == string(b) {
+			return int32(uint32(sl.meta) - 1), false
 		}
 	}
 }
 
+func (t *table) set(sl *slot, tag uint64, i int32, b []byte) {
+	sl.meta = tag | uint64(i+1)
+	if len(b) <= len(sl.key) {
+		sl.n = uint8(len(b))
+		copy(sl.key[:], b)
+	} else {
+		sl.n = noInline
+	}
+}
+
 func (t *table) grow() {
-	t.slots = make([]uint64, 2*len(t.slots))
+	t.slots = make([]slot, 2*len(t.slots))
 	mask := uint64(len(t.slots) - 1)
 	for i, k := range t.keys {
 		h := maphash.String(t.seed, k)
 		s := h & mask
-		for t.slots[s] != 0 {
+		for t.slots[s].meta != 0 {
 			s = (s + 1) & mask
 		}
-		t.slots[s] = h>>32<<32 | uint64(i+1)
+		t.set(&t.slots[s], h>>32<<32, int32(i), []byte(k))
 	}
 }
 
