@@ -539,3 +539,41 @@ func TestTable(t *testing.T) {
 		t.Fatalf("len %d", tb.len())
 	}
 }
+
+// The same events give the same report from classified JSON Lines and from
+// store's CSV of them.
+func TestJSONAndStoreCSVAgree(t *testing.T) {
+	var events [][]byte
+	var jsonl bytes.Buffer
+	for i := 0; i < 2000; i++ {
+		var th *ecs.Threat
+		if i%4 == 0 {
+			th = benchThreats[i/4%len(benchThreats)]
+		}
+		if i%9 == 0 {
+			th = &ecs.Threat{Tactics: []string{"TA0006", "TA0001"}, Techniques: []string{"T1110.001", "T1078"}, RuleIDs: []string{"a", "b"}, RuleNames: []string{"x", "y"}}
+		}
+		e := classified(fmt.Sprintf("id-%d", i), fmt.Sprintf("2026-01-%02dT%02d:%02d:00Z", 1+i/100, i%24, i%60), fmt.Sprintf("h%d", i%13), fmt.Sprintf("u%d", i%7), fmt.Sprintf("10.0.0.%d", i%5), th)
+		events = append(events, e)
+		jsonl.Write(e)
+		jsonl.WriteByte('\n')
+	}
+	fromCSV := readCSVBytes(t, storeCSV(events...), 0, Input{})
+	a := NewAgg(attack.Default(), 0)
+	if err := a.Read(context.Background(), &jsonl, "x.jsonl", Input{}); err != nil {
+		t.Fatal(err)
+	}
+	fromJSON := a.Report(10)
+	if fromCSV.Rows <= fromJSON.Rows {
+		t.Errorf("rows: csv %d, json %d", fromCSV.Rows, fromJSON.Rows)
+	}
+	fromCSV.Rows, fromJSON.Rows = 0, 0
+	x, _ := json.Marshal(fromCSV)
+	y, _ := json.Marshal(fromJSON)
+	if string(x) != string(y) {
+		t.Errorf("reports differ:\ncsv  %s\njson %s", x, y)
+	}
+	if !reflect.DeepEqual(fromCSV.Pairs, fromJSON.Pairs) {
+		t.Errorf("pairs differ: %v %v", fromCSV.Pairs, fromJSON.Pairs)
+	}
+}
