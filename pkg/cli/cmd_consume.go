@@ -36,7 +36,7 @@ Examples:
    secpipe consume --topic events --offset @-1h --count 10 --with-meta
    secpipe consume --topic events --group audit --offset end`,
 		Flags: joinFlags([]ucli.Flag{
-			&ucli.StringFlag{Name: "topic", Aliases: []string{"t"}, Usage: "read `TOPIC` (comma-separated for several)", Required: true},
+			&ucli.StringFlag{Name: "topic", Aliases: []string{"t"}, Usage: "read `TOPIC` (comma-separated for several)"},
 			&ucli.StringFlag{Name: "group", Aliases: []string{"G"}, Usage: "consume as a member of group `NAME`, committing offsets"},
 			&ucli.StringFlag{Name: "offset", Aliases: []string{"o"}, Usage: "where to start: " + kafka.OffsetSyntax + " (default: beginning, or stored with --group)"},
 			&ucli.StringFlag{Name: "instance-id", Usage: "static group member `ID`"},
@@ -46,6 +46,9 @@ Examples:
 		}, inputFlags(), kafkaFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe consume"
+			if c.String("topic") == "" {
+				return usageErrorf("--topic is required")
+			}
 			if c.NArg() > 0 {
 				return usageErrorf("consume takes no arguments (got %s): name the topic with --topic", strings.Join(c.Args().Slice(), " "))
 			}

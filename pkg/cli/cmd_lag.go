@@ -31,7 +31,7 @@ Examples:
    secpipe lag --group classifiers --topic events --watch --interval 1s
    secpipe lag --group storage --format json`,
 		Flags: joinFlags([]ucli.Flag{
-			&ucli.StringFlag{Name: "group", Aliases: []string{"G"}, Usage: "consumer group `NAME`", Required: true},
+			&ucli.StringFlag{Name: "group", Aliases: []string{"G"}, Usage: "consumer group `NAME`"},
 			&ucli.StringSliceFlag{Name: "topic", Aliases: []string{"t"}, Usage: "only `TOPIC` (repeatable; default: the group's topics)"},
 			formatFlag(),
 			&ucli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "refresh until interrupted"},
@@ -40,6 +40,9 @@ Examples:
 		Action: func(c *ucli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("lag takes no arguments: name the group with --group")
+			}
+			if c.String("group") == "" {
+				return usageErrorf("--group is required")
 			}
 			format, err := readFormat(c)
 			if err != nil {

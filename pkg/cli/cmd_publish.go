@@ -30,11 +30,14 @@ Examples:
    secpipe publish --topic events --header origin=lab --compression zstd events.jsonl
    secpipe publish --brokers kafka:9093 --tls --sasl-mechanism SCRAM-SHA-512 --sasl-username app --topic events`,
 		Flags: joinFlags([]ucli.Flag{
-			&ucli.StringFlag{Name: "topic", Aliases: []string{"t"}, Usage: "produce to `TOPIC`", Required: true},
+			&ucli.StringFlag{Name: "topic", Aliases: []string{"t"}, Usage: "produce to `TOPIC`"},
 			&ucli.BoolFlag{Name: "no-idempotence", Usage: "turn off the idempotent producer"},
 		}, produceFlags("Kafka output"), inputFlags(), kafkaFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe publish"
+			if c.String("topic") == "" {
+				return usageErrorf("--topic is required")
+			}
 			in, err := readInputConfig(c)
 			if err != nil {
 				return err

@@ -146,13 +146,13 @@ func readKafkaConfig(c *ucli.Context, env *Env) (kafka.Config, error) {
 	} else {
 		cfg.SASLPassword = env.Getenv(envSASLPassword)
 	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageErrorf("%v", err)
+	}
 	if cfg.SASLMechanism != "" && cfg.SASLPassword == "" {
 		if _, ok := cfg.Prop("sasl.password"); !ok {
 			return cfg, usageErrorf("SASL needs a password: set %s or --sasl-password-file", envSASLPassword)
 		}
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, usageErrorf("%v", err)
 	}
 	return cfg, nil
 }

@@ -21,6 +21,7 @@ type Logs struct {
 	prefix string
 	cfg    Config
 
+	debug   bool // -X debug=...: librdkafka's debug lines pass too
 	mu      sync.Mutex
 	started bool
 	seen    map[string]time.Time
@@ -34,6 +35,7 @@ type Logs struct {
 func NewLogs(w io.Writer, prefix string, cfg Config) *Logs {
 	l := &Logs{w: w, prefix: prefix, cfg: cfg, seen: map[string]time.Time{},
 		ch: make(chan ck.LogEvent, 256), done: make(chan struct{})}
+	_, l.debug = cfg.Prop("debug")
 	l.wg.Add(1)
 	go l.loop()
 	return l
@@ -57,7 +59,10 @@ func (l *Logs) loop() {
 	for {
 		select {
 		case ev := <-l.ch:
-			if ev.Level <= 4 { // emerg..warning
+			switch {
+			case l.debug:
+				l.print(fmt.Sprintf("kafka: %s %s", ev.Tag, ev.Message), false)
+			case ev.Level <= 4: // emerg..warning
 				l.Printf("kafka: %s", ev.Message)
 			}
 		case <-l.done:
@@ -72,13 +77,21 @@ var varying = regexp.MustCompile(`\(after \d+ms[^)]*\)|\d+/\d+ brokers|\d+ms`)
 
 // Printf writes a line unless the same line was written in the last minute.
 func (l *Logs) Printf(format string, args ...any) {
-	msg := l.cfg.Redact(fmt.Sprintf(format, args...))
-	key := varying.ReplaceAllString(msg, "")
+	l.print(fmt.Sprintf(format, args...), true)
+}
+
+func (l *Logs) print(msg string, dedup bool) {
+	msg = l.cfg.Redact(msg)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.started {
+	if !l.started && !l.debug {
 		return
 	}
+	if !dedup {
+		fmt.Fprintf(l.w, "%s: %s\n", l.prefix, msg)
+		return
+	}
+	key := varying.ReplaceAllString(msg, "")
 	now := time.Now()
 	if t, ok := l.seen[key]; ok && now.Sub(t) < time.Minute {
 		return
