@@ -441,6 +441,10 @@ func (k *Kafka) Read(ctx context.Context, b *pipeline.Batch) error {
 			if e.IsFatal() {
 				return k.finish(b, false, fmt.Errorf("kafka: %w", k.opts.Config.RedactErr(e)))
 			}
+			if e.Code() == ck.ErrUnknownTopicOrPart {
+				k.logf("waiting for the topic to be created (%v)", e)
+				continue
+			}
 			k.logf("%v", e)
 		}
 	}
