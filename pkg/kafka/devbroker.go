@@ -19,6 +19,9 @@ type DevBrokerOptions struct {
 	Partitions int
 	// Topics are created at start.
 	Topics []string
+	// DataDir, if set, keeps the broker's state in a directory, so that a
+	// broker restarted on it has the data back (for outage tests).
+	DataDir string
 }
 
 // DefaultDevPartitions is the partition count of the development broker's topics.
@@ -48,6 +51,9 @@ func StartDevBroker(ctx context.Context, o DevBrokerOptions) (addr string, stop 
 		kfake.DefaultNumPartitions(parts),
 		kfake.GroupMinSessionTimeout(500 * time.Millisecond),
 		kfake.ClusterID("secpipe-dev"),
+	}
+	if o.DataDir != "" {
+		opts = append(opts, kfake.DataDir(o.DataDir))
 	}
 	if len(o.Topics) > 0 {
 		opts = append(opts, kfake.SeedTopics(int32(parts), o.Topics...))

@@ -1,0 +1,189 @@
+package sink_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/secpipe/secpipe/pkg/kafka"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/sink"
+)
+
+func events(from, to int) []pipeline.Message {
+	var msgs []pipeline.Message
+	for i := from; i < to; i++ {
+		msgs = append(msgs, pipeline.Message{Value: []byte(fmt.Sprintf(`{"seq":%d}`, i))})
+	}
+	return msgs
+}
+
+// count reads a topic to its end and returns the number of messages.
+func count(t *testing.T, cfg kafka.Config, topic string) int {
+	t.Helper()
+	c, err := ck.NewConsumer(cfg.ConfigMap(kafka.Prop{Key: "group.id", Value: "count"}, kafka.Prop{Key: "enable.partition.eof", Value: "true"},
+		kafka.Prop{Key: "auto.offset.reset", Value: "earliest"}, kafka.Prop{Key: "enable.auto.commit", Value: "false"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	md, err := cfg.Connect(context.Background(), c, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []ck.TopicPartition
+	for _, p := range md.Partitions {
+		parts = append(parts, ck.TopicPartition{Topic: &topic, Partition: p.ID, Offset: ck.OffsetBeginning})
+	}
+	c.Assign(parts)
+	n, eofs := 0, 0
+	deadline := time.Now().Add(10 * time.Second)
+	for eofs < len(parts) && time.Now().Before(deadline) {
+		switch c.Poll(100).(type) {
+		case *ck.Message:
+			n++
+		case ck.PartitionEOF:
+			eofs++
+		}
+	}
+	return n
+}
+
+// TestKafkaBrokerOutage stops the broker while events are being produced
+// and starts it again: librdkafka keeps them queued and every one arrives.
+func TestKafkaBrokerOutage(t *testing.T) {
+	dir := t.TempDir()
+	opts := kafka.DevBrokerOptions{Listen: "127.0.0.1:0", DataDir: dir, Topics: []string{"events"}}
+	addr, stop, err := kafka.StartDevBroker(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second, Props: []kafka.Prop{{Key: "log_level", Value: "0"}}}
+	s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Write(ctx, events(0, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := s.Write(ctx, events(1000, 2000)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	opts.Listen = addr
+	_, stop, err = kafka.StartDevBroker(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err := s.Flush(ctx); err != nil {
+		t.Fatalf("flush after the outage: %v", err)
+	}
+	if p, acked, failed := s.Stats(); p != 2000 || acked != 2000 || failed != 0 {
+		t.Fatalf("produced %d, acked %d, failed %d", p, acked, failed)
+	}
+	s.Close()
+	if n := count(t, cfg, "events"); n != 2000 {
+		t.Fatalf("topic holds %d events, want 2000", n)
+	}
+}
+
+// TestKafkaUndelivered checks that events the broker never acknowledges
+// fail Flush, which says how many.
+func TestKafkaUndelivered(t *testing.T) {
+	addr, stop, err := kafka.StartDevBroker(context.Background(), kafka.DevBrokerOptions{Topics: []string{"events"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second,
+		Props: []kafka.Prop{{Key: "message.timeout.ms", Value: "300"}, {Key: "log_level", Value: "0"}}}
+	s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stop()
+	if err := s.Write(context.Background(), events(0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Flush(context.Background())
+	var de *sink.DeliveryError
+	if !errors.As(err, &de) || de.Failed != 10 || de.Produced != 10 {
+		t.Fatalf("Flush: %v", err)
+	}
+	if want := "10 of 10 event(s) not acknowledged by the broker: "; err.Error()[:len(want)] != want {
+		t.Fatalf("message: %v", err)
+	}
+}
+
+// TestKafkaKeyAndHeaders checks the key taken from a field and the headers
+// added to every message.
+func TestKafkaKeyAndHeaders(t *testing.T) {
+	addr, stop, err := kafka.StartDevBroker(context.Background(), kafka.DevBrokerOptions{Topics: []string{"events"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	cfg := kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second}
+	s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "events", KeyField: "source.ip",
+		Headers: []pipeline.Header{{Key: "origin", Value: []byte("lab")}}, Compression: "zstd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []pipeline.Message{
+		{Value: []byte(`{"source":{"ip":"10.0.0.1"}}`), Headers: []pipeline.Header{{Key: "trace", Value: []byte("t1")}}},
+		{Value: []byte(`{"source.ip":"10.0.0.2"}`)},
+		{Value: []byte(`{"other":1}`), Key: []byte("kept")},
+		{Value: []byte(`{"source":{"ip":null}}`)},
+	}
+	if err := s.Write(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	c, err := ck.NewConsumer(cfg.ConfigMap(kafka.Prop{Key: "group.id", Value: "g"}, kafka.Prop{Key: "auto.offset.reset", Value: "earliest"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Subscribe("events", nil)
+	keys := map[string]string{}
+	for len(keys) < 4 {
+		m, err := c.ReadMessage(10 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdrs := ""
+		for _, h := range m.Headers {
+			hdrs += h.Key + "=" + string(h.Value) + ";"
+		}
+		key := "<nil>"
+		if m.Key != nil {
+			key = string(m.Key)
+		}
+		keys[string(m.Value)] = key + " " + hdrs
+	}
+	want := map[string]string{
+		`{"source":{"ip":"10.0.0.1"}}`: "10.0.0.1 trace=t1;origin=lab;",
+		`{"source.ip":"10.0.0.2"}`:     "10.0.0.2 origin=lab;",
+		`{"other":1}`:                  "kept origin=lab;",
+		`{"source":{"ip":null}}`:       "<nil> origin=lab;",
+	}
+	for v, w := range want {
+		if keys[v] != w {
+			t.Errorf("%s: got %q, want %q", v, keys[v], w)
+		}
+	}
+}
