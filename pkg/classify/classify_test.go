@@ -196,7 +196,7 @@ func TestCorrelationAlert(t *testing.T) {
 	if len(tagged) != 4 || tagged[0] != "Password Guessing Against One Account" || tagged[3] != "Logon After Password Guessing" {
 		t.Errorf("tagged: %q", tagged)
 	}
-	if strings.Join(alerts, ",") != "Password Guessing Against One Account@f9,Logon After Password Guessing@ok" {
+	if strings.Join(alerts, ",") != "Password Guessing Against One Account@f9,Many Failed Logons From One Address@f9,Logon After Password Guessing@ok" {
 		t.Errorf("alerts: %q", alerts)
 	}
 }

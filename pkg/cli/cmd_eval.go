@@ -83,7 +83,7 @@ Examples:
 				if err := render.Tables(env.Stdout, format, tactics, scen); err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stderr, "%s: %d events (%d benign), %d alerts, %d attack runs\n", prog, rep.Events, rep.Benign, rep.Alerts, rep.Instances)
+				fmt.Fprintf(env.Stderr, "%s: %d events (%d benign), %d alerts, %d attack runs (%d cut short by the end of the output, left out of recall)\n", prog, rep.Events, rep.Benign, rep.Alerts, rep.Instances, rep.Truncated)
 			}
 			minP, minR := c.Float64("min-precision"), c.Float64("min-recall")
 			for _, t := range rep.Tactics {

@@ -15,7 +15,9 @@
 //     its events, or an alert set off by one of them, carries T together with
 //     one of the instance's expected techniques (a sub-technique and its
 //     parent count as the same). Support is the number of instances that
-//     expect T.
+//     expect T. A run cut short by the end of the output (it has fewer
+//     events than truth.events says) is left out of recall: what it would
+//     have shown was never generated.
 //
 // Overall figures are micro-averages: all true positives over all items,
 // all detected instances over all supports.
@@ -34,9 +36,9 @@ import (
 
 // Evaluator accumulates the score of a stream of classified events.
 type Evaluator struct {
-	paths                                                           *event.Paths
-	fields                                                          event.Fields
-	scen, run, tTac, tTech, tac, tech, sub, kind, id, trigger, eid2 int
+	paths                                                                 *event.Paths
+	fields                                                                event.Fields
+	scen, run, size, tTac, tTech, tac, tech, sub, kind, id, trigger, eid2 int
 
 	instances map[string]*instance
 	byEvent   map[string]eventTruth // attack events by id, for alerts
@@ -49,6 +51,7 @@ type Evaluator struct {
 
 type instance struct {
 	scenario   string
+	seen, size int
 	tactics    map[string]bool
 	techniques map[string]bool
 	detected   map[string]bool
@@ -72,6 +75,7 @@ func New() *Evaluator {
 		paths:     p,
 		scen:      p.Add("truth.scenario"),
 		run:       p.Add("truth.run"),
+		size:      p.Add("truth.events"),
 		tTac:      p.Add("truth.tactics"),
 		tTech:     p.Add("truth.techniques"),
 		tac:       p.Add("threat.tactic.id"),
@@ -130,6 +134,10 @@ func (e *Evaluator) Add(raw []byte) {
 		if inst == nil {
 			inst = &instance{scenario: scenario, tactics: map[string]bool{}, techniques: map[string]bool{}, detected: map[string]bool{}}
 			e.instances[key] = inst
+		}
+		inst.seen++
+		if n, err := strconv.Atoi(e.first(e.size)); err == nil {
+			inst.size = n
 		}
 		truth = eventTruth{inst: key, tactics: e.strings(e.tTac)}
 		for _, t := range truth.tactics {
@@ -223,6 +231,8 @@ type Report struct {
 	Benign    int64           `json:"benign_events"`
 	Alerts    int64           `json:"alerts"`
 	Instances int             `json:"attack_instances"`
+	// Truncated counts runs cut short by the end of the output, left out of recall.
+	Truncated int `json:"truncated_instances"`
 }
 
 // Report computes the scores, with tactics in kill-chain order.
@@ -234,7 +244,12 @@ func (e *Evaluator) Report(cat *attack.Catalog) Report {
 	support := map[string]int{}
 	detected := map[string]int{}
 	scen := map[string]*ScenarioScore{}
+	truncated := 0
 	for _, inst := range e.instances {
+		if inst.size > 0 && inst.seen < inst.size {
+			truncated++
+			continue
+		}
 		s := scen[inst.scenario]
 		if s == nil {
 			s = &ScenarioScore{Scenario: inst.scenario}
@@ -299,7 +314,7 @@ func (e *Evaluator) Report(cat *attack.Catalog) Report {
 		r.Scenarios = append(r.Scenarios, *s)
 	}
 	sort.Slice(r.Scenarios, func(i, j int) bool { return r.Scenarios[i].Scenario < r.Scenarios[j].Scenario })
-	r.Events, r.Benign, r.Alerts, r.Instances = e.events, e.benign, e.alerts, len(e.instances)
+	r.Events, r.Benign, r.Alerts, r.Instances, r.Truncated = e.events, e.benign, e.alerts, len(e.instances), truncated
 	return r
 }
 

@@ -490,6 +490,10 @@ func appendTruth(dst []byte, e *record, r *run) []byte {
 	dst = appendStr(dst, r.scen.Name)
 	dst = append(dst, `,"run":`...)
 	dst = appendInt(dst, int64(r.id))
+	// The run's size lets a scorer tell a run cut short by the end of the
+	// output from one that was missed.
+	dst = append(dst, `,"events":`...)
+	dst = appendInt(dst, int64(len(r.events)))
 	dst = append(dst, `,"techniques":`...)
 	var t tags
 	if e.Tags != nil {

@@ -81,7 +81,13 @@ func buildSSHBruteForce(b *builder) {
 	}
 	bash := proc{PID: pid + 2, Exe: "/usr/bin/bash", Cmd: "-bash"}
 	b.wait(3*time.Second, 40*time.Second)
-	b.add(b.tags("T1082")).linProcess(h, user, proc{PID: pid + r.between(3, 20), Exe: "/usr/bin/uname", Cmd: "uname -a"}, bash)
+	// Bots size up the machine before dropping their payload.
+	recon := r.Perm(len(botRecon))
+	for i, n := 0, r.between(3, 5); i < n; i++ {
+		c := botRecon[recon[i]]
+		b.add(b.tags(c.tech)).linProcess(h, user, proc{PID: pid + 3 + i, Exe: c.exe, Cmd: c.cmd}, bash)
+		b.wait(300*time.Millisecond, 4*time.Second)
+	}
 	dl := src
 	if r.chance(0.5) {
 		dl = b.attackerIP()
@@ -368,6 +374,17 @@ var linShellCmds = []shellCmd{
 	{"uname -a", "/usr/bin/uname", "T1082"},
 	{"hostname", "/usr/bin/hostname", "T1082"},
 	{"ip a", "/usr/sbin/ip", "T1016"},
+}
+
+// botRecon are the commands SSH bots run after logging in.
+var botRecon = []struct{ cmd, exe, tech string }{
+	{"uname -a", "/usr/bin/uname", "T1082"},
+	{"nproc", "/usr/bin/nproc", "T1082"},
+	{"cat /proc/cpuinfo", "/usr/bin/cat", "T1082"},
+	{"free -m", "/usr/bin/free", "T1082"},
+	{"w", "/usr/bin/w", "T1033"},
+	{"id", "/usr/bin/id", "T1033"},
+	{"lscpu", "/usr/bin/lscpu", "T1082"},
 }
 
 func buildWebshell(b *builder) {

@@ -58,6 +58,7 @@ func buildEncodedPowerShell(b *builder) {
 	case 2:
 		parent = proc{PID: r.winPID(), Exe: pathWord, Cmd: `"` + pathWord + `" /n "` + userDir(u, `\Downloads\`+b.g.docName()+`.docm`) + `" /o ""`}
 		b.add(b.none()).winProcess(h, u.Name, w.domain, parent, explorerProc(h), "Medium")
+		techs = append(techs, "T1566.001", "T1204.002") // a macro document started it
 		b.wait(5*time.Second, 90*time.Second)
 	default:
 		parent = proc{PID: r.winPID(), Exe: pathWmiPrvSE, Cmd: `C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding`}
@@ -230,7 +231,7 @@ func buildScheduledTask(b *builder) {
 	u := h.User
 	payload := b.payloadPath(u)
 	dropper := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
-	b.add(b.none()).file(h, u.Name, w.domain, dropper, "file-created", payload)
+	b.add(b.tags("T1105")).file(h, u.Name, w.domain, dropper, "file-created", payload)
 	b.wait(5*time.Second, 60*time.Second)
 	name := pick(r, taskLookalikes)
 	var sc, trigger string
@@ -383,7 +384,11 @@ func buildRunKey(b *builder) {
 		payload = b.payloadPath(u)
 	}
 	dropper := proc{PID: r.winPID(), Exe: pick(r, []string{pathPowerShell, pathChrome})}
-	b.add(b.none()).file(h, u.Name, w.domain, dropper, "file-created", payload)
+	drop := b.none()
+	if dropper.Exe == pathPowerShell {
+		drop = b.tags("T1105") // a tool transferred by a script, not a user's download
+	}
+	b.add(drop).file(h, u.Name, w.domain, dropper, "file-created", payload)
 	b.wait(5*time.Second, 2*time.Minute)
 	name := b.g.expand(pick(r, runKeyNames), u.Name, h)
 	persist := b.tags("T1547.001")

@@ -39,7 +39,7 @@ func buildRansomware(b *builder) {
 	name := pick(r, []string{"lb3", "svchosts", "winupd", "encryptor", r.hex(8)}) + ".exe"
 	exe := pick(r, []string{userDir(u, `\AppData\Local\Temp\`), `C:\Users\Public\`, `C:\ProgramData\`}) + name
 	dropper := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: `powershell.exe -nop -w hidden`}
-	b.add(b.none()).file(h, u.Name, w.domain, dropper, "file-created", exe)
+	b.add(b.tags("T1105")).file(h, u.Name, w.domain, dropper, "file-created", exe)
 	b.wait(5*time.Second, 2*time.Minute)
 	ransom := proc{PID: r.winPID(), Exe: exe, Cmd: `"` + exe + `"`, Orig: r.letters("abcdefghijklmnopqrstuvwxyz", 7) + ".exe"}
 	if r.chance(0.4) {

@@ -277,8 +277,9 @@ var scenarioChecks = map[string]func(t *testing.T, runs [][]*ecsEvent){
 					t.Fatalf("run %d: truth %+v", i+1, e.Truth)
 				}
 			}
-			if run[0].Truth.Techniques == nil || len(run[0].Truth.Techniques) != 0 || run[0].Truth.Run != i+1 {
-				t.Fatalf("run %d: the preparatory drop has truth %+v", i+1, run[0].Truth)
+			// PowerShell fetched the payload: ingress tool transfer.
+			if !slices.Equal(run[0].Truth.Techniques, []string{"T1105"}) || run[0].Event.Action != "file-created" || run[0].Truth.Run != i+1 {
+				t.Fatalf("run %d: the payload drop has truth %+v", i+1, run[0].Truth)
 			}
 		}
 	},

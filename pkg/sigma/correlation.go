@@ -309,6 +309,11 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 			holds = conditionHolds(cr.c.Condition, value)
 		}
 	}
+	if cr.c.Type == "temporal_ordered" && link.order != len(cr.refs)-1 {
+		// Earlier steps of an ordered sequence start or extend it; only the
+		// event that completes it, and later final steps, carry its tags.
+		return
+	}
 	if !holds {
 		g.active = false
 		return
