@@ -133,6 +133,10 @@ func (r *Reader) Next() (Record, error) {
 		if err != errIncomplete {
 			return Record{}, r.badSyntax(err, startLine)
 		}
+		if r.eof && r.readErr != nil {
+			// The read failed or was cancelled mid-record: that is not bad input.
+			return Record{}, r.readErr
+		}
 		if r.eof {
 			return Record{}, r.badTruncated(startLine)
 		}

@@ -156,3 +156,19 @@ func FuzzReader(f *testing.F) {
 		t.Fatalf("reader did not end on %q", in)
 	})
 }
+
+// A read error in the middle of a record is returned as such, not reported
+// as a bad record: an interrupted input is not malformed input.
+func TestReaderReadErrorMidRecord(t *testing.T) {
+	boom := errors.New("interrupted")
+	r := io.MultiReader(strings.NewReader("{\"a\":1}\n{\"b\":"), iotest.ErrReader(boom))
+	rd := NewReader(r, "in", 0)
+	if rec, err := rd.Next(); err != nil || string(rec.Raw) != `{"a":1}` {
+		t.Fatalf("first record: %q %v", rec.Raw, err)
+	}
+	_, err := rd.Next()
+	var bad *BadRecordError
+	if errors.As(err, &bad) || !errors.Is(err, boom) {
+		t.Fatalf("want the read error, got %v", err)
+	}
+}
