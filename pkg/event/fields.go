@@ -66,6 +66,10 @@ type Paths struct {
 	// descendBit set when it is a proper prefix of a wanted path.
 	index map[string]uint32
 	names []string
+	// keys has a bit for each (length, first byte) of a member name that
+	// can be part of a wanted path, to skip other members without building
+	// their path and looking it up.
+	keys [64]uint64
 	// AllStrings makes Extract collect every string value of the event, for
 	// searches that name no field.
 	AllStrings bool
@@ -88,6 +92,21 @@ func (p *Paths) Add(path string) int {
 	s := len(p.names)
 	p.index[path] = p.index[path]&(descendBit|wildBit) | uint32(s+1)
 	p.names = append(p.names, path)
+	// A member name may hold one segment or several joined by dots
+	// ({"process.command_line": ...}): note every run of segments.
+	segs := strings.Split(path, ".")
+	for i := range segs {
+		name := ""
+		for j := i; j < len(segs); j++ {
+			if j > i {
+				name += "."
+			}
+			name += segs[j]
+			if name != "" {
+				p.keys[len(name)&63] |= 1 << (name[0] & 63)
+			}
+		}
+	}
 	for i := 0; i < len(path); i++ {
 		if path[i] == '.' {
 			p.index[path[:i]] |= descendBit
@@ -104,6 +123,11 @@ const (
 	wildBit    = 1 << 30 // members of this object also match "*"
 	slotMask   = wildBit - 1
 )
+
+// mayHave reports whether a member name can be part of a wanted path.
+func (p *Paths) mayHave(name []byte) bool {
+	return len(name) > 0 && p.keys[len(name)&63]&(1<<(name[0]&63)) != 0
+}
 
 // Slot returns the slot of a path, or -1 if the set does not hold it.
 func (p *Paths) Slot(path string) int {
@@ -192,16 +216,31 @@ func (x *extractor) object(i int, top bool) int {
 		memberStart := i
 		keyEnd, esc := stringEnd(b, i)
 		key := b[i+1 : keyEnd-1]
+		name := key
+		if esc {
+			x.f.keyBuf = appendUnescaped(x.f.keyBuf[:0], key)
+			name = x.f.keyBuf
+		}
+		if !wild && !x.p.AllStrings && !x.p.mayHave(name) {
+			// No wanted path goes through this member: skip its value.
+			i = skipWS(b, keyEnd)
+			i = skipValue(b, skipWS(b, i+1))
+			if top {
+				x.f.members = append(x.f.members, Member{Key: key, Start: memberStart, End: i})
+			}
+			i = skipWS(b, i)
+			if b[i] == '}' {
+				x.f.path = x.f.path[:base]
+				return i + 1
+			}
+			i = skipWS(b, i+1) // ','
+			continue
+		}
 		x.f.path = x.f.path[:base]
 		if base > 0 {
 			x.f.path = append(x.f.path, '.')
 		}
-		if esc {
-			x.f.keyBuf = appendUnescaped(x.f.keyBuf[:0], key)
-			x.f.path = append(x.f.path, x.f.keyBuf...)
-		} else {
-			x.f.path = append(x.f.path, key...)
-		}
+		x.f.path = append(x.f.path, name...)
 		if wild && x.p.index[string(x.f.path)] == 0 {
 			x.f.path = append(x.f.path[:base], ".*"...)
 		}
