@@ -267,14 +267,32 @@ func Coverage(e *sigma.Engine, cat *attack.Catalog) (attack.Layer, map[string]in
 			}
 		}
 	}
-	joined := map[string]string{}
-	for t, c := range comments {
-		joined[t] = strings.Join(c, "; ")
-		if scores[t] > len(c) {
-			joined[t] += fmt.Sprintf("; and %d more", scores[t]-len(c))
+	var list []attack.LayerScore
+	for t, n := range scores {
+		comment := strings.Join(comments[t], "; ")
+		if n > len(comments[t]) {
+			comment += fmt.Sprintf("; and %d more", n-len(comments[t]))
+		}
+		shorts := tacticsOf[t]
+		if len(shorts) == 0 {
+			if te, ok := cat.Technique(t); ok {
+				shorts = te.Tactics
+			}
+		}
+		if len(shorts) == 0 {
+			shorts = []string{""}
+		}
+		for _, s := range shorts {
+			list = append(list, attack.LayerScore{Technique: t, Tactic: s, Score: int64(n), Comment: comment})
 		}
 	}
-	layer := cat.NewLayer("secpipe rule coverage", fmt.Sprintf("Techniques the %d loaded Sigma rules can detect, scored by the number of rules.", len(e.Rules)), scores, tacticsOf, joined)
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].Technique != list[j].Technique {
+			return list[i].Technique < list[j].Technique
+		}
+		return list[i].Tactic < list[j].Tactic
+	})
+	layer := attack.NewLayer("secpipe rule coverage", fmt.Sprintf("Techniques the %d loaded Sigma rules can detect, scored by the number of rules.", len(e.Rules)), list)
 	return layer, perTactic
 }
 
