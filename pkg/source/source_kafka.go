@@ -72,7 +72,9 @@ type Kafka struct {
 	curB    *pipeline.Batch
 	readCtx context.Context
 	ends    map[tp]int64 // ExitAtEnd: each partition's end at start
-	pos     map[tp]int64 // ExitAtEnd: position reached
+	atEnd   map[tp]bool  // ExitAtEnd: partitions that reached it
+	recheck bool         // ExitAtEnd: a partition reached its end, or the assignment changed
+	atEnds  bool         // ExitAtEnd: every assigned partition reached its end
 	count   int64
 	scratch []byte
 	hdrs    []pipeline.Header
@@ -224,7 +226,8 @@ func (k *Kafka) partitions(ctx context.Context, first *ck.TopicMetadata) ([]ck.T
 
 func (k *Kafka) queryEnds(parts []ck.TopicPartition) error {
 	k.ends = map[tp]int64{}
-	k.pos = map[tp]int64{}
+	k.atEnd = map[tp]bool{}
+	k.recheck = true
 	timeout := int(k.opts.Config.ConnectTimeout / time.Millisecond)
 	if timeout <= 0 {
 		timeout = int(kafka.DefaultConnectTimeout / time.Millisecond)
@@ -237,7 +240,7 @@ func (k *Kafka) queryEnds(parts []ck.TopicPartition) error {
 		t := tp{*p.Topic, p.Partition}
 		k.ends[t] = hi
 		if hi <= lo {
-			k.pos[t] = hi // empty: at its end already
+			k.atEnd[t] = true // empty: at its end already
 		}
 	}
 	return nil
@@ -306,6 +309,7 @@ func (k *Kafka) rebalance(c *ck.Consumer, ev ck.Event) error {
 			k.assigned[tp{*p.Topic, p.Partition}] = true
 		}
 		k.mu.Unlock()
+		k.recheck = true
 		if cooperative {
 			return c.IncrementalAssign(parts)
 		}
@@ -324,6 +328,7 @@ func (k *Kafka) rebalance(c *ck.Consumer, ev ck.Event) error {
 		}
 		k.mu.Unlock()
 		k.dropRevoked(revoked)
+		k.recheck = true
 		if !lost && k.opts.Group != "" && !k.opts.ExactlyOnce {
 			if _, err := c.Commit(); err != nil && !noOffset(err) && k.opts.Logs != nil {
 				k.opts.Logs.Printf("committing offsets before a rebalance: %v", err)
@@ -433,9 +438,7 @@ func (k *Kafka) Read(ctx context.Context, b *pipeline.Batch) error {
 			if e.Topic != nil && e.Offset >= 0 {
 				t := tp{*e.Topic, e.Partition}
 				k.addMark(t, int64(e.Offset))
-				if k.pos != nil {
-					k.pos[t] = int64(e.Offset)
-				}
+				k.reached(t, int64(e.Offset))
 			}
 		case ck.Error:
 			if e.IsFatal() {
@@ -468,24 +471,33 @@ func (k *Kafka) ended() bool {
 	if k.opts.Count > 0 && k.count >= k.opts.Count {
 		return true
 	}
-	if !k.opts.ExitAtEnd {
-		return false
+	if !k.opts.ExitAtEnd || !k.recheck {
+		return k.atEnds
 	}
+	k.recheck = false
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if len(k.assigned) == 0 {
 		return false
 	}
 	for t := range k.assigned {
-		end, ok := k.ends[t]
-		if !ok {
-			continue // created after the start
-		}
-		if pos, ok := k.pos[t]; !ok || pos < end {
+		if _, ok := k.ends[t]; ok && !k.atEnd[t] { // partitions created since the start do not count
 			return false
 		}
 	}
+	k.atEnds = true
 	return true
+}
+
+// reached records the position reached in a partition, for ExitAtEnd.
+func (k *Kafka) reached(t tp, next int64) {
+	if k.ends == nil || k.atEnd[t] {
+		return
+	}
+	if end, ok := k.ends[t]; ok && next >= end {
+		k.atEnd[t] = true
+		k.recheck = true
+	}
 }
 
 // finish ends a Read: a batch with messages is queued for Ack with the
@@ -600,9 +612,7 @@ func (k *Kafka) message(m *ck.Message, b *pipeline.Batch) error {
 	b.Add(msg)
 	k.count++
 	k.addMark(t, origin.Offset+1)
-	if k.pos != nil {
-		k.pos[t] = origin.Offset + 1
-	}
+	k.reached(t, origin.Offset+1)
 	return nil
 }
 
