@@ -89,6 +89,10 @@ type Kafka struct {
 	acked    chan struct{}
 }
 
+// ReadLinger is how long Read waits for more messages before it returns a
+// partly filled batch as the end of a burst.
+var ReadLinger = 5 * time.Millisecond
+
 // RevokeWait bounds how long a rebalance waits for the batches in flight
 // to be acknowledged before it gives the partitions up.
 var RevokeWait = 30 * time.Second
@@ -406,6 +410,7 @@ func (k *Kafka) Read(ctx context.Context, b *pipeline.Batch) error {
 	k.curB = b
 	k.readCtx = ctx
 	defer func() { k.curB = nil }()
+	var lingerUntil time.Time
 	for {
 		if k.ended() {
 			return k.finish(b, false, io.EOF)
@@ -414,12 +419,26 @@ func (k *Kafka) Read(ctx context.Context, b *pipeline.Batch) error {
 			return k.finish(b, false, err)
 		}
 		timeout := 0
-		if len(b.Msgs) == 0 {
+		switch {
+		case len(b.Msgs) == 0:
 			timeout = 100
+		case !lingerUntil.IsZero():
+			timeout = 1
 		}
 		switch e := k.c.Poll(timeout).(type) {
 		case nil:
 			if len(b.Msgs) > 0 {
+				// Messages come in fetch-sized bursts: wait a little for
+				// the next one before calling the input paused, so that
+				// batches stay large and the sink is not flushed at
+				// every burst.
+				if lingerUntil.IsZero() {
+					lingerUntil = time.Now().Add(ReadLinger)
+					continue
+				}
+				if time.Now().Before(lingerUntil) {
+					continue
+				}
 				return k.finish(b, false, nil)
 			}
 			k.settleIdle()
