@@ -51,6 +51,7 @@ Examples:
 				return err
 			}
 			opts.NoIdempotence = c.Bool("no-idempotence")
+			opts.KeepGoing = true // report every event the broker rejected, at the end
 			src, rejects, closeDLQ, err := openInput(c.Context, env, prog, in)
 			if err != nil {
 				return err
@@ -73,9 +74,10 @@ Examples:
 			}
 			fmt.Fprintln(env.Stderr)
 			reportRejects(env, prog, rejects)
-			var de *sink.DeliveryError
-			if errors.As(err, &de) {
-				return de
+			if err == nil || errors.Is(err, pipeline.ErrInterrupted) {
+				if derr := out.Err(); derr != nil {
+					return derr
+				}
 			}
 			return err
 		},

@@ -37,6 +37,10 @@ type KafkaOptions struct {
 	// TransactionalID turns on transactions for exactly-once: output and
 	// the source's offsets are committed together (see Commit).
 	TransactionalID string
+	// KeepGoing lets Flush succeed when the broker rejected some messages,
+	// for callers that check Err at the end instead (publish from files,
+	// where nothing is acknowledged upstream).
+	KeepGoing bool
 	// Logs reports client errors; the sink closes it.
 	Logs *kafka.Logs
 }
@@ -263,6 +267,18 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 				break
 			}
 			var ke ck.Error
+			if errors.As(err, &ke) && ke.Code() == ck.ErrMsgSizeTooLarge && s.opts.KeepGoing {
+				// Refused before sending: count it as not acknowledged.
+				s.produced++
+				s.failed.Add(1)
+				s.delivered.Add(1)
+				s.mu.Lock()
+				if s.firstErr == nil {
+					s.firstErr = fmt.Errorf("%v (%d bytes)", err, len(km.Value))
+				}
+				s.mu.Unlock()
+				break
+			}
 			if !errors.As(err, &ke) || ke.Code() != ck.ErrQueueFull {
 				return fmt.Errorf("producing to %s: %w", s.opts.Topic, s.opts.Config.RedactErr(err))
 			}
@@ -314,6 +330,15 @@ func (s *Kafka) wait(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	if s.opts.KeepGoing {
+		return nil
+	}
+	return s.Err()
+}
+
+// Err returns a *DeliveryError if the broker did not acknowledge some
+// messages confirmed so far, else nil.
+func (s *Kafka) Err() error {
 	if n := s.failed.Load(); n > 0 {
 		s.mu.Lock()
 		err := s.firstErr

@@ -390,13 +390,20 @@ func (k *Kafka) dropRevoked(revoked map[tp]bool) {
 		clear(b.Msgs[len(kept):])
 		b.Msgs = kept
 	}
-	kept := k.cur[:0]
-	for _, m := range k.cur {
+	k.cur = withoutRevoked(k.cur, revoked)
+	k.mu.Lock()
+	k.idle = withoutRevoked(k.idle, revoked)
+	k.mu.Unlock()
+}
+
+func withoutRevoked(ms []mark, revoked map[tp]bool) []mark {
+	kept := ms[:0]
+	for _, m := range ms {
 		if !revoked[m.tp] {
 			kept = append(kept, m)
 		}
 	}
-	k.cur = kept
+	return kept
 }
 
 func noOffset(err error) bool {
