@@ -3,6 +3,17 @@ package kafka
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +215,52 @@ func TestConnectTimeout(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "no Kafka broker answered at 127.0.0.1:1 within 700ms") {
 		t.Fatalf("message: %v", err)
+	}
+}
+
+// TestTLS connects over TLS to a broker whose certificate a CA file vouches for.
+func TestTLS(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.TLS(&tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		cfg Config
+		ok  bool
+	}{
+		{Config{Brokers: c.ListenAddrs()[0], TLS: true, CAFile: caFile, ConnectTimeout: 5 * time.Second}, true},
+		{Config{Brokers: c.ListenAddrs()[0], ConnectTimeout: time.Second}, false}, // plaintext to a TLS port
+	} {
+		p, err := ck.NewProducer(tc.cfg.ConfigMap(Prop{Key: "log_level", Value: "0"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tc.cfg.Connect(context.Background(), p, "")
+		p.Close()
+		if (err == nil) != tc.ok {
+			t.Errorf("TLS %v: %v", tc.cfg.TLS, err)
+		}
 	}
 }
