@@ -57,8 +57,9 @@ Examples:
    secpipe gen --count 1000000 --duration 30d --seed 1 | secpipe classify
    secpipe gen --rate 200 --scenario ssh_brute_force,port_scan --attack-share 0.2
    secpipe gen --scenario none --count 50000 --format lab
-   secpipe gen --list-scenarios`,
-		Flags: []ucli.Flag{
+   secpipe gen --list-scenarios
+   secpipe gen --rate 500 --to-topic events --key-field source.ip`,
+		Flags: joinFlags([]ucli.Flag{
 			&ucli.Int64Flag{Name: "count", Aliases: []string{"n"}, Destination: &f.count, Usage: "stop after `N` events (default 1000 when neither --duration nor --rate is given)"},
 			&ucli.StringFlag{Name: "duration", Aliases: []string{"d"}, Destination: &f.duration, Usage: "span `D` of event time to cover: a Go duration (90m, 720h) or days (30d)"},
 			&ucli.Float64Flag{Name: "rate", Aliases: []string{"r"}, Destination: &f.rate, Usage: "write `EPS` events per second of wall time, evenly spaced (0: as fast as possible)"},
@@ -68,7 +69,7 @@ Examples:
 			&ucli.Float64Flag{Name: "attack-share", Value: gen.DefaultAttackShare, Destination: &f.attackShare, Usage: "approximate fraction `F` of events that belong to attack runs, 0 to 1"},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "ecs", Destination: &f.format, Usage: "event format: ecs (nested Elastic Common Schema) or lab (the course lab's flat fields)"},
 			&ucli.BoolFlag{Name: "list-scenarios", Destination: &f.list, Usage: "list the attack scenarios with their ATT&CK tactics and techniques, and exit"},
-		},
+		}, kafkaSinkFlags(), kafkaFlags()),
 		Action: func(c *ucli.Context) error {
 			if f.list {
 				return listScenarios(env)
@@ -81,7 +82,12 @@ Examples:
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			return pipeline.Run(c.Context, src, nil, stdoutSink(env), pipeline.DefaultPolicy)
+			out, err := openSink(c.Context, c, env)
+			if err != nil {
+				src.Close()
+				return err
+			}
+			return pipeline.Run(c.Context, src, nil, out, pipeline.DefaultPolicy)
 		},
 	}
 }

@@ -50,7 +50,8 @@ func storeCommand(env *Env) *ucli.Command {
 		Name:      "store",
 		Usage:     "write classified events to a CSV table (one row per tactic and technique) or JSON Lines",
 		ArgsUsage: "[FILE]",
-		Description: `Reads classified events on stdin and appends them to FILE (default tactics.csv;
+		Description: `Reads classified events on stdin (or from Kafka with --from-topic) and appends
+them to FILE (default tactics.csv;
 - for stdout). The format follows the extension: .csv, or .jsonl/.ndjson/.json for
 JSON Lines with the events as they are; --format overrides it.
 
@@ -70,11 +71,12 @@ Examples:
    secpipe gen | secpipe classify | secpipe store
    secpipe classify events.jsonl | secpipe store alerts.csv
    secpipe classify events.jsonl | secpipe store --format jsonl classified.log
-   secpipe classify events.jsonl | secpipe store - | head`,
-		Flags: append([]ucli.Flag{
+   secpipe classify events.jsonl | secpipe store - | head
+   secpipe store --from-topic classified --group storage tactics.csv`,
+		Flags: joinFlags([]ucli.Flag{
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: csv or jsonl (default: from the file's extension)"},
 			attackDataFlag(),
-		}, inputFlags()...),
+		}, inputFlags(), kafkaSourceFlags(), kafkaFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe store"
 			cfg, err := readStoreConfig(c)
@@ -97,7 +99,7 @@ Examples:
 			} else if out, err = store.Open(cfg.Path, cfg.Format, cat); err != nil {
 				return err
 			}
-			src, rejects, closeDLQ, err := openInput(c.Context, env, prog, cfg.Input)
+			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, cfg.Input)
 			if err != nil {
 				out.Close()
 				return err
