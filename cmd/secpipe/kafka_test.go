@@ -203,7 +203,7 @@ func testClassifyKilled(t *testing.T, exactlyOnce bool) {
 	cfg := kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second}
 
 	common := []string{"classify", "--brokers", addr, "--from-topic", "events", "--group", "classifiers", "--to-topic", "classified",
-		"-X", "session.timeout.ms=1500", "-X", "heartbeat.interval.ms=200"}
+		"-X", "session.timeout.ms=1500", "-X", "heartbeat.interval.ms=200", "-X", "max.poll.interval.ms=5000"}
 	args := func(id string) []string {
 		a := append([]string(nil), common...)
 		if exactlyOnce {
@@ -211,12 +211,14 @@ func testClassifyKilled(t *testing.T, exactlyOnce bool) {
 		}
 		return a
 	}
+	start := time.Now()
 	a := startStage(t, args("a")...)
 	b := startStage(t, args("b")...)
 	defer func() {
 		a.stop(syscall.SIGTERM)
 		b.stop(syscall.SIGTERM)
-		if t.Failed() {
+		t.Logf("%v: stopped", time.Since(start))
+		if t.Failed() || time.Since(start) > 30*time.Second {
 			t.Logf("classify a:\n%s\nclassify b:\n%s", a.stderr.String(), b.stderr.String())
 		}
 	}()
@@ -236,11 +238,14 @@ func testClassifyKilled(t *testing.T, exactlyOnce bool) {
 		}
 	}()
 	waitFor(t, "output to start", 20*time.Second, func() bool { d, _ := out.distinct(); return d >= n/4 })
+	t.Logf("%v: killing classify a", time.Since(start))
 	a.stop(syscall.SIGKILL)
 	a.start()
 	<-published
+	t.Logf("%v: input published", time.Since(start))
 
 	waitFor(t, "every event in the output", 40*time.Second, func() bool { d, _ := out.distinct(); return d == n })
+	t.Logf("%v: every event in the output", time.Since(start))
 	if exactlyOnce {
 		// Give late duplicates, if any, the time to show.
 		time.Sleep(500 * time.Millisecond)
@@ -252,6 +257,7 @@ func testClassifyKilled(t *testing.T, exactlyOnce bool) {
 		lag, err := kafka.Lag(context.Background(), cfg, "classifiers", []string{"events"})
 		return err == nil && lag.Total == 0
 	})
+	t.Logf("%v: lag zero", time.Since(start))
 	d, total := out.distinct()
 	t.Logf("%d events, %d output messages (%d duplicates)", d, total, total-d)
 }

@@ -62,7 +62,7 @@ func (l *Logs) loop() {
 			switch {
 			case l.debug:
 				l.print(fmt.Sprintf("kafka: %s %s", ev.Tag, ev.Message), false)
-			case ev.Level <= 4: // emerg..warning
+			case ev.Level <= 4 && !clientMismatch.MatchString(ev.Message): // emerg..warning
 				l.Printf("kafka: %s", ev.Message)
 			}
 		case <-l.done:
@@ -70,6 +70,10 @@ func (l *Logs) loop() {
 		}
 	}
 }
+
+// clientMismatch matches librdkafka's warning about a property meant for
+// the other kind of client: -X properties go to every client of a command.
+var clientMismatch = regexp.MustCompile(`is a (consumer|producer) property and will be ignored by this (producer|consumer) instance`)
 
 // varying matches the parts of librdkafka messages that change between
 // repeats of the same condition.

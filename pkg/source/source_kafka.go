@@ -93,6 +93,9 @@ type Kafka struct {
 // partly filled batch as the end of a burst.
 var ReadLinger = 5 * time.Millisecond
 
+// CloseWait bounds how long Close waits for the consumer to leave its group.
+var CloseWait = 10 * time.Second
+
 // RevokeWait bounds how long a rebalance waits for the batches in flight
 // to be acknowledged before it gives the partitions up.
 var RevokeWait = 30 * time.Second
@@ -817,17 +820,30 @@ func (k *Kafka) Close() error {
 	k.mu.Lock()
 	k.closing = true
 	k.mu.Unlock()
-	var err error
-	if k.opts.Group != "" && !k.opts.ExactlyOnce {
-		if _, cerr := k.c.Commit(); cerr != nil && !noOffset(cerr) {
-			err = fmt.Errorf("committing offsets: %w", k.opts.Config.RedactErr(cerr))
+	// Committing and leaving the group wait for the coordinator; one that
+	// does not answer must not hold the command for long. Offsets not
+	// committed only mean that events are read again.
+	closed := make(chan error, 1)
+	go func() {
+		var err error
+		if k.opts.Group != "" && !k.opts.ExactlyOnce {
+			if _, cerr := k.c.Commit(); cerr != nil && !noOffset(cerr) {
+				err = fmt.Errorf("committing offsets: %w", k.opts.Config.RedactErr(cerr))
+			}
 		}
+		if cerr := k.c.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		closed <- err
+	}()
+	select {
+	case err := <-closed:
+		k.closeLogs()
+		return err
+	case <-time.After(CloseWait):
+		k.logf("committing offsets and leaving the group take longer than %v; not waiting (uncommitted events will be read again)", CloseWait)
+		return nil
 	}
-	if cerr := k.c.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	k.closeLogs()
-	return err
 }
 
 func (k *Kafka) closeLogs() {
