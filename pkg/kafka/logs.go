@@ -24,7 +24,6 @@ type Logs struct {
 	debug   bool // -X debug=...: librdkafka's debug lines pass too
 	mu      sync.Mutex
 	started bool
-	seen    map[string]time.Time
 
 	ch   chan ck.LogEvent
 	done chan struct{}
@@ -33,8 +32,7 @@ type Logs struct {
 
 // NewLogs returns a log forwarder; Close stops it.
 func NewLogs(w io.Writer, prefix string, cfg Config) *Logs {
-	l := &Logs{w: w, prefix: prefix, cfg: cfg, seen: map[string]time.Time{},
-		ch: make(chan ck.LogEvent, 256), done: make(chan struct{})}
+	l := &Logs{w: w, prefix: prefix, cfg: cfg, ch: make(chan ck.LogEvent, 256), done: make(chan struct{})}
 	_, l.debug = cfg.Prop("debug")
 	l.wg.Add(1)
 	go l.loop()
@@ -62,7 +60,9 @@ func (l *Logs) loop() {
 			switch {
 			case l.debug:
 				l.print(fmt.Sprintf("kafka: %s %s", ev.Tag, ev.Message), false)
-			case ev.Level <= 4 && !clientMismatch.MatchString(ev.Message): // emerg..warning
+			case ev.Level == 4 && !clientMismatch.MatchString(ev.Message), ev.Level <= 2:
+				// Warnings and worse; errors (level 3) come as error
+				// events too, and are reported from there.
 				l.Printf("kafka: %s", ev.Message)
 			}
 		case <-l.done:
@@ -77,7 +77,14 @@ var clientMismatch = regexp.MustCompile(`is a (consumer|producer) property and w
 
 // varying matches the parts of librdkafka messages that change between
 // repeats of the same condition.
-var varying = regexp.MustCompile(`\(after \d+ms[^)]*\)|\d+/\d+ brokers|\d+ms`)
+var varying = regexp.MustCompile(`\s*\(after \d+ms.*\)$|\d+/\d+ brokers|\d+ms|^(kafka: )?(\S+: ){1,2}`)
+
+// seen holds the lines written in the last minute, across every Logs of
+// the process: a command's consumer and producer report the same outage.
+var seen = struct {
+	sync.Mutex
+	at map[string]time.Time
+}{at: map[string]time.Time{}}
 
 // Printf writes a line unless the same line was written in the last minute.
 func (l *Logs) Printf(format string, args ...any) {
@@ -95,16 +102,21 @@ func (l *Logs) print(msg string, dedup bool) {
 		fmt.Fprintf(l.w, "%s: %s\n", l.prefix, msg)
 		return
 	}
-	key := varying.ReplaceAllString(msg, "")
+	key := l.prefix + "\x00" + varying.ReplaceAllString(msg, "")
 	now := time.Now()
-	if t, ok := l.seen[key]; ok && now.Sub(t) < time.Minute {
-		return
+	seen.Lock()
+	t, dup := seen.at[key]
+	dup = dup && now.Sub(t) < time.Minute
+	if !dup {
+		if len(seen.at) > 1000 {
+			seen.at = map[string]time.Time{}
+		}
+		seen.at[key] = now
 	}
-	if len(l.seen) > 1000 {
-		l.seen = map[string]time.Time{}
+	seen.Unlock()
+	if !dup {
+		fmt.Fprintf(l.w, "%s: %s\n", l.prefix, msg)
 	}
-	l.seen[key] = now
-	fmt.Fprintf(l.w, "%s: %s\n", l.prefix, msg)
 }
 
 // Close stops forwarding. Call it after the clients using l are closed.
