@@ -24,9 +24,10 @@ type Files struct {
 	maxRecord int
 	rejects   *pipeline.Rejects
 
-	cur    *event.Reader
-	closer io.Closer
-	next   int
+	cur     *event.Reader
+	closer  io.Closer
+	next    int
+	regular bool // the current input is a regular file: reading never waits
 }
 
 // NewFiles returns a source over the named files (stdin when names is empty).
@@ -42,6 +43,9 @@ func NewFiles(names []string, stdin io.Reader, maxRecord int, rejects *pipeline.
 func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 	for {
 		if f.cur == nil {
+			if f.next >= len(f.names) {
+				return io.EOF
+			}
 			if err := f.open(ctx); err != nil {
 				return err
 			}
@@ -56,8 +60,10 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 				Value:  b.Copy(rec.Raw),
 				Origin: pipeline.Origin{Input: rec.Input, Line: rec.Line, Offset: -1},
 			})
-			if b.Full() || !f.cur.Buffered() {
-				b.More = f.cur.Buffered()
+			// A pipe's writer may pause: hand on what came at once. A
+			// regular file has the rest ready: fill the batch.
+			if b.Full() || (!f.regular && !f.cur.Buffered()) {
+				b.More = f.regular || f.cur.Buffered()
 				return nil
 			}
 		case errors.Is(err, io.EOF):
@@ -92,7 +98,12 @@ func (f *Files) open(ctx context.Context) error {
 	name := f.names[f.next]
 	f.next++
 	if name == "-" {
-		f.cur = event.NewReader(NewCancelReader(ctx, f.stdin), StdinName, f.maxRecord)
+		f.regular = isRegular(f.stdin)
+		r := f.stdin
+		if !f.regular {
+			r = NewCancelReader(ctx, f.stdin)
+		}
+		f.cur = event.NewReader(r, StdinName, f.maxRecord)
 		return nil
 	}
 	file, err := os.Open(name)
@@ -101,11 +112,22 @@ func (f *Files) open(ctx context.Context) error {
 	}
 	f.closer = file
 	var r io.Reader = file
-	if st, err := file.Stat(); err == nil && !st.Mode().IsRegular() {
+	f.regular = isRegular(file)
+	if !f.regular {
 		r = NewCancelReader(ctx, file) // a FIFO or device can block forever
 	}
 	f.cur = event.NewReader(r, name, f.maxRecord)
 	return nil
+}
+
+// isRegular reports whether r is a regular file, which a read never waits on.
+func isRegular(r io.Reader) bool {
+	file, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := file.Stat()
+	return err == nil && st.Mode().IsRegular()
 }
 
 func (f *Files) closeCurrent() {

@@ -1,0 +1,52 @@
+package source
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/secpipe/secpipe/pkg/pipeline"
+)
+
+// Events of several files come in order; a regular file fills whole batches
+// and says more is ready; the end is io.EOF, asked for again or not.
+func TestFilesSource(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
+	var lines []string
+	for i := 0; i < 10; i++ {
+		lines = append(lines, `{"n":`+strings.Repeat("1", i+1)+`}`)
+	}
+	os.WriteFile(a, []byte(strings.Join(lines[:6], "\n")+"\n"), 0o644)
+	os.WriteFile(b, []byte(strings.Join(lines[6:], "\n")), 0o644)
+	rejects := &pipeline.Rejects{}
+	src := NewFiles([]string{a, b}, nil, 0, rejects)
+	var got []string
+	batch := &pipeline.Batch{Limit: 4}
+	for i := 0; i < 10; i++ {
+		batch.Reset()
+		err := src.Read(context.Background(), batch)
+		for _, m := range batch.Msgs {
+			got = append(got, string(m.Value))
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(batch.Msgs) == 4 && !batch.More {
+			t.Errorf("a full batch from a regular file must say more is ready")
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(lines, "\n") {
+		t.Errorf("events:\n%q\nwant\n%q", got, lines)
+	}
+	batch.Reset()
+	if err := src.Read(context.Background(), batch); err != io.EOF {
+		t.Errorf("after the end: %v", err)
+	}
+}
