@@ -22,13 +22,12 @@ export SECPIPE BASELINES PY RUNS WORK
 [ -d "$BASELINES" ] || { echo "baselines not found at $BASELINES (set BASELINES)" >&2; exit 1; }
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install -y time)" >&2; exit 1; }
 
-# best CMD...: runs a shell command RUNS times; prints "seconds maxrss_kib" of the fastest run.
+# best CMD: runs a shell command RUNS times; prints "seconds maxrss_kib" of the fastest run.
 best() {
-	local best_t="" best_m=""
+	local best_t="" best_m="" t m
 	for _ in $(seq "$RUNS"); do
-		local out
-		out=$( { /usr/bin/time -f '%e %M' bash -c "$1" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-		local t=${out% *} m=${out#* }
+		/usr/bin/time -o "$WORK/time.out" -f '%e %M' bash -c "$1" >/dev/null 2>&1 || true
+		read -r t m < "$WORK/time.out"
 		if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t best_m=$m; fi
 	done
 	echo "$best_t $best_m"
@@ -41,9 +40,9 @@ row() { # name python_cmd secpipe_cmd
 	local p s
 	p=$(best "$2")
 	s=$(best "$3")
-	printf '| %s | %s s, %s MiB | %s s, %s MiB | %s faster | %s less memory |\n' "$1" \
+	printf '| %s | %s s, %s MiB | %s s, %s MiB | %s faster |\n' "$1" \
 		"${p% *}" "$(( ${p#* } / 1024 ))" "${s% *}" "$(( ${s#* } / 1024 ))" \
-		"$(ratio "${p% *}" "${s% *}")" "$(ratio "${p#* }" "${s#* }")"
+		"$(ratio "${p% *}" "${s% *}")"
 }
 
 echo "# secpipe benchmarks"
@@ -55,8 +54,10 @@ echo "Preparing $N lab-format events with lab_gen.py ..." >&2
 $PY "$BASELINES/lab_gen.py" "$N" 1 > "$WORK/lab.jsonl"
 "$SECPIPE" gen --format lab --count "$N" --seed 1 > "$WORK/gen-lab.jsonl"
 
-echo "| step | lab (Python) | secpipe | time | memory |"
-echo "|---|---|---|---|---|"
+echo "## gen and classify"
+echo
+echo "| step | lab (Python): time, peak memory | secpipe | speed-up |"
+echo "|---|---|---|---|"
 row "gen: $N lab-format events" \
 	"$PY $BASELINES/lab_gen.py $N 1" \
 	"$SECPIPE gen --format lab --count $N --seed 1"
@@ -82,7 +83,58 @@ for n in $((N / 10)) "$N"; do
 done
 echo
 
-if [ -x scripts/bench_stats.sh ]; then
-	./scripts/bench_stats.sh
+SIGMA=${SIGMA:-$PWD/../shared/sigma}
+if [ -d "$SIGMA/regression" ]; then
+	echo "## SigmaHQ corpus"
+	echo
+	# The regression cases' Windows events, repeated to 200,000.
+	$PY - "$SIGMA/regression" "$WORK/win.jsonl" <<'PYEOF'
+import json, glob, sys
+evs = []
+for f in glob.glob(sys.argv[1] + "/**/*.json", recursive=True):
+    text, dec, i = open(f).read(), json.JSONDecoder(), 0
+    while i < len(text):
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            break
+        o, i = dec.raw_decode(text, i)
+        evs.append(json.dumps(o, separators=(",", ":")))
+with open(sys.argv[2], "w") as out:
+    for k in range(200000):
+        out.write(evs[k % len(evs)] + "\n")
+PYEOF
+	RULES="--no-builtin --rules $SIGMA/rules --rules $SIGMA/rules-emerging-threats --rules $SIGMA/rules-threat-hunting"
+	load=$(best "$SECPIPE classify $RULES /dev/null")
+	full=$(best "$SECPIPE classify $RULES $WORK/win.jsonl")
+	one=$(best "taskset -c 0 $SECPIPE classify $RULES $WORK/win.jsonl")
+	"$SECPIPE" gen --count 400000 --seed 9 | grep '"os":{"type":"windows"' | head -n 200000 > "$WORK/gen-win.jsonl"
+	ecs=$(best "taskset -c 0 $SECPIPE classify $RULES $WORK/gen-win.jsonl")
+	awk -v l="${load% *}" -v f="${full% *}" -v o="${one% *}" -v g="${ecs% *}" -v m="${full#* }" 'BEGIN {
+		printf "| | seconds | events/s after loading |\n|---|---|---|\n"
+		printf "| load the corpus (3,754 rules) | %.2f | |\n", l
+		printf "| 200,000 Windows events of gen (ECS: Sysmon, Security, System), one core | %.2f | %.0f |\n", g, 200000/(g-l)
+		printf "| 200,000 events replayed from the regression cases (all Sysmon, nearly all matching), 2 cores | %.2f | %.0f |\n", f, 200000/(f-l)
+		printf "| the same replay on one core (taskset -c 0) | %.2f | %.0f |\n", o, 200000/(o-l)
+		printf "\npeak memory %d MiB\n", m/1024 }'
+	echo
 fi
+
+echo "## stats"
+echo
+SECPIPE="$SECPIPE" PYTHON="$PY" BENCH_ROWS="$N" BENCH_RUNS="$RUNS" ./scripts/bench_stats.sh
+echo
+
+echo "## Kafka"
+echo
+if command -v kcat >/dev/null; then
+	SECPIPE="$SECPIPE" ./scripts/bench_publish.sh 200000 "$((N / 2))"
+else
+	echo "(skipped: kcat is missing; apt-get install -y kcat)"
+fi
+echo
+
+echo "## Go benchmarks"
+echo
+go test -run XXX -bench . -benchtime 2s ./pkg/gen ./pkg/classify ./pkg/store ./pkg/stats 2>/dev/null | grep -E '^Benchmark' || true
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$WORK"

@@ -52,7 +52,7 @@ rate() { echo "$1 / $2" | bc -l | xargs printf '%.0f'; }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
 
 echo "input: $N events from the course lab's generator"
-python3 /work/shared/baselines/lab_gen.py "$N" >"$WORK/events.jsonl" 2>/dev/null ||
+python3 "${BASELINES:-$PWD/../shared/baselines}/lab_gen.py" "$N" >"$WORK/events.jsonl" 2>/dev/null ||
 	python3 "$(dirname "$0")/../../shared/baselines/lab_gen.py" "$N" >"$WORK/events.jsonl"
 printf 'bytes per event: %d\n' $(($(wc -c <"$WORK/events.jsonl") / N))
 
@@ -73,7 +73,7 @@ printf 'ratio secpipe/kcat: %.2fx\n' "$(echo "$k / $s" | bc -l)"
 
 echo
 echo "classify end to end: $NC events, events -> classify -> classified"
-python3 /work/shared/baselines/lab_gen.py "$NC" 7 >"$WORK/classify.jsonl" 2>/dev/null
+python3 "${BASELINES:-$PWD/../shared/baselines}/lab_gen.py" "$NC" 7 >"$WORK/classify.jsonl" 2>/dev/null
 ctimes=()
 for i in $(seq $RUNS); do
 	start_broker

@@ -9,7 +9,7 @@
 #   SECPIPE              secpipe binary (default ./bin/secpipe)
 #   PYTHON               python with pandas and matplotlib (default /usr/bin/python3;
 #                        apt-get install -y python3-pandas python3-matplotlib)
-#   LAB_STATS            the baseline script (default /work/shared/baselines/lab_stats.py)
+#   LAB_STATS            the baseline script (default $BASELINES/lab_stats.py, $BASELINES defaulting to ../shared/baselines)
 #   BENCH_ROWS           rows of the CSV (default 1000000: a month, 14 tactics)
 #   BENCH_RUNS           runs per measure, best kept (default 3)
 #   BENCH_DIR            where the data goes (default a temporary folder, removed)
@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 
 SECPIPE=${SECPIPE:-./bin/secpipe}
 PYTHON=${PYTHON:-/usr/bin/python3}
-LAB_STATS=${LAB_STATS:-/work/shared/baselines/lab_stats.py}
+LAB_STATS=${LAB_STATS:-${BASELINES:-$PWD/../shared/baselines}/lab_stats.py}
 ROWS=${BENCH_ROWS:-1000000}
 RUNS=${BENCH_RUNS:-3}
 SKIP_SLOW=${BENCH_SKIP_SLOW:-1}
