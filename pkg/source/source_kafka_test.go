@@ -224,6 +224,6 @@ func TestKafkaBadMessages(t *testing.T) {
 	got, _, _ = consume(t, source.KafkaOptions{Config: cfg, Topics: []string{topic}, ExitAtEnd: true, WithMeta: true, Count: 1})
 	if len(got) != 1 || !strings.HasPrefix(string(got[0].Value), `{"topic":"mixed","partition":0,"offset":0,"key":null,"headers":{},"timestamp":"`) ||
 		!strings.HasSuffix(string(got[0].Value), `","value":{"a":1}}`) {
-		t.Fatalf("with meta: %s", got)
+		t.Fatalf("with meta: %v", got)
 	}
 }
