@@ -83,17 +83,23 @@ func Run(ctx context.Context, args []string, env *Env) int {
 	return exitCode(err)
 }
 
-// commandName names the running command in messages: "secpipe classify".
+// commandName names the running command in messages: "secpipe classify",
+// "secpipe rules test".
 func commandName(app *ucli.App, args []string) string {
+	name := "secpipe"
+	cmds := app.Commands
 	for _, a := range args[1:] {
-		if !strings.HasPrefix(a, "-") {
-			if findCommand(app.Commands, a) != nil {
-				return "secpipe " + a
-			}
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		c := findCommand(cmds, a)
+		if c == nil {
 			break
 		}
+		name += " " + c.Name
+		cmds = c.Subcommands
 	}
-	return "secpipe"
+	return name
 }
 
 // NewApp builds the secpipe command line over env.
@@ -118,13 +124,13 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130 interrupted.`,
 			fmt.Fprintf(env.Stderr, "secpipe: unknown command %q; see secpipe --help\n", name)
 		},
 		Commands: []*ucli.Command{
+			genCommand(env),
 			classifyCommand(env),
+			storeCommand(env),
+			statsCommand(env),
 			evalCommand(env),
 			rulesCommand(env),
 			attackCommand(env),
-			genCommand(env),
-			storeCommand(env),
-			statsCommand(env),
 			publishCommand(env),
 			consumeCommand(env),
 			lagCommand(env),
