@@ -69,7 +69,7 @@ func Load(cfg Config) (*sigma.Engine, []sigma.Problem, error) {
 	}
 	for _, p := range cfg.RulePaths {
 		if _, err := os.Stat(p); err != nil {
-			return nil, nil, fmt.Errorf("--rules: %w", err)
+			return nil, nil, fmt.Errorf("rules: %w", err)
 		}
 	}
 	rs, ps := sigma.LoadPaths(cfg.RulePaths)
