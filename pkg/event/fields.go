@@ -143,11 +143,14 @@ func (p *Paths) Name(slot int) string { return p.names[slot] }
 // Fields holds the values extracted from one event, by slot.
 // Reuse one Fields across events to avoid allocations.
 type Fields struct {
-	vals    [][]Value
-	strs    []Value
-	path    []byte
-	keyBuf  []byte
-	members []Member
+	cache      []lookupCache // the previous event's lookups, in order
+	cacheOf    *Paths        // the set the cache was filled from
+	cacheNames int           // its size then: paths added later invalidate it
+	vals       [][]Value
+	strs       []Value
+	path       []byte
+	keyBuf     []byte
+	members    []Member
 }
 
 // Member is one top-level member of an object: its key and where it lies.
@@ -182,6 +185,9 @@ func (p *Paths) Extract(raw []byte, f *Fields) {
 	f.strs = f.strs[:0]
 	f.members = f.members[:0]
 	f.path = f.path[:0]
+	if f.cacheOf != p || len(f.cache) > 0 && len(p.names) != f.cacheNames {
+		f.cache, f.cacheOf, f.cacheNames = f.cache[:0], p, len(p.names)
+	}
 	x := extractor{p: p, f: f, b: raw}
 	x.object(skipWS(raw, 0), true)
 }
@@ -190,17 +196,44 @@ type extractor struct {
 	p *Paths
 	f *Fields
 	b []byte
+	n int // lookups so far in this event
+}
+
+// lookup returns the index entry of the current path. Events of a stream
+// mostly share their layout, so the n-th lookup of an event usually asks
+// for the path the n-th lookup of the previous event asked for: comparing
+// the path with that one is cheaper than hashing it.
+func (x *extractor) lookup() uint32 {
+	c := x.f.cache
+	n := x.n
+	x.n++
+	if n < len(c) && string(c[n].path) == string(x.f.path) {
+		return c[n].entry
+	}
+	e := x.p.index[string(x.f.path)]
+	if n < len(c) {
+		c[n].path = append(c[n].path[:0], x.f.path...)
+		c[n].entry = e
+	} else if n == len(c) && n < 256 {
+		x.f.cache = append(c, lookupCache{path: append([]byte(nil), x.f.path...), entry: e})
+	}
+	return e
+}
+
+type lookupCache struct {
+	path  []byte
+	entry uint32
 }
 
 // want reports what to do with the value at the current path.
 func (x *extractor) want() (slot int, descend bool) {
-	e := x.p.index[string(x.f.path)]
+	e := x.lookup()
 	return int(e&slotMask) - 1, e&descendBit != 0 || x.p.AllStrings
 }
 
 // wild reports whether the current path's members also stand for "*".
 func (x *extractor) wild() bool {
-	return x.p.index[string(x.f.path)]&wildBit != 0
+	return x.lookup()&wildBit != 0
 }
 
 // object walks an object at b[i] == '{' and returns the offset after it.
@@ -241,7 +274,7 @@ func (x *extractor) object(i int, top bool) int {
 			x.f.path = append(x.f.path, '.')
 		}
 		x.f.path = append(x.f.path, name...)
-		if wild && x.p.index[string(x.f.path)] == 0 {
+		if wild && x.lookup() == 0 {
 			x.f.path = append(x.f.path[:base], ".*"...)
 		}
 		i = skipWS(b, keyEnd)

@@ -137,3 +137,36 @@ func TestExtractWildcard(t *testing.T) {
 		t.Errorf("second wildcard path: %v", v)
 	}
 }
+
+// One Fields reused over events of different layouts gives what a fresh
+// one gives: the lookup cache never answers for another path.
+func TestExtractReuse(t *testing.T) {
+	docs := []string{
+		`{"a":1,"b":{"c":"x","d":2},"e":"y"}`,
+		`{"b":{"d":3,"c":"z"},"a":4}`,
+		`{"e":"w","a":{"x":1},"b.c":"flat"}`,
+		`{"a":1,"b":{"c":"x","d":2},"e":"y"}`,
+	}
+	ps := NewPaths("a", "b.c", "b.d", "e")
+	var reused Fields
+	for round := 0; round < 2; round++ {
+		for _, d := range docs {
+			var fresh Fields
+			ps.Extract([]byte(d), &reused)
+			ps.Extract([]byte(d), &fresh)
+			for slot := 0; slot < ps.Len(); slot++ {
+				var a, b []string
+				for _, v := range reused.Values(slot) {
+					a = append(a, v.Text())
+				}
+				for _, v := range fresh.Values(slot) {
+					b = append(b, v.Text())
+				}
+				if strings.Join(a, ",") != strings.Join(b, ",") {
+					t.Fatalf("%s path %s: reused %q, fresh %q", d, ps.Name(slot), a, b)
+				}
+			}
+		}
+		ps.Add("b") // a new path invalidates what was cached
+	}
+}
