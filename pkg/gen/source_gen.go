@@ -5,7 +5,10 @@ import (
 	"io"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/telemetry"
 )
 
 // Source is a pipeline.Source of generated events. With Config.Rate > 0 it
@@ -23,6 +26,8 @@ type Source struct {
 	buf   []byte
 	done  bool
 	timer *time.Timer
+
+	tracer *telemetry.Tracer
 }
 
 // NewSource returns a source of the events c describes.
@@ -33,6 +38,11 @@ func NewSource(c Config) (*Source, error) {
 	}
 	return &Source{g: g, rate: c.Rate, now: time.Now}, nil
 }
+
+// Trace makes the source trace its events: each starts a trace (if the
+// sampler keeps it) with a root span "gen", and carries its context in
+// Message.Trace. Call it before the first Read.
+func (s *Source) Trace(t *telemetry.Tracer) { s.tracer = t }
 
 // due returns when event i is ready.
 func (s *Source) due(i int64) time.Time {
@@ -61,14 +71,22 @@ func (s *Source) Read(ctx context.Context, b *pipeline.Batch) error {
 		if s.rate > 0 && len(b.Msgs) > 0 && s.due(s.n).After(now) {
 			break
 		}
+		var span trace.Span
+		var sc trace.SpanContext
+		if s.tracer != nil {
+			_, span, sc = s.tracer.Begin(ctx, trace.SpanContext{}, "gen", trace.SpanKindInternal)
+		}
 		var ok bool
 		s.buf, ok = s.g.Next(s.buf[:0])
+		if span != nil && ok { // a span not ended is not exported
+			s.tracer.EndEvent(span, s.buf)
+		}
 		if !ok {
 			s.done = true
 			break
 		}
 		s.n++
-		b.Add(pipeline.Message{Value: b.Copy(s.buf), Origin: pipeline.Origin{Input: "gen", Line: int(s.n), Offset: -1}})
+		b.Add(pipeline.Message{Value: b.Copy(s.buf), Origin: pipeline.Origin{Input: "gen", Line: int(s.n), Offset: -1}, Trace: sc})
 	}
 	b.More = !s.done && (s.rate == 0 || !s.due(s.n).After(now))
 	if len(b.Msgs) == 0 && s.done {

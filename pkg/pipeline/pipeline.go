@@ -10,6 +10,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Message is one event moving through a pipeline.
@@ -19,6 +21,11 @@ type Message struct {
 	Key     []byte
 	Headers []Header
 	Origin  Origin
+	// Trace is the event's trace context, set only when tracing is on: by
+	// the source (from a Kafka header or the event's "traceparent" field),
+	// then by each span started for the event; sinks write it out. It may
+	// be unsampled: the decision not to trace the event travels with it.
+	Trace trace.SpanContext
 }
 
 // Header is a message header, as carried by Kafka records.
@@ -94,13 +101,25 @@ type Stage interface {
 	Finish(ctx context.Context, out *Batch) error
 }
 
-// Policy says when the pipeline flushes the sink and acknowledges the source.
+// Policy says when the pipeline flushes the sink and acknowledges the
+// source, and who watches it.
 type Policy struct {
 	// MaxBatch caps the messages read at once.
 	MaxBatch int
 	// FlushInterval bounds how long delivered output waits in buffers while
 	// input keeps arriving; when input pauses, output is flushed at once.
 	FlushInterval time.Duration
+	// Observer, if set, is told about every batch (metrics, progress bars).
+	Observer Observer
+}
+
+// Observer watches a run batch by batch. It is called on the run's
+// goroutine, once per batch, and must not block or keep the messages.
+type Observer interface {
+	// Batch reports that the messages in, read from the source, were
+	// turned by the stage into out and written to the sink, which took d
+	// in all. The stage's held output at the end comes with no input.
+	Batch(in, out []Message, d time.Duration)
 }
 
 // DefaultPolicy suits both interactive pipes and bulk runs.
@@ -191,12 +210,16 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 		}
 		in := r.batch
 		if len(in.Msgs) > 0 {
+			start := time.Now()
 			out.Reset()
 			if err := process(ctx, stage, in, out); err != nil {
 				return err
 			}
 			if err := sink.Write(ctx, out.Msgs); err != nil {
 				return fmt.Errorf("writing output: %w", err)
+			}
+			if p.Observer != nil {
+				p.Observer.Batch(in.Msgs, out.Msgs, time.Since(start))
 			}
 			unacked = append(unacked, r)
 			if !in.More || len(unacked) >= readAheadBatches || time.Since(lastFlush) >= p.FlushInterval {
@@ -221,12 +244,16 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 		return readErr
 	}
 	if stage != nil {
+		start := time.Now()
 		out.Reset()
 		if err := stage.Finish(drainCtx, out); err != nil {
 			return err
 		}
 		if err := sink.Write(drainCtx, out.Msgs); err != nil {
 			return fmt.Errorf("writing output: %w", err)
+		}
+		if p.Observer != nil && len(out.Msgs) > 0 {
+			p.Observer.Batch(nil, out.Msgs, time.Since(start))
 		}
 	}
 	if err := flush(drainCtx); err != nil {

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/kafka"
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/telemetry"
 )
 
 // Compressions lists the accepted compression codecs.
@@ -43,6 +45,11 @@ type KafkaOptions struct {
 	KeepGoing bool
 	// Logs reports client errors; the sink closes it.
 	Logs *kafka.Logs
+	// Tracer, if set, traces each message: a producer span "publish
+	// <topic>" is started as the child of Message.Trace and ended when the
+	// broker acknowledges the message (or refuses it), and its context
+	// goes in the traceparent header, replacing any the message had.
+	Tracer *telemetry.Tracer
 }
 
 // Kafka produces each message's value to a topic.
@@ -64,6 +71,7 @@ type Kafka struct {
 	keyBuf   []byte
 	produced int64
 	inTxn    bool
+	phdrs    []pipeline.Header // tracing: the headers of the message being written
 
 	delivered atomic.Int64
 	failed    atomic.Int64
@@ -183,6 +191,9 @@ func (s *Kafka) drain() {
 	for ev := range events {
 		switch e := ev.(type) {
 		case *ck.Message:
+			if span, ok := e.Opaque.(trace.Span); ok {
+				telemetry.Delivered(span, e.TopicPartition.Partition, int64(e.TopicPartition.Offset), e.TopicPartition.Error)
+			}
 			if err := e.TopicPartition.Error; err != nil {
 				s.failed.Add(1)
 				s.mu.Lock()
@@ -250,7 +261,11 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 			}
 		}
 		km.Headers = nil
-		if len(m.Headers)+len(s.opts.Headers) > 0 {
+		km.Opaque = nil
+		var span trace.Span
+		if s.opts.Tracer != nil {
+			span = s.traceMsg(ctx, m, km)
+		} else if len(m.Headers)+len(s.opts.Headers) > 0 {
 			s.hdrs = s.hdrs[:0]
 			for _, h := range m.Headers {
 				s.hdrs = append(s.hdrs, ck.Header{Key: h.Key, Value: h.Value})
@@ -269,6 +284,9 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 			var ke ck.Error
 			if errors.As(err, &ke) && ke.Code() == ck.ErrMsgSizeTooLarge && s.opts.KeepGoing {
 				// Refused before sending: count it as not acknowledged.
+				if span != nil {
+					telemetry.Delivered(span, 0, 0, err)
+				}
 				s.produced++
 				s.failed.Add(1)
 				s.delivered.Add(1)
@@ -280,6 +298,9 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 				break
 			}
 			if !errors.As(err, &ke) || ke.Code() != ck.ErrQueueFull {
+				if span != nil {
+					telemetry.Delivered(span, 0, 0, err)
+				}
 				return fmt.Errorf("producing to %s: %w", s.opts.Topic, s.opts.Config.RedactErr(err))
 			}
 			// The local queue is full: wait for deliveries to make room.
@@ -287,15 +308,42 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 			case <-s.progress:
 			case <-time.After(50 * time.Millisecond):
 			case <-ctx.Done():
+				if span != nil {
+					telemetry.Delivered(span, 0, 0, ctx.Err())
+				}
 				return ctx.Err()
 			}
 			if err := s.fatalErr(); err != nil {
+				if span != nil {
+					telemetry.Delivered(span, 0, 0, err)
+				}
 				return err
 			}
 		}
 	}
-	km.Value, km.Key, km.Headers = nil, nil, nil
+	km.Value, km.Key, km.Headers, km.Opaque = nil, nil, nil, nil
 	return nil
+}
+
+// traceMsg starts the producer span of m, if its trace is sampled, and
+// sets km's headers: m's, the sink's, and the trace context.
+func (s *Kafka) traceMsg(ctx context.Context, m *pipeline.Message, km *ck.Message) trace.Span {
+	span, sc := s.opts.Tracer.Publish(ctx, m.Trace, s.opts.Topic, km.Key, len(km.Value))
+	s.phdrs = append(append(s.phdrs[:0], m.Headers...), s.opts.Headers...)
+	if sc.IsValid() {
+		s.opts.Tracer.Inject(ctx, sc, &s.phdrs)
+	}
+	s.hdrs = s.hdrs[:0]
+	for _, h := range s.phdrs {
+		s.hdrs = append(s.hdrs, ck.Header{Key: h.Key, Value: h.Value})
+	}
+	if len(s.hdrs) > 0 {
+		km.Headers = s.hdrs
+	}
+	if span != nil {
+		km.Opaque = span
+	}
+	return span
 }
 
 // key returns the text of the key field in raw, or nil.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/telemetry"
 )
 
 // StdinName is how standard input is named in messages.
@@ -27,7 +28,8 @@ type Files struct {
 	cur     *event.Reader
 	closer  io.Closer
 	next    int
-	regular bool // the current input is a regular file: reading never waits
+	regular bool                   // the current input is a regular file: reading never waits
+	trace   *telemetry.FieldCutter // nil: tracing off
 }
 
 // NewFiles returns a source over the named files (stdin when names is empty).
@@ -38,6 +40,11 @@ func NewFiles(names []string, stdin io.Reader, maxRecord int, rejects *pipeline.
 	}
 	return &Files{names: names, stdin: stdin, maxRecord: maxRecord, rejects: rejects}
 }
+
+// ExtractTrace makes the source take each event's trace context out of its
+// "traceparent" member (telemetry.TraceField) into Message.Trace, for
+// tracing. Call it before the first Read.
+func (f *Files) ExtractTrace() { f.trace = telemetry.NewFieldCutter() }
 
 // Read implements pipeline.Source.
 func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
@@ -56,10 +63,14 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 		rec, err := f.cur.Next()
 		switch {
 		case err == nil:
-			b.Add(pipeline.Message{
+			msg := pipeline.Message{
 				Value:  b.Copy(rec.Raw),
 				Origin: pipeline.Origin{Input: rec.Input, Line: rec.Line, Offset: -1},
-			})
+			}
+			if f.trace != nil {
+				msg.Trace, msg.Value = f.trace.Cut(msg.Value)
+			}
+			b.Add(msg)
 			// A pipe's writer may pause: hand on what came at once. A
 			// regular file has the rest ready: fill the batch.
 			if b.Full() || (!f.regular && !f.cur.Buffered()) {

@@ -1,19 +1,24 @@
 package source
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/kafka"
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/telemetry"
 )
 
 // KafkaOptions configures a Kafka source.
@@ -48,6 +53,15 @@ type KafkaOptions struct {
 	Rejects *pipeline.Rejects
 	// Logs reports client errors; the source closes it.
 	Logs *kafka.Logs
+	// Tracer, if set, traces each message: its context comes from the
+	// traceparent header (or else the event's traceparent member, which
+	// is taken out), a consumer span "process <topic>" is started as its
+	// child, from the read until the message's batch is acknowledged, and
+	// the event carries that span's context on in Message.Trace.
+	Tracer *telemetry.Tracer
+	// StatsInterval, if set, has librdkafka report its statistics this
+	// often, for Lag.
+	StatsInterval time.Duration
 }
 
 // Kafka reads events from Kafka topics, one JSON object a message value.
@@ -78,6 +92,8 @@ type Kafka struct {
 	count   int64
 	scratch []byte
 	hdrs    []pipeline.Header
+	cutter  *telemetry.FieldCutter
+	spans   []openSpan // process spans of the Read in progress
 
 	mu       sync.Mutex
 	pending  []readEntry // batches read, not yet acknowledged, in order
@@ -87,6 +103,7 @@ type Kafka struct {
 	started  map[tp]bool // partitions whose start offset was applied
 	closing  bool
 	acked    chan struct{}
+	lag      []kafka.PartitionLag
 }
 
 // ReadLinger is how long Read waits for more messages before it returns a
@@ -115,6 +132,13 @@ type readEntry struct {
 	first *pipeline.Message
 	n     int
 	marks []mark
+	spans []openSpan // ended when the batch is acknowledged
+}
+
+// openSpan is the process span of a message read, not yet acknowledged.
+type openSpan struct {
+	tp   tp
+	span trace.Span
 }
 
 // NewKafka connects to the brokers, checks that they answer within the
@@ -156,6 +180,12 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	}
 	if o.InstanceID != "" && o.Group != "" {
 		defaults = append(defaults, kafka.Prop{Key: "group.instance.id", Value: o.InstanceID})
+	}
+	if o.StatsInterval > 0 {
+		defaults = append(defaults, kafka.Prop{Key: "statistics.interval.ms", Value: strconv.FormatInt(max(o.StatsInterval.Milliseconds(), 1), 10)})
+	}
+	if o.Tracer != nil {
+		k.cutter = telemetry.NewFieldCutter()
 	}
 	m := o.Config.ConfigMap(defaults...)
 	if o.Logs != nil {
@@ -397,6 +427,29 @@ func (k *Kafka) dropRevoked(revoked map[tp]bool) {
 	k.mu.Lock()
 	k.idle = withoutRevoked(k.idle, revoked)
 	k.mu.Unlock()
+	kept := k.spans[:0]
+	for _, s := range k.spans {
+		if revoked[s.tp] {
+			endSpan(s.span, errRevoked)
+		} else {
+			kept = append(kept, s)
+		}
+	}
+	clear(k.spans[len(kept):])
+	k.spans = kept
+}
+
+var (
+	errRevoked = errors.New("partition revoked before the event was processed; its next owner reads it again")
+	errUnacked = errors.New("event not delivered before the source closed; it will be read again")
+)
+
+// endSpan ends a process span, failed with err if not nil.
+func endSpan(span trace.Span, err error) {
+	if err != nil {
+		telemetry.Fail(span, err)
+	}
+	span.End()
 }
 
 func withoutRevoked(ms []mark, revoked map[tp]bool) []mark {
@@ -463,6 +516,8 @@ func (k *Kafka) Read(ctx context.Context, b *pipeline.Batch) error {
 			if b.Full() {
 				return k.finish(b, true, nil)
 			}
+		case *ck.Stats:
+			k.readStats(e.String())
 		case ck.PartitionEOF:
 			if e.Topic != nil && e.Offset >= 0 {
 				t := tp{*e.Topic, e.Partition}
@@ -540,10 +595,16 @@ func (k *Kafka) finish(b *pipeline.Batch, more bool, err error) error {
 		return err
 	}
 	b.More = more
+	var spans []openSpan
+	if len(k.spans) > 0 {
+		spans = slices.Clone(k.spans)
+		clear(k.spans)
+		k.spans = k.spans[:0]
+	}
 	k.mu.Lock()
 	marks := append(k.idle, k.cur...)
 	k.idle = nil
-	k.pending = append(k.pending, readEntry{first: &b.Msgs[0], n: len(b.Msgs), marks: mergeMarks(marks)})
+	k.pending = append(k.pending, readEntry{first: &b.Msgs[0], n: len(b.Msgs), marks: mergeMarks(marks), spans: spans})
 	k.mu.Unlock()
 	k.cur = k.cur[:0]
 	if err == io.EOF {
@@ -617,6 +678,9 @@ func (k *Kafka) message(m *ck.Message, b *pipeline.Batch) error {
 	}
 	if reason != "" {
 		err := &BadMessageError{Origin: origin, Reason: reason}
+		if k.opts.Tracer != nil {
+			k.traceBad(m, origin, err)
+		}
 		if rerr := k.opts.Rejects.Reject(err, m.Value); rerr != nil {
 			return rerr // strict: the bad message's offset is not passed
 		}
@@ -635,6 +699,9 @@ func (k *Kafka) message(m *ck.Message, b *pipeline.Batch) error {
 		}
 		msg.Headers = k.hdrs[start:len(k.hdrs):len(k.hdrs)]
 	}
+	if k.opts.Tracer != nil {
+		value = k.trace(&msg, t)
+	}
 	if k.opts.WithMeta {
 		msg.Value = appendMeta(b, m, origin, value)
 	}
@@ -643,6 +710,36 @@ func (k *Kafka) message(m *ck.Message, b *pipeline.Batch) error {
 	k.addMark(t, origin.Offset+1)
 	k.reached(t, origin.Offset+1)
 	return nil
+}
+
+// trace extracts a message's trace context, starts its process span and
+// returns its value without the trace field.
+func (k *Kafka) trace(msg *pipeline.Message, t tp) []byte {
+	parent := k.opts.Tracer.Extract(k.readCtx, &msg.Headers)
+	inValue, value := k.cutter.Cut(msg.Value)
+	if !parent.IsValid() {
+		parent = inValue
+	}
+	msg.Value = value
+	span, sc := k.opts.Tracer.Process(k.readCtx, parent, t.topic, t.part, msg.Origin.Offset, k.opts.Group)
+	if span != nil {
+		k.spans = append(k.spans, openSpan{t, span})
+	}
+	msg.Trace = sc
+	return value
+}
+
+// traceBad records a bad message in a failed process span, if its trace
+// is sampled: the trace shows where the event was lost.
+func (k *Kafka) traceBad(m *ck.Message, o pipeline.Origin, err error) {
+	var hdrs []pipeline.Header
+	for _, h := range m.Headers {
+		hdrs = append(hdrs, pipeline.Header{Key: h.Key, Value: h.Value})
+	}
+	parent := k.opts.Tracer.Extract(k.readCtx, &hdrs)
+	if span, _ := k.opts.Tracer.Process(k.readCtx, parent, o.Input, o.Partition, o.Offset, k.opts.Group); span != nil {
+		endSpan(span, err)
+	}
 }
 
 // sameArray reports whether a and b share their backing array.
@@ -707,6 +804,11 @@ func (e *BadMessageError) Error() string { return e.Origin.String() + ": " + e.R
 func (k *Kafka) Ack(_ context.Context, msgs []pipeline.Message) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if len(k.pending) > 0 && len(msgs) > 0 && k.pending[0].first == &msgs[0] {
+		for _, s := range k.pending[0].spans {
+			s.span.End()
+		}
+	}
 	marks := k.take(msgs, true)
 	if k.opts.Group != "" && !k.opts.ExactlyOnce {
 		k.store(marks)
@@ -819,7 +921,16 @@ func (k *Kafka) TxOffsets(batches [][]pipeline.Message) ([]ck.TopicPartition, *c
 func (k *Kafka) Close() error {
 	k.mu.Lock()
 	k.closing = true
+	for _, e := range k.pending {
+		for _, s := range e.spans {
+			endSpan(s.span, errUnacked)
+		}
+	}
 	k.mu.Unlock()
+	for _, s := range k.spans {
+		endSpan(s.span, errUnacked)
+	}
+	k.spans = nil
 	// Committing and leaving the group wait for the coordinator; one that
 	// does not answer must not hold the command for long. Offsets not
 	// committed only mean that events are read again.
@@ -854,3 +965,57 @@ func (k *Kafka) closeLogs() {
 
 // Count returns the number of events read; call it after the run.
 func (k *Kafka) Count() int64 { return k.count }
+
+// Lag returns the consumer lag of the partitions assigned, as librdkafka
+// last reported it (see KafkaOptions.StatsInterval): the messages after
+// the position acknowledged (or committed). It is safe to call at any time.
+func (k *Kafka) Lag() []kafka.PartitionLag {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.lag)
+}
+
+// rdStats is the part of librdkafka's statistics that Lag reads.
+type rdStats struct {
+	Topics map[string]struct {
+		Partitions map[string]struct {
+			Partition         int32 `json:"partition"`
+			ConsumerLag       int64 `json:"consumer_lag"`
+			ConsumerLagStored int64 `json:"consumer_lag_stored"`
+			CommittedOffset   int64 `json:"committed_offset"`
+			LoOffset          int64 `json:"lo_offset"`
+			LsOffset          int64 `json:"ls_offset"`
+		} `json:"partitions"`
+	} `json:"topics"`
+}
+
+// readStats keeps the lag of the assigned partitions from a statistics event.
+func (k *Kafka) readStats(js string) {
+	var st rdStats
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.lag = k.lag[:0]
+	for topic, t := range st.Topics {
+		for _, p := range t.Partitions {
+			lag := p.ConsumerLagStored
+			if lag < 0 {
+				lag = p.ConsumerLag
+			}
+			if p.Partition < 0 || lag < 0 || !k.assigned[tp{topic, p.Partition}] {
+				continue
+			}
+			pl := kafka.PartitionLag{Topic: topic, Partition: p.Partition, Start: p.LoOffset, End: p.LsOffset, Lag: lag}
+			if p.CommittedOffset >= 0 {
+				c := p.CommittedOffset
+				pl.Committed = &c
+			}
+			k.lag = append(k.lag, pl)
+		}
+	}
+	slices.SortFunc(k.lag, func(a, b kafka.PartitionLag) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+}

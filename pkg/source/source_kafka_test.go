@@ -51,7 +51,7 @@ type collect struct {
 
 func (c *collect) Write(_ context.Context, msgs []pipeline.Message) error {
 	for _, m := range msgs {
-		cp := pipeline.Message{Value: bytes.Clone(m.Value), Key: bytes.Clone(m.Key), Origin: m.Origin}
+		cp := pipeline.Message{Value: bytes.Clone(m.Value), Key: bytes.Clone(m.Key), Origin: m.Origin, Trace: m.Trace}
 		for _, h := range m.Headers {
 			cp.Headers = append(cp.Headers, pipeline.Header{Key: h.Key, Value: bytes.Clone(h.Value)})
 		}

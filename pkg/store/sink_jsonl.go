@@ -7,6 +7,7 @@ import (
 	"github.com/secpipe/secpipe/pkg/ecs"
 	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/telemetry"
 )
 
 // JSONLSink writes events as they are, one a line, handing the writer whole
@@ -17,6 +18,7 @@ type JSONLSink struct {
 	buf    []byte
 	counts Counts
 	err    error
+	trace  bool
 
 	paths *event.Paths
 	f     event.Fields
@@ -31,6 +33,12 @@ func NewJSONLSink(w io.Writer, closer io.Closer) *JSONLSink {
 	}
 }
 
+// InjectTrace makes the sink write each event's trace context
+// (Message.Trace), when it has one, as its first member, the
+// "traceparent" of telemetry.TraceField, so that a stored event leads to
+// its trace.
+func (s *JSONLSink) InjectTrace() { s.trace = true }
+
 // Write implements pipeline.Sink.
 func (s *JSONLSink) Write(_ context.Context, msgs []pipeline.Message) error {
 	if s.err != nil {
@@ -38,7 +46,11 @@ func (s *JSONLSink) Write(_ context.Context, msgs []pipeline.Message) error {
 	}
 	for i := range msgs {
 		v := msgs[i].Value
-		s.buf = append(s.buf, v...)
+		if s.trace && msgs[i].Trace.IsValid() {
+			s.buf = telemetry.AppendWithTrace(s.buf, msgs[i].Trace, v)
+		} else {
+			s.buf = append(s.buf, v...)
+		}
 		s.buf = append(s.buf, '\n')
 		s.counts.Events++
 		s.counts.Rows++
