@@ -101,7 +101,7 @@ the events (at-least-once); --exactly-once makes it exactly once for
 read_committed readers.`,
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.BoolFlag{Name: "only-matched", Usage: "drop events that match no rule"},
-		}, ruleFlags(), inputFlags(), kafkaFlags(), kafkaSourceFlags(), kafkaSinkFlags()),
+		}, ruleFlags(), inputFlags(), kafkaFlags(), kafkaSourceFlags(), kafkaSinkFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe classify"
 			cfg, err := readRuleConfig(c)
@@ -121,20 +121,28 @@ read_committed readers.`,
 			if len(engine.Rules) == 0 {
 				return fmt.Errorf("no usable rules")
 			}
-			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, in)
+			tel, err := startTelemetry(c, env, prog)
+			if err != nil {
+				return err
+			}
+			defer tel.close()
+			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, in, tel)
 			if err != nil {
 				return err
 			}
 			defer closeDLQ()
-			out, err := openSink(c.Context, c, env)
+			out, err := openSink(c.Context, c, env, tel)
 			if err != nil {
 				src.Close()
 				return err
 			}
+			if c.String("from-topic") == "" {
+				tel.showInputProgress(in.Files)
+			}
 			stage := classify.NewStage(engine, cfg.Catalog, cfg.OnlyMatched)
-			err = pipeline.Run(c.Context, src, stage, out, pipeline.DefaultPolicy)
+			err = pipeline.Run(c.Context, src, tel.stage(stage), out, tel.policy())
 			st := stage.Stats()
-			fmt.Fprintf(env.Stderr, "%s: %d events, %d matched, %d alerts\n", prog, st.Events, st.Matched, st.Alerts)
+			tel.summary(fmt.Sprintf("%s: %d events, %d matched, %d alerts", prog, st.Events, st.Matched, st.Alerts))
 			reportRejects(env, prog, rejects)
 			return err
 		},

@@ -43,7 +43,7 @@ Examples:
 			&ucli.BoolFlag{Name: "exit-at-end", Aliases: []string{"e"}, Usage: "stop once every assigned partition reached the end it had at start"},
 			&ucli.Int64Flag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` events"},
 			&ucli.BoolFlag{Name: "with-meta", Usage: "wrap each event with its topic, partition, offset, key, headers and timestamp"},
-		}, inputFlags(), kafkaFlags()),
+		}, inputFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe consume"
 			if c.String("topic") == "" {
@@ -67,6 +67,11 @@ Examples:
 			if err != nil {
 				return usageErrorf("--offset: %v", err)
 			}
+			tel, err := startTelemetry(c, env, prog)
+			if err != nil {
+				return err
+			}
+			defer tel.close()
 			rejects, closeDLQ, err := openRejects(env, prog, in)
 			if err != nil {
 				return err
@@ -74,23 +79,27 @@ Examples:
 			defer closeDLQ()
 			topics := splitList(c.String("topic"))
 			src, err := source.NewKafka(c.Context, source.KafkaOptions{
-				Config:     cfg,
-				Topics:     topics,
-				Group:      c.String("group"),
-				InstanceID: c.String("instance-id"),
-				Offset:     offset,
-				ExitAtEnd:  c.Bool("exit-at-end"),
-				Count:      c.Int64("count"),
-				WithMeta:   c.Bool("with-meta"),
-				MaxRecord:  in.MaxRecord,
-				Rejects:    rejects,
-				Logs:       kafka.NewLogs(env.Stderr, prog, cfg),
+				Config:        cfg,
+				Topics:        topics,
+				Group:         c.String("group"),
+				InstanceID:    c.String("instance-id"),
+				Offset:        offset,
+				ExitAtEnd:     c.Bool("exit-at-end"),
+				Count:         c.Int64("count"),
+				WithMeta:      c.Bool("with-meta"),
+				MaxRecord:     in.MaxRecord,
+				Rejects:       rejects,
+				Logs:          kafka.NewLogs(env.Stderr, prog, cfg),
+				Tracer:        tel.tracer,
+				StatsInterval: tel.statsInterval(),
 			})
 			if err != nil {
 				return err
 			}
-			err = pipeline.Run(c.Context, src, nil, stdoutSink(env), pipeline.DefaultPolicy)
-			fmt.Fprintf(env.Stderr, "%s: %d events from %s\n", prog, src.Count(), strings.Join(topics, ","))
+			tel.watchSource(src, rejects)
+			tel.showProgress(c.Int64("count"), false)
+			err = pipeline.Run(c.Context, src, nil, stdoutSink(env, tel), tel.policy())
+			tel.summary(fmt.Sprintf("%s: %d events from %s", prog, src.Count(), strings.Join(topics, ",")))
 			reportRejects(env, prog, rejects)
 			return err
 		},

@@ -36,7 +36,7 @@ Examples:
 			&ucli.Float64Flag{Name: "min-precision", Usage: "exit with code 1 if a tactic's precision is below `P` (0-1)"},
 			&ucli.Float64Flag{Name: "min-recall", Usage: "exit with code 1 if a tactic's recall is below `R` (0-1)"},
 			attackDataFlag(),
-		}, inputFlags(), kafkaFlags(), kafkaSourceFlags()),
+		}, inputFlags(), kafkaFlags(), kafkaSourceFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe eval"
 			format, err := readFormat(c)
@@ -51,13 +51,24 @@ Examples:
 			if err != nil {
 				return err
 			}
-			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, in)
+			tel, err := startTelemetry(c, env, prog)
+			if err != nil {
+				return err
+			}
+			defer tel.close()
+			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, in, tel)
 			if err != nil {
 				return err
 			}
 			defer closeDLQ()
+			if c.String("from-topic") == "" {
+				tel.showInputProgress(in.Files)
+			}
 			ev := eval.New()
-			if err := pipeline.Run(c.Context, src, nil, eval.Sink{E: ev}, pipeline.DefaultPolicy); err != nil {
+			err = pipeline.Run(c.Context, src, nil, tel.sink(eval.Sink{E: ev}), tel.policy())
+			tel.done()
+			if err != nil {
+				tel.summary("")
 				return err
 			}
 			reportRejects(env, prog, rejects)
@@ -65,6 +76,7 @@ Examples:
 			if rep.Instances == 0 {
 				fmt.Fprintf(env.Stderr, "%s: no event carries gen's ground truth (truth.scenario); nothing to score\n", prog)
 			}
+			line := ""
 			if format == render.JSON {
 				if err := render.WriteJSON(env.Stdout, rep); err != nil {
 					return err
@@ -83,8 +95,9 @@ Examples:
 				if err := render.Tables(env.Stdout, format, tactics, scen); err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stderr, "%s: %d events (%d benign), %d alerts, %d attack runs (%d cut short by the end of the output, left out of recall)\n", prog, rep.Events, rep.Benign, rep.Alerts, rep.Instances, rep.Truncated)
+				line = fmt.Sprintf("%s: %d events (%d benign), %d alerts, %d attack runs (%d cut short by the end of the output, left out of recall)", prog, rep.Events, rep.Benign, rep.Alerts, rep.Instances, rep.Truncated)
 			}
+			tel.summary(line)
 			minP, minR := c.Float64("min-precision"), c.Float64("min-recall")
 			for _, t := range rep.Tactics {
 				if t.Precision < minP || t.Recall < minR {

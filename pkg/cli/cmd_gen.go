@@ -69,7 +69,7 @@ Examples:
 			&ucli.Float64Flag{Name: "attack-share", Value: gen.DefaultAttackShare, Destination: &f.attackShare, Usage: "approximate fraction `F` of events that belong to attack runs, 0 to 1"},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "ecs", Destination: &f.format, Usage: "event format: ecs (nested Elastic Common Schema) or lab (the course lab's flat fields)"},
 			&ucli.BoolFlag{Name: "list-scenarios", Destination: &f.list, Usage: "list the attack scenarios with their ATT&CK tactics and techniques, and exit"},
-		}, kafkaSinkFlags(), kafkaFlags()),
+		}, kafkaSinkFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			if f.list {
 				return listScenarios(env)
@@ -82,12 +82,23 @@ Examples:
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			out, err := openSink(c.Context, c, env)
+			tel, err := startTelemetry(c, env, "secpipe gen")
+			if err != nil {
+				return err
+			}
+			defer tel.close()
+			if tel.tracer != nil {
+				src.Trace(tel.tracer)
+			}
+			out, err := openSink(c.Context, c, env, tel)
 			if err != nil {
 				src.Close()
 				return err
 			}
-			return pipeline.Run(c.Context, src, nil, out, pipeline.DefaultPolicy)
+			tel.showProgress(cfg.Count, false) // 0: not known
+			err = pipeline.Run(c.Context, src, nil, out, tel.policy())
+			tel.summary("")
+			return err
 		},
 	}
 }

@@ -32,7 +32,7 @@ Examples:
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.StringFlag{Name: "topic", Aliases: []string{"t"}, Usage: "produce to `TOPIC`"},
 			&ucli.BoolFlag{Name: "no-idempotence", Usage: "turn off the idempotent producer"},
-		}, produceFlags("Kafka output"), inputFlags(), kafkaFlags()),
+		}, produceFlags("Kafka output"), inputFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe publish"
 			if c.String("topic") == "" {
@@ -52,27 +52,34 @@ Examples:
 			}
 			opts.NoIdempotence = c.Bool("no-idempotence")
 			opts.KeepGoing = true // report every event the broker rejected, at the end
-			src, rejects, closeDLQ, err := openInput(c.Context, env, prog, in)
+			tel, err := startTelemetry(c, env, prog)
+			if err != nil {
+				return err
+			}
+			defer tel.close()
+			src, rejects, closeDLQ, err := openInput(c.Context, env, prog, in, tel)
 			if err != nil {
 				return err
 			}
 			defer closeDLQ()
 			opts.Logs = kafka.NewLogs(env.Stderr, prog, cfg)
+			opts.Tracer = tel.tracer
 			out, err := sink.NewKafka(c.Context, opts)
 			if err != nil {
 				src.Close()
 				return err
 			}
-			err = pipeline.Run(c.Context, moreSource{src}, nil, out, pipeline.DefaultPolicy)
+			tel.showInputProgress(in.Files)
+			err = pipeline.Run(c.Context, moreSource{src}, nil, out, tel.policy())
 			produced, acked, failed := out.Stats()
-			fmt.Fprintf(env.Stderr, "%s: %d events → %s, %d acknowledged", prog, produced, opts.Topic, acked)
+			line := fmt.Sprintf("%s: %d events → %s, %d acknowledged", prog, produced, opts.Topic, acked)
 			if failed > 0 {
-				fmt.Fprintf(env.Stderr, ", %d NOT acknowledged", failed)
+				line += fmt.Sprintf(", %d NOT acknowledged", failed)
 			}
 			if unknown := produced - acked - failed; unknown > 0 {
-				fmt.Fprintf(env.Stderr, ", %d unconfirmed", unknown)
+				line += fmt.Sprintf(", %d unconfirmed", unknown)
 			}
-			fmt.Fprintln(env.Stderr)
+			tel.summary(line)
 			reportRejects(env, prog, rejects)
 			if err == nil || errors.Is(err, pipeline.ErrInterrupted) {
 				if derr := out.Err(); derr != nil {

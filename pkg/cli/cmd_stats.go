@@ -87,14 +87,14 @@ Examples:
    secpipe stats classified_packets.csv --chart tactics.png
    secpipe stats tactics.csv --navigator layer.json --format json > stats.json
    secpipe gen | secpipe classify | secpipe stats --top 5`,
-		Flags: append([]ucli.Flag{
+		Flags: joinFlags([]ucli.Flag{
 			formatFlag(),
 			&ucli.IntFlag{Name: "top", Aliases: []string{"n"}, Value: 10, Usage: "list the `N` most frequent techniques, hosts, users and source IPs"},
 			&ucli.StringFlag{Name: "bucket", Aliases: []string{"b"}, Usage: "time bucket size `DUR` (30s, 1m, 15m, 1h, 1d, 7d; default: from the time span)"},
 			&ucli.StringFlag{Name: "chart", Usage: "draw the stacked bar chart of tactics over time to `FILE` (.png or .svg)"},
 			&ucli.StringFlag{Name: "navigator", Usage: "write an ATT&CK Navigator layer (JSON) to `FILE`"},
 			attackDataFlag(),
-		}, inputFlags()...),
+		}, inputFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe stats"
 			cfg, err := readStatsConfig(c)
@@ -113,7 +113,14 @@ Examples:
 					return err
 				}
 			}
+			tel, err := startTelemetry(c, env, prog)
+			if err != nil {
+				return err
+			}
+			defer tel.close()
+			tel.startSpan(c.Context)
 			rejects := &pipeline.Rejects{Log: env.Stderr, Prefix: prog, Strict: cfg.Input.Strict}
+			tel.countBad(rejects)
 			if cfg.Input.DLQ != "" {
 				f, err := os.OpenFile(cfg.Input.DLQ, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 				if err != nil {
@@ -123,6 +130,11 @@ Examples:
 				rejects.DLQ = f
 			}
 			in := stats.Input{Rejects: rejects, MaxRecord: cfg.Input.MaxRecord}
+			tel.showProgress(inputSize(cfg.Files), true)
+			if tel.progress != nil {
+				in.Progress = tel.progress.add
+			}
+			tel.start()
 			agg := stats.NewAgg(cat, int64(cfg.Bucket/time.Second))
 			files := cfg.Files
 			if len(files) == 0 {
@@ -135,14 +147,17 @@ Examples:
 					err = agg.ReadFile(c.Context, name, in)
 				}
 				if err != nil {
+					tel.fail(err)
 					if errors.Is(err, context.Canceled) {
 						return pipeline.ErrInterrupted
 					}
 					return err
 				}
 			}
-			reportRejects(env, prog, rejects)
 			rep := agg.Report(cfg.Top)
+			tel.count(int(rep.Total), int(rep.Rows))
+			tel.done()
+			reportRejects(env, prog, rejects)
 			if cfg.Format == render.JSON {
 				err = render.WriteJSON(env.Stdout, rep)
 			} else {
@@ -168,7 +183,7 @@ Examples:
 			if rep.Undated > 0 {
 				summary += fmt.Sprintf(", %d without timestamp", rep.Undated)
 			}
-			fmt.Fprintln(env.Stderr, summary)
+			tel.summary(summary)
 			return nil
 		},
 	}

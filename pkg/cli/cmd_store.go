@@ -76,7 +76,7 @@ Examples:
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: csv or jsonl (default: from the file's extension)"},
 			attackDataFlag(),
-		}, inputFlags(), kafkaSourceFlags(), kafkaFlags()),
+		}, inputFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe store"
 			cfg, err := readStoreConfig(c)
@@ -87,6 +87,11 @@ Examples:
 			if err != nil {
 				return err
 			}
+			tel, err := startTelemetry(c, env, prog)
+			if err != nil {
+				return err
+			}
+			defer tel.close()
 			var out store.Sink
 			shown := cfg.Path
 			if cfg.Path == "-" {
@@ -99,15 +104,22 @@ Examples:
 			} else if out, err = store.Open(cfg.Path, cfg.Format, cat); err != nil {
 				return err
 			}
-			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, cfg.Input)
+			if j, ok := out.(*store.JSONLSink); ok && tel.tracer != nil {
+				j.InjectTrace() // a stored event leads to its trace
+			}
+			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, cfg.Input, tel)
 			if err != nil {
 				out.Close()
 				return err
 			}
 			defer closeDLQ()
-			err = pipeline.Run(c.Context, src, nil, out, pipeline.DefaultPolicy)
+			if tel.metrics != nil {
+				tel.metrics.MeasureEndToEnd()
+			}
+			tel.showProgress(-1, false)
+			err = pipeline.Run(c.Context, src, nil, tel.sink(out), tel.policy())
 			n := out.Counts()
-			fmt.Fprintf(env.Stderr, "%s: %d events (%d rows, %d matched) → %s\n", prog, n.Events, n.Rows, n.Matched, shown)
+			tel.summary(fmt.Sprintf("%s: %d events (%d rows, %d matched) → %s", prog, n.Events, n.Rows, n.Matched, shown))
 			reportRejects(env, prog, rejects)
 			return err
 		},

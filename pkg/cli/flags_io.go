@@ -40,9 +40,10 @@ func readInputConfig(c *ucli.Context) (inputConfig, error) {
 	return inputConfig{Files: c.Args().Slice(), DLQ: c.String("dlq"), Strict: c.Bool("strict"), MaxRecord: max}, nil
 }
 
-// openInput opens the event source of a command, with its bad-record handling.
-// The returned close function closes the dead-letter file.
-func openInput(ctx context.Context, env *Env, prog string, cfg inputConfig) (pipeline.Source, *pipeline.Rejects, func() error, error) {
+// openInput opens the event source of a command, with its bad-record handling,
+// taking the events' trace context out of them when tel traces. The returned
+// close function closes the dead-letter file.
+func openInput(ctx context.Context, env *Env, prog string, cfg inputConfig, tel *telemetryRun) (pipeline.Source, *pipeline.Rejects, func() error, error) {
 	rejects := &pipeline.Rejects{Log: env.Stderr, Prefix: prog, Strict: cfg.Strict}
 	closeDLQ := func() error { return nil }
 	if cfg.DLQ != "" {
@@ -62,11 +63,23 @@ func openInput(ctx context.Context, env *Env, prog string, cfg inputConfig) (pip
 			return nil, nil, nil, err
 		}
 	}
-	return source.NewFiles(cfg.Files, env.Stdin, cfg.MaxRecord, rejects), rejects, closeDLQ, nil
+	src := source.NewFiles(cfg.Files, env.Stdin, cfg.MaxRecord, rejects)
+	if tel.tracer != nil {
+		src.ExtractTrace()
+	}
+	tel.countBad(rejects)
+	return src, rejects, closeDLQ, nil
 }
 
-// stdoutSink writes events as JSON Lines on stdout.
-func stdoutSink(env *Env) pipeline.Sink { return sink.NewJSONL(env.Stdout, nil) }
+// stdoutSink writes events as JSON Lines on stdout, with their trace
+// context when tel traces.
+func stdoutSink(env *Env, tel *telemetryRun) pipeline.Sink {
+	s := sink.NewJSONL(env.Stdout, nil)
+	if tel.tracer != nil {
+		s.InjectTrace()
+	}
+	return s
+}
 
 // reportRejects prints the count of skipped records, if any, at the end of a run.
 func reportRejects(env *Env, prog string, r *pipeline.Rejects) {

@@ -23,8 +23,8 @@ import (
 //
 //	Flags: joinFlags(ownFlags, inputFlags(), kafkaFlags(), kafkaSourceFlags(), kafkaSinkFlags()),
 //	...
-//	src, rejects, closeSrc, err := openSource(c.Context, c, env, prog, in)
-//	out, err := openSink(c.Context, c, env)
+//	src, rejects, closeSrc, err := openSource(c.Context, c, env, prog, in, tel)
+//	out, err := openSink(c.Context, c, env, tel)
 //
 // Without --from-topic or --to-topic, they return the files/stdin source
 // and the stdout JSON Lines sink, so the command works as before.
@@ -180,15 +180,16 @@ func groupOf(c *ucli.Context, prog string) string {
 
 // openSource opens a command's event source: the topics of --from-topic,
 // or else the files or stdin of cfg (see openInput), with bad-record
-// handling either way. The close function closes the dead-letter file;
-// call it after pipeline.Run, which closes the source.
-func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in inputConfig) (pipeline.Source, *pipeline.Rejects, func() error, error) {
+// handling either way, and with tel's tracing and metrics. The close
+// function closes the dead-letter file; call it after pipeline.Run, which
+// closes the source.
+func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in inputConfig, tel *telemetryRun) (pipeline.Source, *pipeline.Rejects, func() error, error) {
 	topics := splitList(c.String("from-topic"))
 	if len(topics) == 0 {
 		if c.Bool("exactly-once") {
 			return nil, nil, nil, usageErrorf("--exactly-once needs --from-topic and --to-topic")
 		}
-		return openInput(ctx, env, prog, in)
+		return openInput(ctx, env, prog, in, tel)
 	}
 	if len(in.Files) > 0 {
 		return nil, nil, nil, usageErrorf("--from-topic reads from Kafka: give no input files (got %s)", strings.Join(in.Files, " "))
@@ -209,21 +210,24 @@ func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in 
 		return nil, nil, nil, err
 	}
 	src, err := source.NewKafka(ctx, source.KafkaOptions{
-		Config:      cfg,
-		Topics:      topics,
-		Group:       groupOf(c, prog),
-		InstanceID:  c.String("instance-id"),
-		Offset:      offset,
-		ExitAtEnd:   c.Bool("exit-at-end"),
-		ExactlyOnce: c.Bool("exactly-once"),
-		MaxRecord:   in.MaxRecord,
-		Rejects:     rejects,
-		Logs:        kafka.NewLogs(env.Stderr, prog, cfg),
+		Config:        cfg,
+		Topics:        topics,
+		Group:         groupOf(c, prog),
+		InstanceID:    c.String("instance-id"),
+		Offset:        offset,
+		ExitAtEnd:     c.Bool("exit-at-end"),
+		ExactlyOnce:   c.Bool("exactly-once"),
+		MaxRecord:     in.MaxRecord,
+		Rejects:       rejects,
+		Logs:          kafka.NewLogs(env.Stderr, prog, cfg),
+		Tracer:        tel.tracer,
+		StatsInterval: tel.statsInterval(),
 	})
 	if err != nil {
 		closeDLQ()
 		return nil, nil, nil, err
 	}
+	tel.watchSource(src, rejects)
 	return src, rejects, closeDLQ, nil
 }
 
@@ -242,11 +246,12 @@ func openRejects(env *Env, prog string, in inputConfig) (*pipeline.Rejects, func
 }
 
 // openSink opens a command's event output: a producer to --to-topic, or
-// JSON Lines on stdout.
-func openSink(ctx context.Context, c *ucli.Context, env *Env) (pipeline.Sink, error) {
+// JSON Lines on stdout; either writes the events' trace context when tel
+// traces.
+func openSink(ctx context.Context, c *ucli.Context, env *Env, tel *telemetryRun) (pipeline.Sink, error) {
 	topic := c.String("to-topic")
 	if topic == "" {
-		return stdoutSink(env), nil
+		return stdoutSink(env, tel), nil
 	}
 	prog := "secpipe " + c.Command.Name
 	cfg, err := readKafkaConfig(c, env)
@@ -264,6 +269,7 @@ func openSink(ctx context.Context, c *ucli.Context, env *Env) (pipeline.Sink, er
 		opts.TransactionalID = transactionalID(c, prog)
 	}
 	opts.Logs = kafka.NewLogs(env.Stderr, prog, cfg)
+	opts.Tracer = tel.tracer
 	s, err := sink.NewKafka(ctx, opts)
 	if err != nil {
 		return nil, err

@@ -80,7 +80,7 @@ func (a *Agg) readCSVFile(ctx context.Context, f *os.File, size int64, name stri
 			defer wg.Done()
 			p := &parts[i]
 			p.agg = a.newPart()
-			cr := newCSVReader(io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i]), in.maxRecord())
+			cr := newCSVReader(in.reader(io.NewSectionReader(f, bounds[i], bounds[i+1]-bounds[i])), in.maxRecord())
 			p.lines, p.err = p.agg.readRows(ctx, cr, &l, name, in, &p.bad)
 			p.lines-- // readRows returns the line number after the last
 			p.torn = cr.openQuoteAtEnd

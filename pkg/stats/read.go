@@ -36,6 +36,28 @@ func (e *HeaderError) Error() string { return e.Input + ": " + e.Reason }
 type Input struct {
 	Rejects   *pipeline.Rejects
 	MaxRecord int // 0: event.DefaultMaxRecord
+	// Progress, if set, is told of the bytes read as they are read, for a
+	// progress bar; it may be called from several goroutines at once.
+	Progress func(n int)
+}
+
+// reader returns r, counting its bytes for Progress.
+func (in Input) reader(r io.Reader) io.Reader {
+	if in.Progress == nil {
+		return r
+	}
+	return progressReader{r, in.Progress}
+}
+
+type progressReader struct {
+	r    io.Reader
+	tell func(int)
+}
+
+func (p progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.tell(n)
+	return n, err
 }
 
 func (in Input) maxRecord() int {
@@ -59,7 +81,7 @@ const checkEvery = 1 << 16
 // Read adds the events of one input to a: classified JSON (first non-blank
 // byte '{') or CSV with a header naming its columns.
 func (a *Agg) Read(ctx context.Context, r io.Reader, name string, in Input) error {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(in.reader(r), 1<<20)
 	for n := 1; ; n++ {
 		head, err := br.Peek(n)
 		if len(head) < n {
