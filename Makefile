@@ -8,7 +8,7 @@ DEMO    := demo
 SIGMA   ?= ../shared/sigma
 SIGMA_RULES := --rules $(SIGMA)/rules --rules $(SIGMA)/rules-emerging-threats --rules $(SIGMA)/rules-threat-hunting
 
-.PHONY: all build install demo test test-race examples lint fmt bench eval conformance clean
+.PHONY: all build install demo test test-race examples lint fmt bench eval conformance jaeger e2e clean
 
 all: build
 
@@ -57,6 +57,20 @@ eval: build
 conformance: build
 	$(BIN) rules lint --summary --min-loaded 0.99 $(SIGMA)/rules $(SIGMA)/rules-emerging-threats $(SIGMA)/rules-threat-hunting
 	$(BIN) rules test --no-builtin $(SIGMA_RULES) $(SIGMA)/regression
+
+# Jaeger v2 for the end-to-end tests, built from its own module
+# (tools/jaeger) with Go's build cache: the first build takes minutes, the
+# next ones seconds. It serves the query API, not the UI (use the Jaeger
+# of scripts/compose.yml to browse traces).
+jaeger:
+	cd tools/jaeger && $(GO) build -o ../../bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
+
+# Traces across processes in a real Jaeger: gen | publish, classify and
+# store over topics on secpipe broker; gen | classify | store on pipes; a
+# chain broken by a refused event.
+e2e: build jaeger
+	SECPIPE=$(CURDIR)/$(BIN) JAEGER=$(CURDIR)/bin/jaeger JAEGER_CONFIG=$(CURDIR)/tools/jaeger/config.yaml \
+		$(GO) test -tags e2e -count=1 ./e2e/ -v
 
 clean:
 	rm -rf bin $(DEMO)
