@@ -47,7 +47,7 @@ func BenchmarkClassifyTracing(b *testing.B) {
 			if bc.sampler != "" {
 				s, _ := telemetry.ParseSampler(bc.sampler, bc.arg)
 				var tp *sdktrace.TracerProvider
-				tr, tp = telemetry.New(s, nil, sdktrace.NewBatchSpanProcessor(tracetest.NewNoopExporter()))
+				tr, tp = telemetry.New(s, nil, telemetry.BatchProcessor(tracetest.NewNoopExporter()))
 				defer tp.Shutdown(context.Background())
 			}
 			b.ReportAllocs()

@@ -74,6 +74,13 @@ func New(s Sampler, res *resource.Resource, processors ...sdktrace.SpanProcessor
 	return &Tracer{tracer: tp.Tracer(ScopeName), sampler: s, prop: propagation.TraceContext{}, attrs: newEventAttrs()}, tp
 }
 
+// BatchProcessor returns the span processor of Setup: the SDK's batch
+// span processor (OTEL_BSP_* configure it), exporting to exp, fed ended
+// spans in bursts (see burstProcessor).
+func BatchProcessor(exp sdktrace.SpanExporter) sdktrace.SpanProcessor {
+	return newBurstProcessor(sdktrace.NewBatchSpanProcessor(exp))
+}
+
 // Options configures Setup.
 type Options struct {
 	// Service is the service name unless OTEL_SERVICE_NAME gives one:
@@ -126,7 +133,7 @@ func Setup(ctx context.Context, o Options) (*Tracer, func() error, error) {
 	if o.Errors != nil {
 		otel.SetErrorHandler(&errorLog{w: o.Errors, prefix: o.Prefix})
 	}
-	t, tp := New(sampler, res, sdktrace.NewBatchSpanProcessor(exp))
+	t, tp := New(sampler, res, BatchProcessor(exp))
 	shutdown := func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 		defer cancel()
