@@ -183,7 +183,8 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 		for _, a := range res.Alerts {
 			s.stats.Alerts++
 			value := s.alert(out, a, s.triggerID())
-			out.Add(pipeline.Message{Value: value, Key: msg.Key, Headers: msg.Headers, Origin: msg.Origin})
+			// The alert belongs to the trace of the event that set it off.
+			out.Add(pipeline.Message{Value: value, Key: msg.Key, Headers: msg.Headers, Origin: msg.Origin, Trace: msg.Trace})
 		}
 	}
 	return nil

@@ -75,6 +75,19 @@ func NewReader(r io.Reader, name string, maxRecord int) *Reader {
 	return &Reader{r: r, name: name, max: maxRecord, line: 1}
 }
 
+// Ready is implemented by inputs that can tell whether a Read would return
+// without waiting, such as a pipe read on a goroutine of its own.
+type Ready interface{ Ready() bool }
+
+// ready reports whether reading more would return at once; inputs that
+// cannot tell are taken to be ready, as files are.
+func (r *Reader) ready() bool {
+	if rr, ok := r.r.(Ready); ok {
+		return rr.Ready()
+	}
+	return true
+}
+
 // Name returns the name of the input.
 func (r *Reader) Name() string { return r.name }
 
@@ -226,6 +239,11 @@ func (r *Reader) skipBad(startLine int, reason string) error {
 			r.consume(stop - r.start)
 		}
 		if next >= 0 || r.eof {
+			break
+		}
+		if atLineStart && r.start == r.end && !r.ready() {
+			// Whole lines consumed and the input is idle: report now
+			// rather than wait for the next line.
 			break
 		}
 		r.fill()

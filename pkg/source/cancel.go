@@ -51,6 +51,11 @@ func (c *cancelReader) loop(r io.Reader) {
 	}
 }
 
+// Ready implements event.Ready: a chunk is at hand, or the read failed.
+func (c *cancelReader) Ready() bool {
+	return len(c.cur) > 0 || len(c.chunks) > 0 || c.err != nil
+}
+
 func (c *cancelReader) Read(p []byte) (int, error) {
 	for len(c.cur) == 0 {
 		if c.buf != nil {

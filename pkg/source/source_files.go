@@ -95,6 +95,11 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 				if rerr := f.rejects.Reject(bad, bad.Raw); rerr != nil {
 					return rerr
 				}
+				// As after a good record: do not wait on an idle pipe
+				// while good events read before are held back.
+				if len(b.Msgs) > 0 && !f.regular && !f.cur.Buffered() {
+					return nil
+				}
 				continue
 			}
 			if ctx.Err() != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
@@ -49,4 +50,36 @@ func TestFilesSource(t *testing.T) {
 	if err := src.Read(context.Background(), batch); err != io.EOF {
 		t.Errorf("after the end: %v", err)
 	}
+}
+
+// A bad record on a pipe whose writer then pauses does not hold back the
+// good events read before it.
+func TestFilesBadRecordOnIdlePipe(t *testing.T) {
+	pr, pw := io.Pipe()
+	src := NewFiles(nil, pr, 0, &pipeline.Rejects{})
+	go pw.Write([]byte("{\"a\":1}\n{\"a\":2}\nnot json\n")) // then the writer pauses
+	done := make(chan []string, 1)
+	go func() {
+		var got []string
+		b := &pipeline.Batch{Limit: 100}
+		for len(got) < 2 {
+			b.Reset()
+			if err := src.Read(context.Background(), b); err != nil {
+				break
+			}
+			for _, m := range b.Msgs {
+				got = append(got, string(m.Value))
+			}
+		}
+		done <- got
+	}()
+	select {
+	case got := <-done:
+		if strings.Join(got, ",") != `{"a":1},{"a":2}` {
+			t.Errorf("events: %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("good events held back behind a bad record on an idle pipe")
+	}
+	pw.Close()
 }
