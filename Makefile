@@ -44,7 +44,7 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 # Speed and memory against the course lab's Python pipeline, side by side.
-bench: build
+bench: build jaeger
 	./scripts/bench.sh
 
 # Detection quality of the built-in pack on a million events (a seed no test uses).

@@ -134,6 +134,11 @@ else
 fi
 echo
 
+echo "## Tracing"
+echo
+SECPIPE="$SECPIPE" ./scripts/bench_tracing.sh 2>/dev/null || echo "(skipped: scripts/bench_tracing.sh needs a built Jaeger: make jaeger)"
+echo
+
 echo "## Go benchmarks"
 echo
 go test -run XXX -bench . -benchtime 2s ./pkg/gen ./pkg/classify ./pkg/store ./pkg/stats 2>/dev/null | grep -E '^Benchmark' || true
