@@ -8,7 +8,7 @@ DEMO    := demo
 SIGMA   ?= ../shared/sigma
 SIGMA_RULES := --rules $(SIGMA)/rules --rules $(SIGMA)/rules-emerging-threats --rules $(SIGMA)/rules-threat-hunting
 
-.PHONY: all build install demo test test-race examples lint fmt bench eval conformance jaeger e2e clean
+.PHONY: all build install demo test test-race examples lint fmt bench bench-deps eval conformance jaeger e2e clean
 
 all: build
 
@@ -46,6 +46,11 @@ fmt:
 # Speed and memory against the course lab's Python pipeline, side by side.
 bench: build jaeger
 	./scripts/bench.sh
+
+# What make bench needs besides Go (Debian): pandas and matplotlib for the lab's
+# stats, kcat for the publish comparison, GNU time for peak memory.
+bench-deps:
+	apt-get update && apt-get install -y python3-pandas python3-matplotlib kcat time bc util-linux
 
 # Detection quality of the built-in pack on a million events (a seed no test uses).
 eval: build

@@ -5,8 +5,8 @@
 #
 #   BENCH_EVENTS=1000000 BENCH_RUNS=3 ./scripts/bench.sh
 #
-# Needs Debian's python3 with pandas and matplotlib for the stats baseline:
-#   apt-get install -y python3-pandas python3-matplotlib
+# Needs Debian packages besides Go: make bench-deps installs them
+# (python3-pandas, python3-matplotlib, kcat, time, bc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +20,10 @@ export SECPIPE BASELINES PY RUNS WORK
 
 [ -x "$SECPIPE" ] || { echo "build first: make build" >&2; exit 1; }
 [ -d "$BASELINES" ] || { echo "baselines not found at $BASELINES (set BASELINES)" >&2; exit 1; }
-command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install -y time)" >&2; exit 1; }
+for tool in /usr/bin/time taskset bc kcat; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run make bench-deps" >&2; exit 1; }
+done
+$PY -c 'import pandas, matplotlib' 2>/dev/null || { echo "bench: $PY lacks pandas or matplotlib; run make bench-deps" >&2; exit 1; }
 
 # best CMD: runs a shell command RUNS times; prints "seconds maxrss_kib" of the fastest run.
 best() {

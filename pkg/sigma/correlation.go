@@ -242,7 +242,9 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 		holds = conditionHolds(cr.c.Condition, value)
 	case "value_count", "value_sum", "value_avg", "value_percentile":
 		v := timedVal{t: t, s: cs.fieldValue(m, link)}
-		v.num, _ = strconv.ParseFloat(v.s, 64)
+		if cr.c.Type != "value_count" { // only the numeric types need the number
+			v.num, _ = strconv.ParseFloat(v.s, 64)
+		}
 		if g.counts == nil {
 			g.counts = map[string]int{}
 		}
