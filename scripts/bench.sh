@@ -16,6 +16,7 @@ PY=${PY:-/usr/bin/python3}
 N=${BENCH_EVENTS:-1000000}
 RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$WORK"
 export SECPIPE BASELINES PY RUNS WORK
 
 [ -x "$SECPIPE" ] || { echo "build first: make build" >&2; exit 1; }
