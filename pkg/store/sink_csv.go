@@ -21,12 +21,8 @@ const flushAt = 256 << 10
 // batches are turned into rows by several goroutines, each on a slice of
 // the batch, and the rows joined in order.
 type CSVSink struct {
-	rows   *Rows
-	w      io.Writer
-	closer io.Closer
-	buf    []byte
-	counts Counts
-	err    error
+	output
+	rows *Rows
 
 	helpers []*csvPart // the other slices' builders
 }
@@ -44,7 +40,7 @@ const minPerHelper = 512
 // NewCSVSink returns a sink writing CSV rows to w, starting with the header
 // line if header is set. Close also closes closer, if not nil.
 func NewCSVSink(w io.Writer, closer io.Closer, cat *attack.Catalog, header bool) *CSVSink {
-	s := &CSVSink{rows: NewRows(cat), w: w, closer: closer, buf: make([]byte, 0, flushAt+flushAt/4)}
+	s := &CSVSink{output: newOutput(w, closer), rows: NewRows(cat)}
 	// One core reads input; this goroutine and the helpers share the rest.
 	for i := 0; i < min(runtime.GOMAXPROCS(0)-2, 3); i++ {
 		s.helpers = append(s.helpers, &csvPart{rows: NewRows(cat)})
@@ -122,31 +118,3 @@ func (s *CSVSink) writeParallel(msgs []pipeline.Message, k int) error {
 	}
 	return nil
 }
-
-// writeOut hands the buffered rows, all whole, to the writer in one call.
-func (s *CSVSink) writeOut() error {
-	if s.err != nil || len(s.buf) == 0 {
-		return s.err
-	}
-	_, s.err = s.w.Write(s.buf)
-	s.buf = s.buf[:0]
-	return s.err
-}
-
-// Flush implements pipeline.Sink: it writes out every buffered row.
-func (s *CSVSink) Flush(context.Context) error { return s.writeOut() }
-
-// Close implements pipeline.Sink.
-func (s *CSVSink) Close() error {
-	err := s.writeOut()
-	if s.closer != nil {
-		if cerr := s.closer.Close(); err == nil {
-			err = cerr
-		}
-		s.closer = nil
-	}
-	return err
-}
-
-// Counts returns what the sink wrote so far.
-func (s *CSVSink) Counts() Counts { return s.counts }

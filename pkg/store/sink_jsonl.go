@@ -13,12 +13,8 @@ import (
 // JSONLSink writes events as they are, one a line, handing the writer whole
 // lines only, as CSVSink does with rows.
 type JSONLSink struct {
-	w      io.Writer
-	closer io.Closer
-	buf    []byte
-	counts Counts
-	err    error
-	trace  bool
+	output
+	trace bool
 
 	paths *event.Paths
 	f     event.Fields
@@ -28,8 +24,8 @@ type JSONLSink struct {
 // closer, if not nil.
 func NewJSONLSink(w io.Writer, closer io.Closer) *JSONLSink {
 	return &JSONLSink{
-		w: w, closer: closer, buf: make([]byte, 0, flushAt+flushAt/4),
-		paths: event.NewPaths(ecs.TacticID[0], ecs.TacticID[1], ecs.TechID[0], ecs.TechID[1], ecs.SubTechID[0], ecs.RuleID[0]),
+		output: newOutput(w, closer),
+		paths:  event.NewPaths(ecs.TacticID[0], ecs.TacticID[1], ecs.TechID[0], ecs.TechID[1], ecs.SubTechID[0], ecs.RuleID[0]),
 	}
 }
 
@@ -78,30 +74,3 @@ func (s *JSONLSink) matched(raw []byte) bool {
 	}
 	return false
 }
-
-func (s *JSONLSink) writeOut() error {
-	if s.err != nil || len(s.buf) == 0 {
-		return s.err
-	}
-	_, s.err = s.w.Write(s.buf)
-	s.buf = s.buf[:0]
-	return s.err
-}
-
-// Flush implements pipeline.Sink: it writes out every buffered line.
-func (s *JSONLSink) Flush(context.Context) error { return s.writeOut() }
-
-// Close implements pipeline.Sink.
-func (s *JSONLSink) Close() error {
-	err := s.writeOut()
-	if s.closer != nil {
-		if cerr := s.closer.Close(); err == nil {
-			err = cerr
-		}
-		s.closer = nil
-	}
-	return err
-}
-
-// Counts returns what the sink wrote so far.
-func (s *JSONLSink) Counts() Counts { return s.counts }
