@@ -103,15 +103,7 @@ func (b *builder) implant(h *machine, u *person) proc {
 
 func buildDiscovery(b *builder) {
 	r, w := b.r, b.w
-	var h *machine
-	var u *person
-	if r.chance(0.7) {
-		h = w.pickWS(r)
-		u = h.User
-	} else {
-		h = w.pickWinServer(r)
-		u = pick(r, w.admins)
-	}
+	h, u := w.pickWinActor(r, 0.7)
 	shell := proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
 	// A shell opened from explorer looks like any user's; from an implant it
 	// shows command-shell execution.
@@ -140,15 +132,7 @@ func buildDiscovery(b *builder) {
 
 func buildCredentialDumping(b *builder) {
 	r, w := b.r, b.w
-	var h *machine
-	var u *person
-	if r.chance(0.6) {
-		h = w.pickWS(r)
-		u = h.User
-	} else {
-		h = w.pickWinServer(r)
-		u = pick(r, w.admins)
-	}
+	h, u := w.pickWinActor(r, 0.6)
 	shell := proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
 	dir := pick(r, []string{`C:\Users\Public\`, `C:\Windows\Temp\`, `C:\ProgramData\`})
 	lsass := b.tags("T1003.001")

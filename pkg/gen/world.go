@@ -272,6 +272,16 @@ func (w *world) pickWS(r *rng) *machine { return pick(r, w.workstations) }
 // pickWinServer returns a random Windows server.
 func (w *world) pickWinServer(r *rng) *machine { return pick(r, w.winServers) }
 
+// pickWinActor returns, with probability pWS, a workstation and its user,
+// else a Windows server and an administrator.
+func (w *world) pickWinActor(r *rng, pWS float64) (*machine, *person) {
+	if r.chance(pWS) {
+		h := w.pickWS(r)
+		return h, h.User
+	}
+	return w.pickWinServer(r), pick(r, w.admins)
+}
+
 // pickLinux returns a random Linux server.
 func (w *world) pickLinux(r *rng) *machine { return pick(r, w.linServers) }
 
