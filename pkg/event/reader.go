@@ -43,6 +43,9 @@ type BadRecordError struct {
 }
 
 func (e *BadRecordError) Error() string {
+	if e.Line == 0 { // a binary input: Reason says where
+		return e.Input + ": " + e.Reason
+	}
 	return fmt.Sprintf("%s:%d: %s", e.Input, e.Line, e.Reason)
 }
 
