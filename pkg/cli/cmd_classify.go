@@ -10,6 +10,7 @@ import (
 	"github.com/secpipe/secpipe/pkg/ecs"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 	"github.com/secpipe/secpipe/pkg/sigma"
+	"github.com/secpipe/secpipe/pkg/sink"
 )
 
 // ruleFlags select the Sigma rules of classify and the rules commands.
@@ -131,13 +132,13 @@ read_committed readers.`,
 				return err
 			}
 			defer closeDLQ()
-			out, err := openSink(c.Context, c, env, tel)
+			out, err := openSink(c.Context, c, env, tel, sinkSpec(c, "-"), sink.Options{})
 			if err != nil {
 				src.Close()
 				return err
 			}
 			if c.String("from-topic") == "" {
-				tel.showInputProgress(in.Files)
+				tel.showInputProgress(in.Specs)
 			}
 			stage := classify.NewStage(engine, cfg.Catalog, cfg.OnlyMatched)
 			err = pipeline.Run(c.Context, src, tel.stage(stage), out, tel.policy())

@@ -8,6 +8,7 @@ import (
 
 	"github.com/secpipe/secpipe/pkg/kafka"
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/sink"
 	"github.com/secpipe/secpipe/pkg/source"
 )
 
@@ -78,27 +79,31 @@ Examples:
 			}
 			defer closeDLQ()
 			topics := splitList(c.String("topic"))
-			src, err := source.NewKafka(c.Context, source.KafkaOptions{
+			opened, err := source.Open(c.Context, []string{"kafka://" + strings.Join(topics, ",")}, source.Options{Rejects: rejects, MaxRecord: in.MaxRecord, Kafka: source.KafkaOptions{
 				Config:        cfg,
-				Topics:        topics,
 				Group:         c.String("group"),
 				InstanceID:    c.String("instance-id"),
 				Offset:        offset,
 				ExitAtEnd:     c.Bool("exit-at-end"),
 				Count:         c.Int64("count"),
 				WithMeta:      c.Bool("with-meta"),
-				MaxRecord:     in.MaxRecord,
-				Rejects:       rejects,
 				Logs:          kafka.NewLogs(env.Stderr, prog, cfg),
 				Tracer:        tel.tracer,
 				StatsInterval: tel.statsInterval(),
-			})
+			}})
 			if err != nil {
 				return err
 			}
-			tel.watchSource(src, rejects)
+			src := opened.(*source.Kafka)
+			tel.countBad(rejects)
+			tel.watchSource(src)
 			tel.showProgress(c.Int64("count"), false)
-			err = pipeline.Run(c.Context, src, nil, stdoutSink(env, tel), tel.policy())
+			out, err := openSink(c.Context, c, env, tel, "-", sink.Options{})
+			if err != nil {
+				src.Close()
+				return err
+			}
+			err = pipeline.Run(c.Context, src, nil, out, tel.policy())
 			tel.summary(fmt.Sprintf("%s: %d events from %s", prog, src.Count(), strings.Join(topics, ",")))
 			reportRejects(env, prog, rejects)
 			return err

@@ -62,7 +62,7 @@ Examples:
 			}
 			defer closeDLQ()
 			if c.String("from-topic") == "" {
-				tel.showInputProgress(in.Files)
+				tel.showInputProgress(in.Specs)
 			}
 			ev := eval.New()
 			err = pipeline.Run(c.Context, src, nil, tel.sink(eval.Sink{E: ev}), tel.policy())

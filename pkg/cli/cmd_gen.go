@@ -12,6 +12,7 @@ import (
 	"github.com/secpipe/secpipe/pkg/gen"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 	"github.com/secpipe/secpipe/pkg/render"
+	"github.com/secpipe/secpipe/pkg/sink"
 )
 
 // genFlags holds the flags of secpipe gen as given.
@@ -90,7 +91,7 @@ Examples:
 			if tel.tracer != nil {
 				src.Trace(tel.tracer)
 			}
-			out, err := openSink(c.Context, c, env, tel)
+			out, err := openSink(c.Context, c, env, tel, sinkSpec(c, "-"), sink.Options{})
 			if err != nil {
 				src.Close()
 				return err

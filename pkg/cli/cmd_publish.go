@@ -57,19 +57,20 @@ Examples:
 				return err
 			}
 			defer tel.close()
-			src, rejects, closeDLQ, err := openInput(c.Context, env, prog, in, tel)
+			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, in, tel)
 			if err != nil {
 				return err
 			}
 			defer closeDLQ()
 			opts.Logs = kafka.NewLogs(env.Stderr, prog, cfg)
 			opts.Tracer = tel.tracer
-			out, err := sink.NewKafka(c.Context, opts)
+			opened, err := sink.Open(c.Context, "kafka://"+opts.Topic, sink.Options{Kafka: opts})
 			if err != nil {
 				src.Close()
 				return err
 			}
-			tel.showInputProgress(in.Files)
+			out := opened.(*sink.Kafka)
+			tel.showInputProgress(in.Specs)
 			err = pipeline.Run(c.Context, moreSource{src}, nil, out, tel.policy())
 			produced, acked, failed := out.Stats()
 			line := fmt.Sprintf("%s: %d events → %s, %d acknowledged", prog, produced, opts.Topic, acked)

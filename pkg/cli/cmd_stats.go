@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -11,13 +9,11 @@ import (
 
 	"github.com/secpipe/secpipe/pkg/pipeline"
 	"github.com/secpipe/secpipe/pkg/render"
-	"github.com/secpipe/secpipe/pkg/source"
 	"github.com/secpipe/secpipe/pkg/stats"
 )
 
 // statsConfig is what secpipe stats was asked to do.
 type statsConfig struct {
-	Files       []string // none: stdin
 	Format      render.Format
 	Top         int
 	Bucket      time.Duration // 0: automatic
@@ -50,7 +46,6 @@ func readStatsConfig(c *ucli.Context) (statsConfig, error) {
 	if cfg.Input, err = readInputConfig(c); err != nil {
 		return cfg, err
 	}
-	cfg.Files = cfg.Input.Files
 	return cfg, nil
 }
 
@@ -105,54 +100,22 @@ Examples:
 			if err != nil {
 				return err
 			}
-			for _, name := range cfg.Files {
-				if name == "-" {
-					continue
-				}
-				if _, err := os.Stat(name); err != nil {
-					return err
-				}
-			}
 			tel, err := startTelemetry(c, env, prog)
 			if err != nil {
 				return err
 			}
 			defer tel.close()
 			tel.startSpan(c.Context)
-			rejects := &pipeline.Rejects{Log: env.Stderr, Prefix: prog, Strict: cfg.Input.Strict}
-			tel.countBad(rejects)
-			if cfg.Input.DLQ != "" {
-				f, err := os.OpenFile(cfg.Input.DLQ, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				rejects.DLQ = f
+			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, cfg.Input, tel)
+			if err != nil {
+				return err
 			}
-			in := stats.Input{Rejects: rejects, MaxRecord: cfg.Input.MaxRecord}
-			tel.showProgress(inputSize(cfg.Files), true)
-			if tel.progress != nil {
-				in.Progress = tel.progress.add
-			}
-			tel.start()
+			defer closeDLQ()
+			tel.showInputProgress(cfg.Input.Specs)
 			agg := stats.NewAgg(cat, int64(cfg.Bucket/time.Second))
-			files := cfg.Files
-			if len(files) == 0 {
-				files = []string{"-"}
-			}
-			for _, name := range files {
-				if name == "-" {
-					err = agg.Read(c.Context, source.NewCancelReader(c.Context, env.Stdin), source.StdinName, in)
-				} else {
-					err = agg.ReadFile(c.Context, name, in)
-				}
-				if err != nil {
-					tel.fail(err)
-					if errors.Is(err, context.Canceled) {
-						return pipeline.ErrInterrupted
-					}
-					return err
-				}
+			if err = pipeline.Run(c.Context, src, nil, stats.NewSink(agg, rejects), tel.policy()); err != nil {
+				tel.fail(err)
+				return err
 			}
 			rep := agg.Report(cfg.Top)
 			tel.count(int(rep.Total), int(rep.Rows))

@@ -2,46 +2,47 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/secpipe/secpipe/pkg/pipeline"
-	"github.com/secpipe/secpipe/pkg/store"
+	"github.com/secpipe/secpipe/pkg/sink"
 )
 
 // storeConfig is what secpipe store was asked to do.
 type storeConfig struct {
-	Path   string // "-" for stdout
-	Format store.Format
+	Spec   string // a file, "-" for stdout, or another sink (see package sink)
+	Format sink.Format
 	Input  inputConfig
 }
 
 func readStoreConfig(c *ucli.Context) (storeConfig, error) {
 	if c.NArg() > 1 {
-		return storeConfig{}, usageErrorf("one output file at most (events come from stdin), got %d arguments", c.NArg())
+		return storeConfig{}, usageErrorf("one output at most (events come from stdin), got %d arguments", c.NArg())
 	}
-	cfg := storeConfig{Path: "tactics.csv"}
+	cfg := storeConfig{Spec: "tactics.csv"}
 	if c.NArg() == 1 {
-		cfg.Path = c.Args().First()
+		cfg.Spec = c.Args().First()
 	}
 	var err error
 	switch {
 	case c.String("format") != "":
-		cfg.Format, err = store.ParseFormat(c.String("format"))
+		cfg.Format, err = sink.ParseFormat(c.String("format"))
 		if err != nil {
 			return cfg, usageErrorf("--format: %v", err)
 		}
-	case cfg.Path == "-":
-		cfg.Format = store.CSV
-	default:
-		if cfg.Format, err = store.FormatOf(cfg.Path); err != nil {
+	case cfg.Spec == "-":
+		cfg.Format = sink.CSV
+	case !strings.Contains(cfg.Spec, ":"):
+		if cfg.Format, err = sink.FormatOf(cfg.Spec); err != nil {
 			return cfg, usageErrorf("%v", err)
 		}
 	}
 	if cfg.Input, err = readInputConfig(c); err != nil {
 		return cfg, err
 	}
-	cfg.Input.Files = nil // the argument is the output: input is stdin
+	cfg.Input.Specs = nil // the argument is the output: input is stdin
 	return cfg, nil
 }
 
@@ -92,20 +93,14 @@ Examples:
 				return err
 			}
 			defer tel.close()
-			var out store.Sink
-			shown := cfg.Path
-			if cfg.Path == "-" {
+			shown := cfg.Spec
+			if cfg.Spec == "-" {
 				shown = "<stdout>"
-				if cfg.Format == store.JSONL {
-					out = store.NewJSONLSink(env.Stdout, nil)
-				} else {
-					out = store.NewCSVSink(env.Stdout, nil, cat, true)
-				}
-			} else if out, err = store.Open(cfg.Path, cfg.Format, cat); err != nil {
-				return err
 			}
-			if j, ok := out.(*store.JSONLSink); ok && tel.tracer != nil {
-				j.InjectTrace() // a stored event leads to its trace
+			// A stored JSON Lines event keeps its trace context: it leads to its trace.
+			out, err := openSink(c.Context, c, env, tel, cfg.Spec, sink.Options{Format: cfg.Format, Catalog: cat, CountMatched: true})
+			if err != nil {
+				return err
 			}
 			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, cfg.Input, tel)
 			if err != nil {
@@ -118,8 +113,12 @@ Examples:
 			}
 			tel.showProgress(-1, false)
 			err = pipeline.Run(c.Context, src, nil, tel.sink(out), tel.policy())
-			n := out.Counts()
-			tel.summary(fmt.Sprintf("%s: %d events (%d rows, %d matched) → %s", prog, n.Events, n.Rows, n.Matched, shown))
+			if counter, ok := out.(sink.Counter); ok {
+				n := counter.Counts()
+				tel.summary(fmt.Sprintf("%s: %d events (%d rows, %d matched) → %s", prog, n.Events, n.Rows, n.Matched, shown))
+			} else {
+				tel.summary(fmt.Sprintf("%s: → %s", prog, shown))
+			}
 			reportRejects(env, prog, rejects)
 			return err
 		},

@@ -9,6 +9,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/secpipe/secpipe/pkg/format"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 	"github.com/secpipe/secpipe/pkg/render"
 	"github.com/secpipe/secpipe/pkg/sink"
@@ -18,6 +19,7 @@ import (
 // inputFlags are the flags of every command that reads events.
 func inputFlags() []ucli.Flag {
 	return []ucli.Flag{
+		&ucli.StringFlag{Name: "input-format", Value: string(format.Auto), Usage: "read inputs as `FORMAT`: " + strings.Join(format.Names(), ", ") + " (auto: recognised per file from its content)", Category: "Input"},
 		&ucli.StringFlag{Name: "dlq", Usage: "write bad input records, raw, one a line, to `FILE` (appended)", Category: "Input"},
 		&ucli.BoolFlag{Name: "strict", Usage: "stop with exit code 1 at the first bad input record instead of skipping it", Category: "Input"},
 		&ucli.StringFlag{Name: "max-record-size", Value: "64MiB", Usage: "reject input records larger than `SIZE`", Category: "Input"},
@@ -26,7 +28,8 @@ func inputFlags() []ucli.Flag {
 
 // inputConfig says where a command reads events from.
 type inputConfig struct {
-	Files     []string // none: stdin
+	Specs     []string // files, folders, "-", kafka://...; none: stdin
+	Format    format.Format
 	DLQ       string
 	Strict    bool
 	MaxRecord int
@@ -37,48 +40,97 @@ func readInputConfig(c *ucli.Context) (inputConfig, error) {
 	if err != nil {
 		return inputConfig{}, usageErrorf("--max-record-size: %v", err)
 	}
-	return inputConfig{Files: c.Args().Slice(), DLQ: c.String("dlq"), Strict: c.Bool("strict"), MaxRecord: max}, nil
+	f, err := format.Parse(c.String("input-format"))
+	if err != nil {
+		return inputConfig{}, usageErrorf("--input-format: %v", err)
+	}
+	return inputConfig{Specs: c.Args().Slice(), Format: f, DLQ: c.String("dlq"), Strict: c.Bool("strict"), MaxRecord: max}, nil
 }
 
-// openInput opens the event source of a command, with its bad-record handling,
-// taking the events' trace context out of them when tel traces. The returned
-// close function closes the dead-letter file.
-func openInput(ctx context.Context, env *Env, prog string, cfg inputConfig, tel *telemetryRun) (pipeline.Source, *pipeline.Rejects, func() error, error) {
-	rejects := &pipeline.Rejects{Log: env.Stderr, Prefix: prog, Strict: cfg.Strict}
-	closeDLQ := func() error { return nil }
-	if cfg.DLQ != "" {
-		f, err := os.OpenFile(cfg.DLQ, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
+// openRejects sets up a command's bad-record handling: reported on stderr,
+// kept in the --dlq file, or fatal with --strict. The close function
+// closes the dead-letter file.
+func openRejects(env *Env, prog string, in inputConfig) (*pipeline.Rejects, func() error, error) {
+	rejects := &pipeline.Rejects{Log: env.Stderr, Prefix: prog, Strict: in.Strict}
+	if in.DLQ == "" {
+		return rejects, func() error { return nil }, nil
+	}
+	f, err := os.OpenFile(in.DLQ, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--dlq: %w", err)
+	}
+	rejects.DLQ = f
+	return rejects, f.Close, nil
+}
+
+// openSource opens a command's event source from its specs (the
+// arguments, or the topics of --from-topic), with bad-record handling and
+// tel's tracing and metrics. The close function closes the dead-letter
+// file; call it after pipeline.Run, which closes the source.
+func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in inputConfig, tel *telemetryRun) (pipeline.Source, *pipeline.Rejects, func() error, error) {
+	specs := in.Specs
+	if topics := c.String("from-topic"); topics != "" {
+		if len(specs) > 0 {
+			return nil, nil, nil, usageErrorf("--from-topic reads from Kafka: give no input files (got %s)", strings.Join(specs, " "))
+		}
+		specs = []string{"kafka://" + strings.Join(splitList(topics), ",")}
+	}
+	fromKafka := len(specs) > 0 && isKafka(specs[0])
+	if c.Bool("exactly-once") && (!fromKafka || !isKafka(sinkSpec(c, "-"))) {
+		return nil, nil, nil, usageErrorf("--exactly-once needs --from-topic and --to-topic")
+	}
+	opts := source.Options{
+		Stdin: env.Stdin, Format: in.Format, MaxRecord: in.MaxRecord,
+		Trace: tel.tracer != nil, Now: env.Now,
+		Skipped: func(path string, err error) {
+			fmt.Fprintf(env.Stderr, "%s: passing over %v\n", prog, err)
+		},
+	}
+	if fromKafka {
+		var err error
+		if opts.Kafka, err = kafkaSourceOptions(c, env, prog, tel); err != nil {
 			return nil, nil, nil, err
 		}
-		rejects.DLQ = f
-		closeDLQ = f.Close
 	}
-	for _, name := range cfg.Files {
-		if name == "-" {
-			continue
-		}
-		if _, err := os.Stat(name); err != nil {
-			closeDLQ()
-			return nil, nil, nil, err
-		}
+	rejects, closeDLQ, err := openRejects(env, prog, in)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	src := source.NewFiles(cfg.Files, env.Stdin, cfg.MaxRecord, rejects)
-	if tel.tracer != nil {
-		src.ExtractTrace()
+	opts.Rejects = rejects
+	src, err := source.Open(ctx, specs, opts)
+	if err != nil {
+		closeDLQ()
+		return nil, nil, nil, err
 	}
 	tel.countBad(rejects)
+	if k, ok := src.(*source.Kafka); ok {
+		tel.watchSource(k)
+	}
 	return src, rejects, closeDLQ, nil
 }
 
-// stdoutSink writes events as JSON Lines on stdout, with their trace
-// context when tel traces.
-func stdoutSink(env *Env, tel *telemetryRun) pipeline.Sink {
-	s := sink.NewJSONL(env.Stdout, nil)
-	if tel.tracer != nil {
-		s.InjectTrace()
+// sinkSpec is where a command writes: the topic of --to-topic, or else def.
+func sinkSpec(c *ucli.Context, def string) string {
+	if t := c.String("to-topic"); t != "" {
+		return "kafka://" + t
 	}
-	return s
+	return def
+}
+
+func isKafka(spec string) bool { return strings.HasPrefix(spec, "kafka:") }
+
+// openSink opens a command's output from spec ("-": stdout), writing the
+// events' trace context when tel traces; opts may preset the format and
+// catalog of file sinks.
+func openSink(ctx context.Context, c *ucli.Context, env *Env, tel *telemetryRun, spec string, opts sink.Options) (pipeline.Sink, error) {
+	opts.Stdout, opts.Trace = env.Stdout, tel.tracer != nil
+	if isKafka(spec) {
+		var err error
+		if opts.Kafka, err = kafkaSinkOptions(c, env, tel); err != nil {
+			return nil, err
+		}
+	}
+	return sink.Open(ctx, spec, opts)
 }
 
 // reportRejects prints the count of skipped records, if any, at the end of a run.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -16,18 +15,10 @@ import (
 	"github.com/secpipe/secpipe/pkg/source"
 )
 
-// Kafka flags come in groups that a command wires in with two lines: its
-// Flags list gets kafkaFlags() (connection) and kafkaSourceFlags() and/or
-// kafkaSinkFlags(), and its action calls openSource and openSink in place
-// of openInput and stdoutSink:
-//
-//	Flags: joinFlags(ownFlags, inputFlags(), kafkaFlags(), kafkaSourceFlags(), kafkaSinkFlags()),
-//	...
-//	src, rejects, closeSrc, err := openSource(c.Context, c, env, prog, in, tel)
-//	out, err := openSink(c.Context, c, env, tel)
-//
-// Without --from-topic or --to-topic, they return the files/stdin source
-// and the stdout JSON Lines sink, so the command works as before.
+// Kafka flags come in groups that a command wires in: its Flags list gets
+// kafkaFlags() (connection) and kafkaSourceFlags() and/or kafkaSinkFlags().
+// --from-topic and --to-topic are spelled kafka:// specs for openSource
+// and openSink, which read the other flags when a spec is a topic.
 
 // The environment variables of the Kafka flags.
 const (
@@ -178,103 +169,48 @@ func groupOf(c *ucli.Context, prog string) string {
 	return defaultGroup(prog)
 }
 
-// openSource opens a command's event source: the topics of --from-topic,
-// or else the files or stdin of cfg (see openInput), with bad-record
-// handling either way, and with tel's tracing and metrics. The close
-// function closes the dead-letter file; call it after pipeline.Run, which
-// closes the source.
-func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in inputConfig, tel *telemetryRun) (pipeline.Source, *pipeline.Rejects, func() error, error) {
-	topics := splitList(c.String("from-topic"))
-	if len(topics) == 0 {
-		if c.Bool("exactly-once") {
-			return nil, nil, nil, usageErrorf("--exactly-once needs --from-topic and --to-topic")
-		}
-		return openInput(ctx, env, prog, in, tel)
-	}
-	if len(in.Files) > 0 {
-		return nil, nil, nil, usageErrorf("--from-topic reads from Kafka: give no input files (got %s)", strings.Join(in.Files, " "))
-	}
-	if c.Bool("exactly-once") && c.String("to-topic") == "" {
-		return nil, nil, nil, usageErrorf("--exactly-once needs --from-topic and --to-topic")
-	}
+// kafkaSourceOptions reads the consumer settings of a kafka:// source;
+// the spec gives the topics.
+func kafkaSourceOptions(c *ucli.Context, env *Env, prog string, tel *telemetryRun) (source.KafkaOptions, error) {
 	cfg, err := readKafkaConfig(c, env)
 	if err != nil {
-		return nil, nil, nil, err
+		return source.KafkaOptions{}, err
 	}
 	offset, err := kafka.ParseOffset(c.String("offset"), env.Now())
 	if err != nil {
-		return nil, nil, nil, usageErrorf("--offset: %v", err)
+		return source.KafkaOptions{}, usageErrorf("--offset: %v", err)
 	}
-	rejects, closeDLQ, err := openRejects(env, prog, in)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	src, err := source.NewKafka(ctx, source.KafkaOptions{
+	return source.KafkaOptions{
 		Config:        cfg,
-		Topics:        topics,
 		Group:         groupOf(c, prog),
 		InstanceID:    c.String("instance-id"),
 		Offset:        offset,
 		ExitAtEnd:     c.Bool("exit-at-end"),
 		ExactlyOnce:   c.Bool("exactly-once"),
-		MaxRecord:     in.MaxRecord,
-		Rejects:       rejects,
 		Logs:          kafka.NewLogs(env.Stderr, prog, cfg),
 		Tracer:        tel.tracer,
 		StatsInterval: tel.statsInterval(),
-	})
-	if err != nil {
-		closeDLQ()
-		return nil, nil, nil, err
-	}
-	tel.watchSource(src, rejects)
-	return src, rejects, closeDLQ, nil
+	}, nil
 }
 
-// openRejects sets up bad-record handling as openInput does.
-func openRejects(env *Env, prog string, in inputConfig) (*pipeline.Rejects, func() error, error) {
-	rejects := &pipeline.Rejects{Log: env.Stderr, Prefix: prog, Strict: in.Strict}
-	if in.DLQ == "" {
-		return rejects, func() error { return nil }, nil
-	}
-	f, err := os.OpenFile(in.DLQ, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, nil, err
-	}
-	rejects.DLQ = f
-	return rejects, f.Close, nil
-}
-
-// openSink opens a command's event output: a producer to --to-topic, or
-// JSON Lines on stdout; either writes the events' trace context when tel
-// traces.
-func openSink(ctx context.Context, c *ucli.Context, env *Env, tel *telemetryRun) (pipeline.Sink, error) {
-	topic := c.String("to-topic")
-	if topic == "" {
-		return stdoutSink(env, tel), nil
-	}
+// kafkaSinkOptions reads the producer settings of a kafka:// sink; the
+// spec gives the topic.
+func kafkaSinkOptions(c *ucli.Context, env *Env, tel *telemetryRun) (sink.KafkaOptions, error) {
 	prog := "secpipe " + c.Command.Name
 	cfg, err := readKafkaConfig(c, env)
 	if err != nil {
-		return nil, err
+		return sink.KafkaOptions{}, err
 	}
-	opts, err := readProduceOptions(c, cfg, topic)
+	opts, err := readProduceOptions(c, cfg, "")
 	if err != nil {
-		return nil, err
+		return opts, err
 	}
 	if c.Bool("exactly-once") {
-		if c.String("from-topic") == "" {
-			return nil, usageErrorf("--exactly-once needs --from-topic and --to-topic")
-		}
 		opts.TransactionalID = transactionalID(c, prog)
 	}
 	opts.Logs = kafka.NewLogs(env.Stderr, prog, cfg)
 	opts.Tracer = tel.tracer
-	s, err := sink.NewKafka(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return opts, nil
 }
 
 // readProduceOptions reads --key-field, --header and --compression.

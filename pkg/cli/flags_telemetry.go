@@ -123,8 +123,7 @@ func (t *telemetryRun) statsInterval() time.Duration {
 
 // watchSource makes the metrics count the bad records of a source, and
 // watch the consumer lag of a Kafka source.
-func (t *telemetryRun) watchSource(src *source.Kafka, r *pipeline.Rejects) {
-	t.countBad(r)
+func (t *telemetryRun) watchSource(src *source.Kafka) {
 	if t.metrics != nil {
 		t.metrics.WatchLag(src.Lag)
 	}
@@ -194,12 +193,9 @@ func (t *telemetryRun) startSpan(ctx context.Context) {
 	}
 }
 
-// count counts the events of a run outside a pipeline (stats), at its end,
-// and puts them on the run's span.
+// count puts the events and rows of a run traced as one span (stats) on
+// the span, at its end.
 func (t *telemetryRun) count(in int, rows int) {
-	if t.metrics != nil {
-		t.metrics.Add(in, 0)
-	}
 	if t.span != nil {
 		t.span.SetAttributes(attribute.Int("secpipe.events.in", in), attribute.Int("secpipe.rows.in", rows))
 	}

@@ -7,6 +7,7 @@ package format
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"sort"
@@ -42,6 +43,9 @@ type Options struct {
 	Name string
 	// MaxRecord caps the size of one record (0: event.DefaultMaxRecord).
 	MaxRecord int
+	// Ready, set by Open, reports whether the input under the reader's
+	// buffer has more at hand, so that a read would not wait.
+	Ready func() bool
 }
 
 // HeadSize is how many leading bytes of an input Detect is shown at most.
@@ -73,19 +77,13 @@ func init() {
 		name:  JSON,
 		rank:  100,
 		about: "JSON Lines or concatenated JSON objects",
+		// JSON starts with '{'; after a bad first record, some later line does.
 		detect: func(head []byte, _ string) bool {
-			t := trimBOM(head)
-			for _, c := range t {
-				switch c {
-				case ' ', '\t', '\r', '\n':
-					continue
-				}
-				return c == '{'
-			}
-			return false
+			t := bytes.TrimLeft(head, " \t\r\n")
+			return len(t) > 0 && t[0] == '{' || bytes.Contains(head, []byte("\n{"))
 		},
 		open: func(r *bufio.Reader, opt Options) (Reader, error) {
-			return event.NewReader(r, opt.Name, opt.MaxRecord), nil
+			return event.NewReader(readyReader{r, opt.Ready}, opt.Name, opt.MaxRecord), nil
 		},
 	})
 }
@@ -126,23 +124,49 @@ func Detect(head []byte, name string) (f Format, ok bool) {
 
 // Open returns a reader of r in format f; with Auto, the format is
 // recognised from r's first bytes (and the input's name) and returned.
-// A UTF-8 byte order mark at the start is dropped.
+// Input compressed with gzip or zstd is decompressed on the way, and a
+// UTF-8 byte order mark at the start is dropped. When the returned reader
+// is an io.Closer, close it after use (r itself is left open).
 func Open(r io.Reader, f Format, opt Options) (Reader, Format, error) {
+	ready := func() bool { return true }
+	if rr, ok := r.(event.Ready); ok {
+		ready = rr.Ready
+	}
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < HeadSize {
 		br = bufio.NewReaderSize(r, HeadSize)
 	}
-	if bom, _ := br.Peek(3); len(trimBOM(bom)) == 0 && len(bom) == 3 {
-		br.Discard(3)
+	br, decoder, err := decompress(br, opt.Name)
+	if err != nil {
+		return nil, "", err
 	}
+	if decoder != nil {
+		ready = func() bool { return true }
+	}
+	opt.Ready = ready
+	rd, f, err := open(br, f, opt)
+	if decoder != nil {
+		if err != nil {
+			decoder.Close()
+			return nil, "", err
+		}
+		rd = closingReader{rd, decoder}
+	}
+	return rd, f, err
+}
+
+func open(br *bufio.Reader, f Format, opt Options) (Reader, Format, error) {
 	if f == Auto || f == "" {
-		head, err := br.Peek(HeadSize)
-		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		head, err := peekHead(br, opt.Ready)
+		if err != nil {
 			return nil, "", err
 		}
 		var known bool
 		if f, known = Detect(head, opt.Name); !known {
-			return nil, "", &UnknownError{Name: opt.Name, Head: head}
+			if len(bytes.TrimSpace(head)) > 0 {
+				return nil, "", &UnknownError{Name: opt.Name, Head: head}
+			}
+			f = JSON // empty input: no events, whatever the format
 		}
 	}
 	for _, s := range formats {
@@ -152,6 +176,49 @@ func Open(r io.Reader, f Format, opt Options) (Reader, Format, error) {
 		}
 	}
 	return nil, "", fmt.Errorf("unknown input format %q", f)
+}
+
+// peekHead returns the first bytes of br, dropping a UTF-8 byte order
+// mark: up to HeadSize, or fewer at the end of input, or once a whole line
+// is in and more input is not ready at once (a pipe whose writer pauses
+// must not hold back the events it did send).
+func peekHead(br *bufio.Reader, ready func() bool) ([]byte, error) {
+	want := 1
+	for {
+		head, err := br.Peek(want)
+		if buffered := br.Buffered(); buffered > len(head) {
+			head, _ = br.Peek(buffered)
+		}
+		if len(head) >= 3 && want <= 3 && len(trimBOM(head)) == 0 {
+			br.Discard(3)
+			continue
+		}
+		if err == io.EOF || len(head) >= HeadSize {
+			return head, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if bytes.IndexByte(head, '\n') >= 0 && !ready() {
+			return head, nil
+		}
+		want = len(head) + 1
+	}
+}
+
+// readyReader is a buffered input that tells whether a read would wait.
+type readyReader struct {
+	*bufio.Reader
+	ready func() bool
+}
+
+// Ready implements event.Ready.
+func (r readyReader) Ready() bool { return r.Buffered() > 0 || r.ready() }
+
+// closingReader closes the decompressor of a compressed input.
+type closingReader struct {
+	Reader
+	io.Closer
 }
 
 // UnknownError reports an input that no format recognises.

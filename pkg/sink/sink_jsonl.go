@@ -1,58 +1,80 @@
-// Package sink provides where events go: JSON Lines on a stream or in a file.
-// Table stores (CSV) live in package store.
 package sink
 
 import (
-	"bufio"
 	"context"
 	"io"
 
+	"github.com/secpipe/secpipe/pkg/ecs"
+	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/store"
 	"github.com/secpipe/secpipe/pkg/telemetry"
 )
 
-// JSONL writes each message's value as one line.
-type JSONL struct {
-	w      *bufio.Writer
-	closer io.Closer
-	trace  bool
+// JSONLSink writes events as they are, one a line, handing the writer whole
+// lines only, as CSVSink does with rows.
+type JSONLSink struct {
+	output
+	trace bool
+
+	paths *event.Paths
+	f     event.Fields
 }
 
-// NewJSONL returns a sink writing to w; Close also closes closer, if not nil.
-func NewJSONL(w io.Writer, closer io.Closer) *JSONL {
-	return &JSONL{w: bufio.NewWriterSize(w, 256<<10), closer: closer}
+// NewJSONLSink returns a sink writing JSON Lines to w. Close also closes
+// closer, if not nil.
+func NewJSONLSink(w io.Writer, closer io.Closer) *JSONLSink {
+	return &JSONLSink{output: newOutput(w, closer)}
+}
+
+// CountMatched makes the sink count the events that carry a rule, tactic
+// or technique (Counts().Matched), which costs a look into each event.
+func (s *JSONLSink) CountMatched() {
+	s.paths = event.NewPaths(ecs.TacticID[0], ecs.TacticID[1], ecs.TechID[0], ecs.TechID[1], ecs.SubTechID[0], ecs.RuleID[0])
 }
 
 // InjectTrace makes the sink write each event's trace context
-// (Message.Trace), when it has one, as its first member: the
-// "traceparent" of telemetry.TraceField.
-func (s *JSONL) InjectTrace() { s.trace = true }
+// (Message.Trace), when it has one, as its first member, the
+// "traceparent" of telemetry.TraceField, so that a stored event leads to
+// its trace.
+func (s *JSONLSink) InjectTrace() { s.trace = true }
 
 // Write implements pipeline.Sink.
-func (s *JSONL) Write(_ context.Context, msgs []pipeline.Message) error {
+func (s *JSONLSink) Write(_ context.Context, msgs []pipeline.Message) error {
+	if s.err != nil {
+		return s.err
+	}
 	for i := range msgs {
+		v := msgs[i].Value
 		if s.trace && msgs[i].Trace.IsValid() {
-			s.w.Write(telemetry.AppendWithTrace(s.w.AvailableBuffer(), msgs[i].Trace, msgs[i].Value))
+			s.buf = telemetry.AppendWithTrace(s.buf, msgs[i].Trace, v)
 		} else {
-			s.w.Write(msgs[i].Value)
+			s.buf = append(s.buf, v...)
 		}
-		if err := s.w.WriteByte('\n'); err != nil {
-			return err
+		s.buf = append(s.buf, '\n')
+		s.counts.Events++
+		s.counts.Rows++
+		if s.paths != nil && s.matched(v) {
+			s.counts.Matched++
+		}
+		if len(s.buf) >= flushAt {
+			if err := s.writeOut(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// Flush implements pipeline.Sink.
-func (s *JSONL) Flush(context.Context) error { return s.w.Flush() }
-
-// Close implements pipeline.Sink.
-func (s *JSONL) Close() error {
-	err := s.w.Flush()
-	if s.closer != nil {
-		if cerr := s.closer.Close(); err == nil {
-			err = cerr
+// matched reports whether an event carries a rule, tactic or technique.
+func (s *JSONLSink) matched(raw []byte) bool {
+	s.paths.Extract(raw, &s.f)
+	for slot := 0; slot < s.paths.Len(); slot++ {
+		for _, v := range s.f.Values(slot) {
+			if v.Kind == event.String && !store.Unclassified(v.Raw) {
+				return true
+			}
 		}
 	}
-	return err
+	return false
 }

@@ -1,5 +1,3 @@
-// Package source provides where events come from: standard input and files
-// holding JSON Lines or concatenated JSON objects.
 package source
 
 import (
@@ -10,6 +8,7 @@ import (
 	"os"
 
 	"github.com/secpipe/secpipe/pkg/event"
+	"github.com/secpipe/secpipe/pkg/format"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 	"github.com/secpipe/secpipe/pkg/telemetry"
 )
@@ -18,27 +17,31 @@ import (
 const StdinName = "<stdin>"
 
 // Files reads events from files in order, or from stdin for "-" or when no
-// file is named. Bad records go to rejects and reading goes on.
+// file is named, each in its format (see package format). Bad records go
+// to rejects and reading goes on.
 type Files struct {
 	names     []string
 	stdin     io.Reader
+	format    format.Format
 	maxRecord int
 	rejects   *pipeline.Rejects
 
-	cur     *event.Reader
-	closer  io.Closer
+	cur     format.Reader
+	curName string
+	closers []io.Closer // of the current input: its decoder, then its file
 	next    int
 	regular bool                   // the current input is a regular file: reading never waits
 	trace   *telemetry.FieldCutter // nil: tracing off
 }
 
-// NewFiles returns a source over the named files (stdin when names is empty).
-// maxRecord caps one record's size (0: event.DefaultMaxRecord).
-func NewFiles(names []string, stdin io.Reader, maxRecord int, rejects *pipeline.Rejects) *Files {
+// NewFiles returns a source over the named files (stdin when names is
+// empty) in format f (format.Auto: recognised per input). maxRecord caps
+// one record's size (0: event.DefaultMaxRecord).
+func NewFiles(names []string, stdin io.Reader, f format.Format, maxRecord int, rejects *pipeline.Rejects) *Files {
 	if len(names) == 0 {
 		names = []string{"-"}
 	}
-	return &Files{names: names, stdin: stdin, maxRecord: maxRecord, rejects: rejects}
+	return &Files{names: names, stdin: stdin, format: f, maxRecord: maxRecord, rejects: rejects}
 }
 
 // ExtractTrace makes the source take each event's trace context out of its
@@ -105,7 +108,7 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("reading %s: %w", f.cur.Name(), err)
+			return fmt.Errorf("reading %s: %w", f.curName, err)
 		}
 	}
 }
@@ -113,26 +116,29 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 func (f *Files) open(ctx context.Context) error {
 	name := f.names[f.next]
 	f.next++
-	if name == "-" {
-		f.regular = isRegular(f.stdin)
-		r := f.stdin
-		if !f.regular {
-			r = NewCancelReader(ctx, f.stdin)
+	var r io.Reader = f.stdin
+	f.curName = StdinName
+	if name != "-" {
+		file, err := os.Open(name)
+		if err != nil {
+			return err
 		}
-		f.cur = event.NewReader(r, StdinName, f.maxRecord)
-		return nil
+		f.closers = append(f.closers, file)
+		r, f.curName = file, name
 	}
-	file, err := os.Open(name)
+	f.regular = isRegular(r)
+	if !f.regular {
+		r = NewCancelReader(ctx, r) // a pipe, FIFO or device can block forever
+	}
+	rd, _, err := format.Open(r, f.format, format.Options{Name: f.curName, MaxRecord: f.maxRecord})
 	if err != nil {
+		f.closeCurrent()
 		return err
 	}
-	f.closer = file
-	var r io.Reader = file
-	f.regular = isRegular(file)
-	if !f.regular {
-		r = NewCancelReader(ctx, file) // a FIFO or device can block forever
+	if c, ok := rd.(io.Closer); ok {
+		f.closers = append([]io.Closer{c}, f.closers...)
 	}
-	f.cur = event.NewReader(r, name, f.maxRecord)
+	f.cur = rd
 	return nil
 }
 
@@ -147,10 +153,10 @@ func isRegular(r io.Reader) bool {
 }
 
 func (f *Files) closeCurrent() {
-	if f.closer != nil {
-		f.closer.Close()
-		f.closer = nil
+	for _, c := range f.closers {
+		c.Close()
 	}
+	f.closers = f.closers[:0]
 	f.cur = nil
 }
 

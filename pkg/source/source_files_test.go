@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secpipe/secpipe/pkg/format"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -24,7 +25,7 @@ func TestFilesSource(t *testing.T) {
 	os.WriteFile(a, []byte(strings.Join(lines[:6], "\n")+"\n"), 0o644)
 	os.WriteFile(b, []byte(strings.Join(lines[6:], "\n")), 0o644)
 	rejects := &pipeline.Rejects{}
-	src := NewFiles([]string{a, b}, nil, 0, rejects)
+	src := NewFiles([]string{a, b}, nil, format.Auto, 0, rejects)
 	var got []string
 	batch := &pipeline.Batch{Limit: 4}
 	for i := 0; i < 10; i++ {
@@ -56,7 +57,7 @@ func TestFilesSource(t *testing.T) {
 // good events read before it.
 func TestFilesBadRecordOnIdlePipe(t *testing.T) {
 	pr, pw := io.Pipe()
-	src := NewFiles(nil, pr, 0, &pipeline.Rejects{})
+	src := NewFiles(nil, pr, format.Auto, 0, &pipeline.Rejects{})
 	go pw.Write([]byte("{\"a\":1}\n{\"a\":2}\nnot json\n")) // then the writer pauses
 	done := make(chan []string, 1)
 	go func() {

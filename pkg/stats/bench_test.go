@@ -24,7 +24,13 @@ func BenchmarkReadFile(b *testing.B) {
 	var rows int64
 	for i := 0; i < b.N; i++ {
 		a := NewAgg(attack.Default(), 0)
-		if err := a.ReadFile(context.Background(), path, Input{}); err != nil {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		err = a.Read(context.Background(), f, path, nil)
+		f.Close()
+		if err != nil {
 			b.Fatal(err)
 		}
 		rows += a.Report(10).Rows
@@ -32,7 +38,7 @@ func BenchmarkReadFile(b *testing.B) {
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
 
-// BenchmarkReadCSV measures the in-memory path on generated rows.
+// BenchmarkReadCSV measures reading generated CSV rows from memory.
 func BenchmarkReadCSV(b *testing.B) {
 	data := benchCSV(200000)
 	b.SetBytes(int64(len(data)))
@@ -41,7 +47,7 @@ func BenchmarkReadCSV(b *testing.B) {
 	var rows int64
 	for i := 0; i < b.N; i++ {
 		a := NewAgg(attack.Default(), 0)
-		if err := a.ReadCSV(context.Background(), bytes.NewReader(data), "bench.csv", Input{}); err != nil {
+		if err := a.Read(context.Background(), bytes.NewReader(data), "bench.csv", nil); err != nil {
 			b.Fatal(err)
 		}
 		rows += a.rows

@@ -1,11 +1,11 @@
 package store
 
-// appendCell appends s as one CSV cell (RFC 4180), neutralising spreadsheet
+// AppendCell appends s as one CSV cell (RFC 4180), neutralising spreadsheet
 // formulas: a cell starting with '=', '+', '-', '@', a tab or a carriage
 // return gets a leading single quote, as OWASP recommends, unless it is a
 // plain number ("-5", "+3.2"). A cell is quoted when it holds a comma, a
 // quote, CR or LF, or starts with a space, as encoding/csv does.
-func appendCell(dst, s []byte) []byte {
+func AppendCell(dst, s []byte) []byte {
 	if len(s) == 0 {
 		return dst
 	}

@@ -145,7 +145,7 @@ func (r *Rows) Append(dst, raw []byte) (out []byte, rows int, matched bool) {
 		if !ok && i == r.typeCol && r.isAlert() {
 			r.scratch = append(r.scratch, "alert"...)
 		}
-		r.headBuf = appendCell(r.headBuf, r.scratch)
+		r.headBuf = AppendCell(r.headBuf, r.scratch)
 		r.headBuf = append(r.headBuf, ',')
 	}
 	r.tailBuf = r.tailBuf[:0]
@@ -160,7 +160,7 @@ func (r *Rows) Append(dst, raw []byte) (out []byte, rows int, matched bool) {
 			r.scratch, _ = r.first(r.scratch, c)
 		}
 		r.tailBuf = append(r.tailBuf, ',')
-		r.tailBuf = appendCell(r.tailBuf, r.scratch)
+		r.tailBuf = AppendCell(r.tailBuf, r.scratch)
 	}
 	r.tailBuf = append(r.tailBuf, '\n')
 
@@ -201,8 +201,8 @@ func (r *Rows) hasStrings(slots []int) bool {
 	return false
 }
 
-// unclassified reports whether a lab value means "no tactic/technique".
-func unclassified(s []byte) bool {
+// Unclassified reports whether a lab value means "no tactic/technique".
+func Unclassified(s []byte) bool {
 	return len(s) == 0 || string(s) == "TA0000" || string(s) == "T0000"
 }
 
@@ -222,7 +222,7 @@ func (r *Rows) pairs() (*pairSet, bool) {
 	n := 0
 	for _, s := range tacticSlots {
 		for _, v := range r.f.Values(s) {
-			if v.Kind == event.String && !unclassified(v.Raw) {
+			if v.Kind == event.String && !Unclassified(v.Raw) {
 				r.key = v.AppendText(r.key)
 				r.key = append(r.key, 0)
 				n++
@@ -232,7 +232,7 @@ func (r *Rows) pairs() (*pairSet, bool) {
 	r.key = append(r.key, 1)
 	for _, s := range techSlots {
 		for _, v := range r.f.Values(s) {
-			if v.Kind == event.String && !unclassified(v.Raw) {
+			if v.Kind == event.String && !Unclassified(v.Raw) {
 				r.key = v.AppendText(r.key)
 				r.key = append(r.key, 0)
 				n++
@@ -258,7 +258,7 @@ func (r *Rows) ids(slots []int) []string {
 	var ids []string
 	for _, s := range slots {
 		for _, v := range r.f.Values(s) {
-			if v.Kind == event.String && !unclassified(v.Raw) {
+			if v.Kind == event.String && !Unclassified(v.Raw) {
 				ids = append(ids, v.Text())
 			}
 		}
@@ -318,13 +318,13 @@ func (r *Rows) buildPairs(tacticSlots, techSlots []int) *pairSet {
 			}
 		}
 		var c []byte
-		c = appendCell(c, []byte(p.Tactic))
+		c = AppendCell(c, []byte(p.Tactic))
 		c = append(c, ',')
-		c = appendCell(c, []byte(p.Technique))
+		c = AppendCell(c, []byte(p.Technique))
 		c = append(c, ',')
-		c = appendCell(c, []byte(tname))
+		c = AppendCell(c, []byte(tname))
 		c = append(c, ',')
-		c = appendCell(c, []byte(qname))
+		c = AppendCell(c, []byte(qname))
 		set.cells = append(set.cells, c)
 	}
 	return set

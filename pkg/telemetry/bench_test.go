@@ -11,6 +11,7 @@ import (
 
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/classify"
+	"github.com/secpipe/secpipe/pkg/format"
 	"github.com/secpipe/secpipe/pkg/gen"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 	"github.com/secpipe/secpipe/pkg/sink"
@@ -29,7 +30,7 @@ func BenchmarkClassifyTracing(b *testing.B) {
 	const n = 20000
 	var events bytes.Buffer
 	src, _ := gen.NewSource(gen.Config{Count: n, Seed: 9})
-	if err := pipeline.Run(context.Background(), src, nil, sink.NewJSONL(&events, nil), pipeline.DefaultPolicy); err != nil {
+	if err := pipeline.Run(context.Background(), src, nil, sink.NewJSONLSink(&events, nil), pipeline.DefaultPolicy); err != nil {
 		b.Fatal(err)
 	}
 	engine, _, err := classify.Load(classify.Config{})
@@ -53,8 +54,8 @@ func BenchmarkClassifyTracing(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				in := source.NewFiles(nil, bytes.NewReader(events.Bytes()), 0, &pipeline.Rejects{})
-				out := sink.NewJSONL(io.Discard, nil)
+				in := source.NewFiles(nil, bytes.NewReader(events.Bytes()), format.JSON, 0, &pipeline.Rejects{})
+				out := sink.NewJSONLSink(io.Discard, nil)
 				var stage pipeline.Stage = classify.NewStage(engine, attack.Default(), false)
 				if tr != nil {
 					in.ExtractTrace()

@@ -11,11 +11,11 @@ import (
 
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/classify"
+	"github.com/secpipe/secpipe/pkg/format"
 	"github.com/secpipe/secpipe/pkg/gen"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 	"github.com/secpipe/secpipe/pkg/sink"
 	"github.com/secpipe/secpipe/pkg/source"
-	"github.com/secpipe/secpipe/pkg/store"
 	"github.com/secpipe/secpipe/pkg/telemetry"
 )
 
@@ -47,14 +47,14 @@ func runPipe(t *testing.T, n int64, sampler, arg string) (genSpans, classifySpan
 	}
 	src.Trace(genTracer)
 	var pipe1 bytes.Buffer
-	out1 := sink.NewJSONL(&pipe1, nil)
+	out1 := sink.NewJSONLSink(&pipe1, nil)
 	out1.InjectTrace()
 	if err := pipeline.Run(ctx, src, nil, out1, pipeline.DefaultPolicy); err != nil {
 		t.Fatal(err)
 	}
 
 	classifyTracer, classifySpans := tracer(t, sampler, arg)
-	in2 := source.NewFiles(nil, &pipe1, 0, &pipeline.Rejects{})
+	in2 := source.NewFiles(nil, &pipe1, format.JSON, 0, &pipeline.Rejects{})
 	in2.ExtractTrace()
 	engine, _, err := classify.Load(classify.Config{})
 	if err != nil {
@@ -62,17 +62,17 @@ func runPipe(t *testing.T, n int64, sampler, arg string) (genSpans, classifySpan
 	}
 	stage := classifyTracer.Stage("classify", classify.NewStage(engine, attack.Default(), false))
 	var pipe2 bytes.Buffer
-	out2 := sink.NewJSONL(&pipe2, nil)
+	out2 := sink.NewJSONLSink(&pipe2, nil)
 	out2.InjectTrace()
 	if err := pipeline.Run(ctx, in2, stage, out2, pipeline.DefaultPolicy); err != nil {
 		t.Fatal(err)
 	}
 
 	storeTracer, storeSpans := tracer(t, sampler, arg)
-	in3 := source.NewFiles(nil, &pipe2, 0, &pipeline.Rejects{})
+	in3 := source.NewFiles(nil, &pipe2, format.JSON, 0, &pipeline.Rejects{})
 	in3.ExtractTrace()
 	var file bytes.Buffer
-	out3 := store.NewJSONLSink(&file, nil)
+	out3 := sink.NewJSONLSink(&file, nil)
 	out3.InjectTrace()
 	if err := pipeline.Run(ctx, in3, nil, storeTracer.Sink("store", out3), pipeline.DefaultPolicy); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package store
+package sink
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/store"
 )
 
 // flushAt is the buffered size at which a sink hands its rows to the file.
@@ -22,14 +23,14 @@ const flushAt = 256 << 10
 // the batch, and the rows joined in order.
 type CSVSink struct {
 	output
-	rows *Rows
+	rows *store.Rows
 
 	helpers []*csvPart // the other slices' builders
 }
 
 // csvPart builds the rows of one slice of a batch.
 type csvPart struct {
-	rows   *Rows
+	rows   *store.Rows
 	buf    []byte
 	counts Counts
 }
@@ -40,13 +41,13 @@ const minPerHelper = 512
 // NewCSVSink returns a sink writing CSV rows to w, starting with the header
 // line if header is set. Close also closes closer, if not nil.
 func NewCSVSink(w io.Writer, closer io.Closer, cat *attack.Catalog, header bool) *CSVSink {
-	s := &CSVSink{output: newOutput(w, closer), rows: NewRows(cat)}
+	s := &CSVSink{output: newOutput(w, closer), rows: store.NewRows(cat)}
 	// One core reads input; this goroutine and the helpers share the rest.
 	for i := 0; i < min(runtime.GOMAXPROCS(0)-2, 3); i++ {
-		s.helpers = append(s.helpers, &csvPart{rows: NewRows(cat)})
+		s.helpers = append(s.helpers, &csvPart{rows: store.NewRows(cat)})
 	}
 	if header {
-		s.buf = append(s.buf, HeaderLine...)
+		s.buf = append(s.buf, store.HeaderLine...)
 		s.buf = append(s.buf, '\n')
 	}
 	return s

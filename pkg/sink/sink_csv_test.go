@@ -1,4 +1,4 @@
-package store
+package sink
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/ecs"
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/store"
 )
 
 // classified returns an event as classify writes it: base, a JSON object,
@@ -53,7 +54,7 @@ func writeCSV(t *testing.T, events ...[]byte) ([][]string, Counts) {
 
 // col returns the cell of a record by column name.
 func col(rec []string, name string) string {
-	for i, c := range Columns {
+	for i, c := range store.Columns {
 		if c == name {
 			return rec[i]
 		}
@@ -69,8 +70,8 @@ func TestHeaderExact(t *testing.T) {
 	if got := strings.Join(recs[0], ","); got != want {
 		t.Fatalf("header\n got %s\nwant %s", got, want)
 	}
-	if HeaderLine != want {
-		t.Fatalf("HeaderLine = %s", HeaderLine)
+	if store.HeaderLine != want {
+		t.Fatalf("store.HeaderLine = %s", store.HeaderLine)
 	}
 }
 
@@ -171,8 +172,8 @@ func TestCellsQuotedAndNeutralised(t *testing.T) {
 		{"plain", "plain"}, {"-5", "-5"}, {"+3.25", "+3.25"}, {"-1e5", "-1e5"}, {"-", "'-"}, {"-5a", "'-5a"},
 		{"=1+1", "'=1+1"}, {"\rx", "\"'\rx\""}, {"a\"b", `"a""b"`}, {"a,b", `"a,b"`},
 	} {
-		if got := string(appendCell(nil, []byte(c.in))); got != c.out {
-			t.Errorf("appendCell(%q) = %q, want %q", c.in, got, c.out)
+		if got := string(store.AppendCell(nil, []byte(c.in))); got != c.out {
+			t.Errorf("store.AppendCell(%q) = %q, want %q", c.in, got, c.out)
 		}
 	}
 }
@@ -180,7 +181,7 @@ func TestCellsQuotedAndNeutralised(t *testing.T) {
 func TestAppendOneHeader(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tactics.csv")
 	for i := 0; i < 2; i++ {
-		s, err := Open(path, CSV, attack.Default())
+		s, err := OpenFile(path, CSV, attack.Default())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,18 +202,18 @@ func TestAppendOneHeader(t *testing.T) {
 func TestAppendRefusesOtherHeader(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "classified_packets.csv")
 	os.WriteFile(path, []byte("event_id,timestamp,user,host,source_ip,event_type,mitre_tactic,mitre_technique\n"), 0o644)
-	_, err := Open(path, CSV, attack.Default())
+	_, err := OpenFile(path, CSV, attack.Default())
 	if err == nil || !strings.Contains(err.Error(), "other columns") {
 		t.Fatalf("err = %v", err)
 	}
 	empty := filepath.Join(t.TempDir(), "empty.csv")
 	os.WriteFile(empty, nil, 0o644)
-	s, err := Open(empty, CSV, attack.Default())
+	s, err := OpenFile(empty, CSV, attack.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	if data, _ := os.ReadFile(empty); string(data) != HeaderLine+"\n" {
+	if data, _ := os.ReadFile(empty); string(data) != store.HeaderLine+"\n" {
 		t.Fatalf("empty file got %q", data)
 	}
 }
@@ -264,7 +265,7 @@ func TestParallelRowsInOrder(t *testing.T) {
 	s1 := NewCSVSink(&one, nil, attack.Default(), true)
 	s1.helpers = nil
 	s2 := NewCSVSink(&many, nil, attack.Default(), true)
-	s2.helpers = []*csvPart{{rows: NewRows(attack.Default())}, {rows: NewRows(attack.Default())}, {rows: NewRows(attack.Default())}}
+	s2.helpers = []*csvPart{{rows: store.NewRows(attack.Default())}, {rows: store.NewRows(attack.Default())}, {rows: store.NewRows(attack.Default())}}
 	for _, s := range []*CSVSink{s1, s2} {
 		for i := 0; i < len(msgs); i += 4096 {
 			if err := s.Write(context.Background(), msgs[i:min(i+4096, len(msgs))]); err != nil {

@@ -1,4 +1,4 @@
-package store
+package sink
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/ecs"
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/store"
 )
 
 // benchEvents returns n classified ECS events, one in ten matched, as
@@ -119,7 +120,7 @@ func BenchmarkCSVSinkHelpers(b *testing.B) {
 			s := NewCSVSink(io.Discard, nil, attack.Default(), false)
 			s.helpers = nil
 			for i := 0; i < helpers; i++ {
-				s.helpers = append(s.helpers, &csvPart{rows: NewRows(attack.Default())})
+				s.helpers = append(s.helpers, &csvPart{rows: store.NewRows(attack.Default())})
 			}
 			b.SetBytes(int64(size))
 			for i := 0; i < b.N; i++ {

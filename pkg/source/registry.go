@@ -1,0 +1,189 @@
+// Package source provides where events come from: standard input, files
+// and folders in the formats of package format (JSON Lines, .evtx, Zeek,
+// Suricata, syslog, auditd, CSV; gzip or zstd compressed), and Kafka
+// topics. Every source is opened from specs by Open, so that a new kind of
+// source has one home and every command gains it at once:
+//
+//   - standard input
+//     events.jsonl, Security.evtx, logs/ files, and folders read recursively
+//     kafka://[BROKERS/]TOPIC[,TOPIC]    Kafka topics (?group=NAME&offset=OFFSET)
+package source
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/secpipe/secpipe/pkg/format"
+	"github.com/secpipe/secpipe/pkg/kafka"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+)
+
+// Options are what sources are opened with besides their specs; each kind
+// takes what it needs.
+type Options struct {
+	// Stdin is what "-" reads.
+	Stdin io.Reader
+	// Format of files and stdin: format.Auto recognises each input's.
+	Format format.Format
+	// MaxRecord caps one record's size (0: event.DefaultMaxRecord).
+	MaxRecord int
+	// Rejects takes bad records: reported, kept, or fatal.
+	Rejects *pipeline.Rejects
+	// Trace takes each event's trace context out of it into Message.Trace
+	// (files and stdin; topics trace with Kafka.Tracer).
+	Trace bool
+	// Kafka holds the connection and consumer settings of kafka:// sources;
+	// the spec gives the topics, and the brokers, group and start offset
+	// when it names them.
+	Kafka KafkaOptions
+	// Now is the clock that relative start offsets are read against.
+	Now func() time.Time
+	// Skipped is told of files in folders that hold no format secpipe
+	// reads; they are passed over.
+	Skipped func(path string, err error)
+}
+
+// Opener opens the source of specs of the scheme it was registered for.
+type Opener func(ctx context.Context, specs []pipeline.Spec, opt Options) (pipeline.Source, error)
+
+var openers = map[string]Opener{}
+
+// Register adds the source kind of a URL scheme ("kafka", ...).
+func Register(scheme string, open Opener) { openers[scheme] = open }
+
+func registered(scheme string) bool { _, ok := openers[scheme]; return ok }
+
+// Open opens the source of specs (stdin when there are none). Specs of one
+// command are all paths, or all of one scheme.
+func Open(ctx context.Context, specs []string, opt Options) (pipeline.Source, error) {
+	if opt.Rejects == nil {
+		opt.Rejects = &pipeline.Rejects{}
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	var parsed []pipeline.Spec
+	for _, raw := range specs {
+		s, err := pipeline.ParseSpec(raw, registered)
+		if err != nil {
+			return nil, err
+		}
+		if len(parsed) > 0 && s.Scheme != parsed[0].Scheme {
+			return nil, fmt.Errorf("cannot read %s and %s in one run: give inputs of one kind", parsed[0].Raw, raw)
+		}
+		parsed = append(parsed, s)
+	}
+	if len(parsed) > 0 && parsed[0].Scheme != "" {
+		return openers[parsed[0].Scheme](ctx, parsed, opt)
+	}
+	names, err := expandPaths(specs, opt.Format, opt.Skipped)
+	if err != nil {
+		return nil, err
+	}
+	src := NewFiles(names, opt.Stdin, opt.Format, opt.MaxRecord, opt.Rejects)
+	if opt.Trace {
+		src.ExtractTrace()
+	}
+	return src, nil
+}
+
+// expandPaths checks that every named input exists and replaces folders
+// by the files under them, in lexical order. With format Auto, files in
+// folders whose format is not recognised are passed over (told to
+// skipped); hidden files and folders are left out.
+func expandPaths(names []string, f format.Format, skipped func(string, error)) ([]string, error) {
+	var out []string
+	for _, name := range names {
+		if name == "-" {
+			out = append(out, name)
+			continue
+		}
+		st, err := os.Stat(name)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, name)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(name, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if path != name && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				if f == format.Auto || f == "" {
+					if err := recognised(path); err != nil {
+						if skipped != nil {
+							skipped(path, err)
+						}
+						return nil
+					}
+				}
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// recognised reports why a file found in a folder is not read, or nil.
+func recognised(path string) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	rd, _, err := format.Open(file, format.Auto, format.Options{Name: path})
+	if c, ok := rd.(io.Closer); ok {
+		c.Close()
+	}
+	return err
+}
+
+func init() {
+	Register("kafka", func(ctx context.Context, specs []pipeline.Spec, opt Options) (pipeline.Source, error) {
+		o := opt.Kafka
+		o.Topics = nil
+		for _, s := range specs {
+			if s.Path == "" {
+				return nil, fmt.Errorf("%s: want kafka://[BROKERS/]TOPIC[,TOPIC]", s.Raw)
+			}
+			o.Topics = append(o.Topics, strings.Split(s.Path, ",")...)
+			if s.Host != "" {
+				o.Config.Brokers = s.Host
+			}
+			if g := s.Query.Get("group"); g != "" {
+				o.Group = g
+			}
+			if v := s.Query.Get("offset"); v != "" {
+				off, err := kafka.ParseOffset(v, opt.Now())
+				if err != nil {
+					return nil, fmt.Errorf("%s: offset: %v", s.Raw, err)
+				}
+				o.Offset = off
+			}
+		}
+		o.MaxRecord, o.Rejects = opt.MaxRecord, opt.Rejects
+		return NewKafka(ctx, o)
+	})
+}
