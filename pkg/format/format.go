@@ -11,6 +11,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/secpipe/secpipe/pkg/event"
 )
@@ -42,6 +43,9 @@ type Options struct {
 	Name string
 	// MaxRecord caps the size of one record (0: event.DefaultMaxRecord).
 	MaxRecord int
+	// Now is the clock, for formats whose timestamps leave out the year
+	// (nil: time.Now).
+	Now func() time.Time
 }
 
 // HeadSize is how many leading bytes of an input Detect is shown at most.
