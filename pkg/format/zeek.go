@@ -40,8 +40,14 @@ func init() {
 }
 
 func detectZeek(head []byte, _ string) bool {
-	if bytes.HasPrefix(trimBOM(head), []byte("#separator ")) {
-		return true
+	// A TSV log opens with its header lines, "#separator" first.
+	for _, l := range firstLines(head, 10) {
+		if bytes.HasPrefix(l, []byte("#separator ")) {
+			return true
+		}
+		if l[0] != '#' {
+			break
+		}
 	}
 	keys, ok := firstObjectKeys(head)
 	if !ok {
