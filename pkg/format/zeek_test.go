@@ -22,7 +22,7 @@ func TestZeekTSV(t *testing.T) {
 		{0, "duration", `1.502003`},
 		{0, "local_orig", `true`},
 		{0, "local_resp", `false`},
-		{0, "tunnel_parents", `[]`}, // (empty)
+		{0, "tunnel_parents", `[]`},  // (empty)
 		{1, "duration", `<missing>`}, // - is unset
 		{1, "tunnel_parents", `<missing>`},
 		{1, "@timestamp", `"2024-01-02T03:04:06.000001Z"`},
@@ -94,7 +94,7 @@ func TestZeekBadInput(t *testing.T) {
 		"#fields\tts\tuid\tid.orig_h\tid.resp_p",
 		"#types\ttime\tstring\taddr\tport",
 		"1.5\tC1\t10.0.0.1\t80",
-		"1.6\tC2\t10.0.0.2",             // a field short (truncated)
+		"1.6\tC2\t10.0.0.2",            // a field short (truncated)
 		"1.7\tC3\t10.0.0.3\t80\textra", // a field too many
 		"1.8\tC4\t10.0.0.4\thttp",      // not a port
 		"garbage",
