@@ -149,14 +149,16 @@ func (a *auditReader) pairs(s string, execve bool) (ok bool) {
 			}
 			continue
 		}
-		if !quoted && auditEncoded(name, execve) {
+		base, chunk := argChunk(name)
+		if !chunk {
+			base = name
+		}
+		if !quoted && auditEncoded(base, execve) {
 			value = auditDecode(value)
 		}
-		if execve {
-			if base, ok := argChunk(name); ok {
-				a.appendArg(base, value)
-				continue
-			}
+		if chunk && execve {
+			a.appendArg(base, value)
+			continue
 		}
 		a.fields = append(a.fields, auditField{name, value})
 	}

@@ -90,8 +90,13 @@ func (r read) field(t *testing.T, i int, name string) string {
 	if !ok {
 		return "<missing>"
 	}
-	b, _ := json.Marshal(v)
-	return string(b)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 type want struct {
