@@ -12,6 +12,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/secpipe/secpipe/pkg/event"
 )
@@ -46,6 +47,9 @@ type Options struct {
 	// Ready, set by Open, reports whether the input under the reader's
 	// buffer has more at hand, so that a read would not wait.
 	Ready func() bool
+	// Now is the clock, for formats whose timestamps leave out the year
+	// (nil: time.Now).
+	Now func() time.Time
 }
 
 // HeadSize is how many leading bytes of an input Detect is shown at most.

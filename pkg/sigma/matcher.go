@@ -459,13 +459,14 @@ func (m *Matcher) eventTime() (int64, bool) {
 }
 
 // parseTime reads the timestamp forms found in logs: RFC 3339 with or
-// without fraction and zone, with a space or a T between date and time.
+// without fraction and zone, with a space or a T between date and time,
+// and with a zone without colon as Suricata writes it (+0000).
 func parseTime(b []byte) (time.Time, bool) {
 	if t, ok := parseRFC3339(b); ok {
 		return t, true
 	}
 	s := string(bytes.TrimSpace(b))
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999-0700"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true
 		}

@@ -1,0 +1,154 @@
+package classify
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/secpipe/secpipe/pkg/format"
+)
+
+// sigmaCorpus is where the SigmaHQ rules are checked out for tests.
+const sigmaCorpus = "/work/shared/sigma/rules"
+
+// corpusRules returns the paths of SigmaHQ rules under the corpus; without
+// the corpus the test is skipped, or fails on CI.
+func corpusRules(t *testing.T, rel ...string) []string {
+	t.Helper()
+	if _, err := os.Stat(sigmaCorpus); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("SigmaHQ corpus missing at %s: %v", sigmaCorpus, err)
+		}
+		t.Skipf("SKIPPED: SigmaHQ corpus missing at %s (%v); these tests check SigmaHQ rules against the text formats", sigmaCorpus, err)
+	}
+	var out []string
+	for _, r := range rel {
+		out = append(out, filepath.Join(sigmaCorpus, r))
+	}
+	return out
+}
+
+// readEvents reads a sample file through its format reader; it fails on
+// bad records, as the samples have none.
+func readEvents(t *testing.T, path string, f format.Format) (events []string, lines []int) {
+	t.Helper()
+	file, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	now := func() time.Time { return time.Date(2024, 1, 10, 0, 0, 0, 0, time.UTC) }
+	r, _, err := format.Open(file, f, format.Options{Name: path, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return events, lines
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		events = append(events, string(rec.Raw))
+		lines = append(lines, rec.Line)
+	}
+}
+
+// SigmaHQ's rules for Zeek, Suricata's categories, auditd, sshd and cron,
+// and the built-in pack, fire on the lines of the text formats they are
+// about, and on no other.
+func TestTextFormatsMeetRules(t *testing.T) {
+	rules := corpusRules(t,
+		"network/zeek/zeek_dns_mining_pools.yml",
+		"network/zeek/zeek_http_webdav_put_request.yml",
+		"network/dns/net_dns_mal_cobaltstrike.yml",
+		"linux/auditd/execve/lnx_auditd_susp_cmds.yml",
+		"linux/auditd/syscall/lnx_auditd_create_account.yml",
+		"linux/auditd/lnx_auditd_susp_c2_commands.yml",
+		"linux/builtin/sshd/lnx_sshd_susp_ssh.yml",
+		"linux/builtin/cron/lnx_cron_crontab_file_modification.yml",
+	)
+	const testdata = "../format/testdata/"
+	cases := []struct {
+		file   string
+		format format.Format
+		// fired: the rules each line sets off, the lines not named none.
+		fired map[int]string
+	}{
+		{"zeek_dns.log", format.Zeek, map[int]string{11: "DNS Events Related To Mining Pools"}},
+		{"zeek_conn.log", format.Zeek, nil},
+		{"zeekjson/http.log", format.Zeek, map[int]string{1: "WebDav Put Request"}},
+		{"eve.json", format.Suricata, map[int]string{
+			1: "Cobalt Strike DNS Beaconing",          // SigmaHQ's dns category
+			2: "Web Vulnerability Scanner User Agent", // the built-in pack's webserver rule
+		}},
+		{"audit.log", format.Auditd, map[int]string{
+			1: "Suspicious C2 Activities",
+			2: "Suspicious Commands Linux",
+			7: "Creation Of An User Account",
+			9: "Creation Of An User Account",
+		}},
+		{"auth.log", format.Syslog, map[int]string{
+			2: "Suspicious OpenSSH Daemon Error",
+			4: "Modifying Crontab",
+		}},
+		{"syslog_rfc5424.log", format.Syslog, map[int]string{4: "Suspicious OpenSSH Daemon Error"}},
+		{"syslog_iso.log", format.Syslog, nil},
+	}
+	for _, tc := range cases {
+		events, lines := readEvents(t, testdata+tc.file, tc.format)
+		out := run(t, Config{RulePaths: rules}, events...)
+		if len(out) != len(events) {
+			t.Fatalf("%s: %d events in, %d out", tc.file, len(events), len(out))
+		}
+		for i, line := range out {
+			got := strings.Join(decode(t, line).Rule.Name, ", ")
+			if want := tc.fired[lines[i]]; got != want {
+				t.Errorf("%s:%d: rules %q, want %q\n%s", tc.file, lines[i], got, want, events[i])
+			}
+		}
+	}
+}
+
+// The built-in port scan correlation counts the ports of a Zeek conn log
+// read from its TSV form.
+func TestZeekConnPortScan(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("#separator \\x09\n#path\tconn\n")
+	b.WriteString("#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\n")
+	b.WriteString("#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\n")
+	const ports = 30
+	for i := 0; i < ports; i++ {
+		fmt.Fprintf(&b, "%d.000000\tC%d\t198.51.100.23\t40000\t10.0.0.80\t%d\ttcp\tREJ\n", 1704164400+i, i, 1000+i)
+	}
+	r, _, err := format.Open(strings.NewReader(b.String()), format.Auto, format.Options{Name: "conn.log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, string(rec.Raw))
+	}
+	var alerts []string
+	for _, line := range run(t, Config{}, events...) {
+		if c := decode(t, line); c.Event.Kind == "alert" {
+			alerts = append(alerts, c.Rule.Name[0]+" "+c.Sigma.Correlation.GroupBy["SourceIp"]+"->"+c.Sigma.Correlation.GroupBy["DestinationIp"])
+		}
+	}
+	if want := "Port Scan of One Host 198.51.100.23->10.0.0.80"; len(alerts) != 1 || alerts[0] != want {
+		t.Errorf("alerts %q, want [%q]", alerts, want)
+	}
+}

@@ -1,0 +1,72 @@
+package format
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestCSV(t *testing.T) {
+	r := readFile(t, "testdata/export.csv", Auto, Options{})
+	if len(r.events) != 3 || len(r.bad) != 0 {
+		t.Fatalf("%d events, bad %v; want 3 events", len(r.events), r.bad)
+	}
+	if !sameInts(r.lines, []int{2, 3, 4}) {
+		t.Errorf("lines %v, want [2 3 4]", r.lines)
+	}
+	check(t, r, []want{
+		{0, "event_id", `"1027c4d1-c386-4bc4-8d61-3e30d8f16adf"`},
+		{0, "source_ip", `"10.0.0.11"`},
+		{0, "mitre_technique", `"T1110"`},
+		{1, "mitre_tactic", `<missing>`}, // empty cells left out
+		{2, "user", `"Smith, Bob"`},
+		{2, "mitre_technique", `"T1059\nT1059.001"`}, // a quoted cell over two lines
+	})
+
+	// The lab's store output, every row read, keyed by its header.
+	lab, err := os.ReadFile("../../examples/lab/classified_packets.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Count(strings.TrimSpace(string(lab)), "\n")
+	labRead := readAll(t, string(lab), "classified_packets.csv", Auto, Options{})
+	if len(labRead.events) != rows || len(labRead.bad) != 0 {
+		t.Errorf("lab CSV: %d events, %d bad; want %d events", len(labRead.events), len(labRead.bad), rows)
+	}
+	check(t, labRead, []want{{0, "event_type", `"user_login"`}})
+
+	// A byte order mark is no part of the first name; repeated and empty
+	// names get names of their own.
+	bom := readAll(t, "\uFEFFa,a,\n1,2,3\n", "x.csv", CSV, Options{})
+	check(t, bom, []want{{0, "a", `"1"`}, {0, "a_2", `"2"`}, {0, "column3", `"3"`}})
+}
+
+func TestCSVBadInput(t *testing.T) {
+	in := strings.Join([]string{
+		"name,value",
+		"a,1",
+		`b,"never closed`, // stray quote: costs only its line
+		"c,3",
+		"d,4,extra", // wrong count
+		"e",         // truncated
+		`f,x"y`,     // a quote inside an unquoted cell
+		`"g"h,7`,    // text after a quoted cell
+		"\x00\x01,\x02",
+		"i,9",
+	}, "\n") + "\n"
+	r := readAll(t, in, "export.csv", CSV, Options{})
+	if !sameInts(r.badLines(), []int{3, 5, 6, 7, 8}) {
+		t.Errorf("bad lines %v, want [3 5 6 7 8]", r.badLines())
+	}
+	if !sameInts(r.lines, []int{2, 4, 9, 10}) {
+		t.Errorf("good lines %v, want [2 4 9 10]", r.lines)
+	}
+	check(t, r, []want{{1, "name", `"c"`}, {3, "value", `"9"`}})
+
+	// A stray quote whose cell runs on over good rows and closes on a
+	// later stray quote: both lines are reported, the rows between kept.
+	two := readAll(t, "k,v\na,\"1\nb,2\nc,3\"x\nd,4\n", "x.csv", CSV, Options{})
+	if !sameInts(two.badLines(), []int{2, 4}) || !sameInts(two.lines, []int{3, 5}) {
+		t.Errorf("bad %v good %v, want [2 4] and [3 5]", two.badLines(), two.lines)
+	}
+}

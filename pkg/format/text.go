@@ -1,0 +1,167 @@
+package format
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/secpipe/secpipe/pkg/event"
+)
+
+// lines reads a text input one line at a time, counting lines, for the
+// line-oriented formats (Zeek TSV, syslog, auditd).
+type lines struct {
+	r    *bufio.Reader
+	name string
+	max  int
+	line int // number of the line last returned
+	buf  []byte
+}
+
+func newLines(r *bufio.Reader, opt Options) *lines {
+	limit := opt.MaxRecord
+	if limit <= 0 {
+		limit = event.DefaultMaxRecord
+	}
+	return &lines{r: r, name: opt.Name, max: limit}
+}
+
+// next returns the next line without its line end, valid until the next
+// call. A line longer than the record limit is skipped and reported as a
+// *event.BadRecordError; at the end of input next returns io.EOF.
+func (l *lines) next() ([]byte, error) {
+	l.buf = l.buf[:0]
+	over := false
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		if !over {
+			if len(l.buf)+len(chunk) > l.max+2 { // +2: the line end
+				over = true
+				l.buf = appendCapped(l.buf, chunk, 1<<20)
+			} else {
+				l.buf = append(l.buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		if len(l.buf) == 0 && err == io.EOF {
+			return nil, io.EOF
+		}
+		l.line++
+		if over {
+			return nil, l.bad(fmt.Sprintf("record over %d bytes", l.max), l.buf)
+		}
+		return bytes.TrimRight(l.buf, "\r\n"), nil
+	}
+}
+
+// buffered reports whether a line (or part of one) is already in memory.
+func (l *lines) buffered() bool { return l.r.Buffered() > 0 }
+
+// bad reports the line last read as a skipped record.
+func (l *lines) bad(reason string, raw []byte) error {
+	return &event.BadRecordError{Input: l.name, Line: l.line, Reason: reason, Raw: bytes.Clone(raw)}
+}
+
+func appendCapped(dst, src []byte, limit int) []byte {
+	if room := limit - len(dst); room < len(src) {
+		src = src[:max(room, 0)]
+	}
+	return append(dst, src...)
+}
+
+// object builds one compact JSON object, keys in the order added.
+type object struct{ b []byte }
+
+func (o *object) reset() { o.b = append(o.b[:0], '{') }
+
+func (o *object) key(k string) {
+	if len(o.b) > 1 {
+		o.b = append(o.b, ',')
+	}
+	o.b = event.AppendString(o.b, k)
+	o.b = append(o.b, ':')
+}
+
+// str adds a string member.
+func (o *object) str(k, v string) {
+	o.key(k)
+	o.b = event.AppendString(o.b, v)
+}
+
+// strs adds an array of strings.
+func (o *object) strs(k string, vs []string) {
+	o.key(k)
+	o.b = event.AppendStrings(o.b, vs)
+}
+
+// num adds a number written as JSON already.
+func (o *object) num(k, v string) {
+	o.key(k)
+	o.b = append(o.b, v...)
+}
+
+// int adds an integer.
+func (o *object) int(k string, v int64) {
+	o.key(k)
+	o.b = strconv.AppendInt(o.b, v, 10)
+}
+
+func (o *object) done() []byte { return append(o.b, '}') }
+
+// isJSONNumber reports whether s is a number as JSON writes them.
+func isJSONNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return false
+	}
+	// ParseFloat also takes "inf", "0x1p-2", "1_000" and "+1": JSON does not.
+	i := 0
+	if s[0] == '-' {
+		i++
+	}
+	if i >= len(s) || s[i] < '0' || s[i] > '9' || (s[i] == '0' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9') {
+		return false
+	}
+	for _, c := range []byte(s[i:]) {
+		if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// firstLine returns head's first line, without its line end.
+func firstLine(head []byte) []byte {
+	head = trimBOM(head)
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	return bytes.TrimRight(head, "\r")
+}
+
+// firstLines returns up to n lines of head that are not blank; the last
+// may be cut short when head ends inside it.
+func firstLines(head []byte, n int) [][]byte {
+	var out [][]byte
+	for _, l := range bytes.Split(trimBOM(head), []byte("\n")) {
+		l = bytes.TrimRight(l, "\r")
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		if out = append(out, l); len(out) == n {
+			break
+		}
+	}
+	return out
+}
