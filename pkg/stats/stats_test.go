@@ -270,7 +270,7 @@ func TestBadRowsReportedAndSkipped(t *testing.T) {
 	if rej.Count() != 2 {
 		t.Errorf("%d rejects", rej.Count())
 	}
-	for _, want := range []string{"test.csv:3: 20 columns where the header has 19 (skipped)", `test.csv:5: unparsable timestamp "15/01/2026 7am" (skipped)`} {
+	for _, want := range []string{"test.csv:3: 20 cells, the header has 19 (skipped)", `test.csv:5: unparsable timestamp "15/01/2026 7am" (skipped)`} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, log.String())
 		}
