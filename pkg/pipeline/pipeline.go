@@ -64,6 +64,9 @@ type Source interface {
 	Read(ctx context.Context, b *Batch) error
 	// Ack records that msgs, read earlier and passed on in order, have been
 	// delivered by the sink, so that a restart does not read them again.
+	// Run calls it on its own goroutine while a Read of the next batch may
+	// be in progress on the read-ahead goroutine: a source that keeps
+	// positions must guard them. An error stops the run.
 	Ack(ctx context.Context, msgs []Message) error
 	Close() error
 }
@@ -95,7 +98,10 @@ type TransactionalSink interface {
 // Stage transforms messages.
 type Stage interface {
 	// Process appends the output for in to out. Output may point into the
-	// input or into the stage's own buffers until the next call.
+	// input or into the stage's own buffers until the next call. An error
+	// stops the run: nothing of in is acknowledged, so that a source with
+	// positions (a topic) reads it again on restart. A bad event is not an
+	// error: a stage reports it (pipeline.Rejects) and goes on.
 	Process(ctx context.Context, in []Message, out *Batch) error
 	// Finish appends anything held back, once the input has ended.
 	Finish(ctx context.Context, out *Batch) error
