@@ -75,8 +75,10 @@ func classifyCommand(env *Env) *ucli.Command {
 		Name:      "classify",
 		Usage:     "match events against Sigma rules and tag them with MITRE ATT&CK tactics and techniques",
 		ArgsUsage: "[FILE ...]",
-		Description: `Reads events (JSON Lines or concatenated JSON objects) from the files or stdin
-and writes every event to stdout, with ECS threat fields added when rules match:
+		Description: `Reads events from the files, folders (recursively) or stdin, in any format secpipe
+reads, recognised from the content (JSON Lines, Windows .evtx, Zeek, Suricata EVE,
+syslog, auditd, CSV; .gz and .zst decompressed; --input-format names one), and
+writes every event to stdout, with ECS threat fields added when rules match:
 threat.tactic.*, threat.technique.*, threat.technique.subtechnique.*, and rule.id,
 rule.name, rule.level (the highest Sigma level matched). Correlation rules (a brute
 force, a port scan) are recognised over many events: when one fires, an alert
@@ -90,6 +92,8 @@ field mapping places Sigma fields in each kind of event.
 Examples:
    secpipe gen | secpipe classify | secpipe store
    secpipe classify --only-matched events.jsonl
+   secpipe classify Security.evtx /var/log/auth.log zeek/
+   zcat conn.log.gz | secpipe classify --input-format zeek
    secpipe classify --rules ./sigma/rules --min-level high logs.jsonl
    secpipe gen --format lab | secpipe classify --no-builtin --rules my-rules/
    secpipe classify --from-topic events --group classifiers --to-topic classified

@@ -54,9 +54,10 @@ func statsCommand(env *Env) *ucli.Command {
 		Name:      "stats",
 		Usage:     "count classified events per ATT&CK tactic and over time; draw the chart, write a Navigator layer",
 		ArgsUsage: "[FILE ...]",
-		Description: `Reads classified events from the files, or stdin: store's CSV, the course lab's
-classified_packets.csv (any CSV with a header naming mitre_tactic; other columns are
-found by name), or classified JSON Lines (told by a first character '{'). Prints:
+		Description: `Reads classified events from the files, folders or stdin: store's CSV, the course
+lab's classified_packets.csv (any CSV with a header; columns are found by name), or
+classified JSON Lines, or any other input secpipe reads (see classify --help), or a
+topic (kafka://TOPIC). Prints:
 events per tactic in kill-chain order, events per time bucket and tactic, and the top
 techniques, hosts, users and source IPs. Rows of one event (store writes one per
 tactic/technique pair) count once. TA0000/T0000, the lab's "unclassified", and
@@ -73,7 +74,7 @@ out, and a timeline of more than 600 buckets is drawn with buckets merged to fit
 --navigator writes an ATT&CK Navigator layer (format 4.5) scoring each technique
 by its number of events.
 
-Bad rows (wrong column count, unparsable timestamp) are reported with their file
+Bad rows (wrong cell count, unparsable timestamp) are reported with their file
 and line and skipped; --strict stops at the first with exit code 1.
 
 Examples:
