@@ -46,6 +46,7 @@ func readStatsConfig(c *ucli.Context) (statsConfig, error) {
 	if cfg.Input, err = readInputConfig(c); err != nil {
 		return cfg, err
 	}
+	cfg.Input.NoGroup = true // a report reads the whole topic every time
 	return cfg, nil
 }
 
@@ -82,7 +83,8 @@ Examples:
    secpipe stats tactics.csv --bucket 1h --format markdown
    secpipe stats classified_packets.csv --chart tactics.png
    secpipe stats tactics.csv --navigator layer.json --format json > stats.json
-   secpipe gen | secpipe classify | secpipe stats --top 5`,
+   secpipe gen | secpipe classify | secpipe stats --top 5
+   secpipe stats --from-topic classified --exit-at-end`,
 		Flags: joinFlags([]ucli.Flag{
 			formatFlag(),
 			&ucli.IntFlag{Name: "top", Aliases: []string{"n"}, Value: 10, Usage: "list the `N` most frequent techniques, hosts, users and source IPs"},
@@ -90,7 +92,7 @@ Examples:
 			&ucli.StringFlag{Name: "chart", Usage: "draw the stacked bar chart of tactics over time to `FILE` (.png or .svg)"},
 			&ucli.StringFlag{Name: "navigator", Usage: "write an ATT&CK Navigator layer (JSON) to `FILE`"},
 			attackDataFlag(),
-		}, inputFlags(), telemetryFlags()),
+		}, inputFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe stats"
 			cfg, err := readStatsConfig(c)

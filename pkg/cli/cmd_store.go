@@ -116,8 +116,9 @@ Examples:
 			if counter, ok := out.(sink.Counter); ok {
 				n := counter.Counts()
 				tel.summary(fmt.Sprintf("%s: %d events (%d rows, %d matched) → %s", prog, n.Events, n.Rows, n.Matched, shown))
-			} else {
-				tel.summary(fmt.Sprintf("%s: → %s", prog, shown))
+			} else if k, ok := out.(*sink.Kafka); ok {
+				produced, acked, _ := k.Stats()
+				tel.summary(fmt.Sprintf("%s: %d events → %s, %d acknowledged", prog, produced, shown, acked))
 			}
 			reportRejects(env, prog, rejects)
 			return err

@@ -33,6 +33,9 @@ type inputConfig struct {
 	DLQ       string
 	Strict    bool
 	MaxRecord int
+	// NoGroup reads topics outside any consumer group unless --group names
+	// one: nothing is committed, so every run reads the whole topic.
+	NoGroup bool
 }
 
 func readInputConfig(c *ucli.Context) (inputConfig, error) {
@@ -90,6 +93,9 @@ func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in 
 		var err error
 		if opts.Kafka, err = kafkaSourceOptions(c, env, prog, tel); err != nil {
 			return nil, nil, nil, err
+		}
+		if in.NoGroup && c.String("group") == "" {
+			opts.Kafka.Group = ""
 		}
 	}
 	rejects, closeDLQ, err := openRejects(env, prog, in)
