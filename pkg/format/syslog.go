@@ -24,7 +24,8 @@ import (
 // RFC 3164 timestamps have no year and no zone: they are read as UTC, in
 // the year that puts the first message no more than a week after now (a
 // December log read in January is last year's), and the year goes up by
-// one wherever the month goes back (December, then January).
+// one wherever the month goes back by more than six (December, then
+// January; a line of January 31st after February 1st is no new year).
 const Syslog Format = "syslog"
 
 func init() {
@@ -163,7 +164,7 @@ func (p *syslogParser) bsdTime(s string) (time.Time, bool) {
 		if withYear(t, p.year).After(now.Add(7 * 24 * time.Hour)) {
 			p.year--
 		}
-	case t.Month() < p.lastMonth:
+	case p.lastMonth-t.Month() > 6: // December, then January; not a late line of last month
 		p.year++
 	}
 	p.lastMonth = t.Month()

@@ -146,7 +146,7 @@ func (z *zeekTSV) header(line string) {
 	case "path":
 		z.path = v
 	case "fields":
-		z.fields = strings.Split(v, sep)
+		z.fields, z.types = strings.Split(v, sep), nil
 	case "types":
 		z.types = strings.Split(v, sep)
 	}
