@@ -111,7 +111,7 @@ func (a *auditReader) record(line string) (raw []byte, reason string) {
 	if err != nil {
 		return nil, "audit serial out of range"
 	}
-	a.obj.int("serial", serial)
+	a.obj.integer("serial", serial)
 	return a.obj.done(), ""
 }
 

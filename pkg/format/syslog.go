@@ -199,7 +199,7 @@ func syslogTag(s string) (program, pid, msg string) {
 // pid adds the process ID: a number when it is one.
 func (p *syslogParser) pid(s string) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		p.obj.int("pid", n)
+		p.obj.integer("pid", n)
 		return
 	}
 	p.obj.str("procid", s)

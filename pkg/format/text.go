@@ -96,20 +96,8 @@ func (o *object) str(k, v string) {
 	o.b = event.AppendString(o.b, v)
 }
 
-// strs adds an array of strings.
-func (o *object) strs(k string, vs []string) {
-	o.key(k)
-	o.b = event.AppendStrings(o.b, vs)
-}
-
-// num adds a number written as JSON already.
-func (o *object) num(k, v string) {
-	o.key(k)
-	o.b = append(o.b, v...)
-}
-
-// int adds an integer.
-func (o *object) int(k string, v int64) {
+// integer adds an integer member.
+func (o *object) integer(k string, v int64) {
 	o.key(k)
 	o.b = strconv.AppendInt(o.b, v, 10)
 }
@@ -139,15 +127,6 @@ func isJSONNumber(s string) bool {
 		}
 	}
 	return true
-}
-
-// firstLine returns head's first line, without its line end.
-func firstLine(head []byte) []byte {
-	head = trimBOM(head)
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
-	}
-	return bytes.TrimRight(head, "\r")
 }
 
 // firstLines returns up to n lines of head that are not blank; the last
