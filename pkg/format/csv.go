@@ -28,13 +28,13 @@ func init() {
 		about:  "CSV with a header row",
 		detect: detectCSV,
 		open: func(r *bufio.Reader, opt Options) (Reader, error) {
-			return &csvReader{lines: newLines(r, opt)}, nil
+			return &csvReader{lineReader: newLineReader(r, opt)}, nil
 		},
 	})
 }
 
 func detectCSV(head []byte, name string) bool {
-	ls := firstLines(head, 6)
+	ls := headLines(head, 6)
 	if len(ls) == 0 || bytes.IndexByte(ls[0], '{') >= 0 {
 		return false
 	}
@@ -79,13 +79,13 @@ func csvHeader(line []byte) ([]string, bool) {
 }
 
 type csvReader struct {
-	*lines
+	*lineReader
 	header []string
 	// pending holds lines read ahead while looking for a quote's end, to
 	// be read again when the quote turned out to be stray.
 	pending []pendingLine
 	cur     int // number of the line last taken
-	obj     object
+	obj     jsonObject
 }
 
 type pendingLine struct {

@@ -34,7 +34,7 @@ func init() {
 		rank:  60,
 		about: "syslog text (RFC 3164, RFC 5424, rsyslog's ISO timestamps)",
 		detect: func(head []byte, _ string) bool {
-			ls := firstLines(head, 1)
+			ls := headLines(head, 1)
 			if len(ls) == 0 {
 				return false
 			}
@@ -48,13 +48,13 @@ func init() {
 			if now == nil {
 				now = time.Now
 			}
-			return &syslogReader{lines: newLines(r, opt), p: syslogParser{now: now}}, nil
+			return &syslogReader{lineReader: newLineReader(r, opt), p: syslogParser{now: now}}, nil
 		},
 	})
 }
 
 type syslogReader struct {
-	*lines
+	*lineReader
 	p syslogParser
 }
 
@@ -85,12 +85,12 @@ type syslogParser struct {
 	now       func() time.Time
 	year      int
 	lastMonth time.Month
-	obj       object
+	obj       jsonObject
 }
 
-var facilities = [...]string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}
+var syslogFacilities = [...]string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}
 
-var severities = [...]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
+var syslogSeverities = [...]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
 
 // parse reads one line; ok is false when it is not a syslog message.
 func (p *syslogParser) parse(line string) (raw []byte, ok bool) {
@@ -209,8 +209,8 @@ func (p *syslogParser) priority(pri int) {
 	if pri < 0 {
 		return
 	}
-	p.obj.str("facility", facilities[pri/8])
-	p.obj.str("severity", severities[pri%8])
+	p.obj.str("facility", syslogFacilities[pri/8])
+	p.obj.str("severity", syslogSeverities[pri%8])
 }
 
 // rfc5424 reads what follows "<PRI>1 ".
