@@ -126,12 +126,16 @@ func (p *syslogParser) parse(line string) (raw []byte, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	host, rest, ok := strings.Cut(rest, " ")
+	host, after, ok := strings.Cut(rest, " ")
 	if !ok || host == "" {
 		return nil, false
 	}
 	p.obj.str("@timestamp", ts.Format(time.RFC3339Nano))
-	p.obj.str("host", host)
+	// Messages sent to a local socket have no host: the tag comes first.
+	if !strings.HasSuffix(host, ":") && !strings.Contains(host, "[") {
+		p.obj.str("host", host)
+		rest = after
+	}
 	program, pid, msg := syslogTag(rest)
 	if program != "" {
 		p.obj.str("program", program)
