@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +172,45 @@ func TestSuricataFlowPortScan(t *testing.T) {
 	found := alerts(t, run(t, Config{}, events...))
 	if want := "Port Scan of One Host 198.51.100.23->10.0.0.80"; len(found) != 1 || found[0] != want {
 		t.Errorf("alerts %q, want [%q]", found, want)
+	}
+}
+
+// Syslog lines get Sigma's Linux services from their program: sudo's are
+// sudo and auth, logind's auth, every line syslog.
+func TestSyslogServices(t *testing.T) {
+	dir := t.TempDir()
+	for i, service := range []string{"sudo", "auth", "cron", "syslog"} {
+		rule := fmt.Sprintf(`title: any %[1]s
+id: 22222222-0000-4000-8000-00000000000%[2]d
+level: low
+description: every event of the %[1]s service
+logsource: {product: linux, service: %[1]s}
+detection:
+  selection:
+    message|exists: true
+  condition: selection
+`, service, i)
+		if err := os.WriteFile(filepath.Join(dir, service+".yml"), []byte(rule), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events, lines := readEvents(t, "../format/testdata/auth.log", format.Syslog)
+	want := map[int]string{
+		1: "any auth, any syslog", // sshd
+		2: "any auth, any syslog",
+		3: "any cron, any syslog", // CRON
+		4: "any cron, any syslog", // crontab
+		5: "any sudo, any auth, any syslog",
+		6: "any auth, any syslog",
+		7: "any auth, any syslog", // systemd-logind
+	}
+	for i, line := range run(t, Config{RulePaths: []string{dir}, NoBuiltin: true}, events...) {
+		names := decode(t, line).Rule.Name
+		sort.Strings(names)
+		w := strings.Split(want[lines[i]], ", ")
+		sort.Strings(w)
+		if strings.Join(names, ", ") != strings.Join(w, ", ") {
+			t.Errorf("auth.log:%d: rules %q, want %q", lines[i], names, w)
+		}
 	}
 }
