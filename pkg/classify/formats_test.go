@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -33,8 +34,7 @@ func corpusRules(t *testing.T, rel ...string) []string {
 	return out
 }
 
-// readEvents reads a sample file through its format reader; it fails on
-// bad records, as the samples have none.
+// readEvents reads a sample file through its format reader.
 func readEvents(t *testing.T, path string, f format.Format) (events []string, lines []int) {
 	t.Helper()
 	file, err := os.Open(path)
@@ -42,8 +42,15 @@ func readEvents(t *testing.T, path string, f format.Format) (events []string, li
 		t.Fatal(err)
 	}
 	defer file.Close()
+	return readInput(t, file, path, f)
+}
+
+// readInput reads an input through a format reader; it fails on bad
+// records, as the samples have none.
+func readInput(t *testing.T, in io.Reader, name string, f format.Format) (events []string, lines []int) {
+	t.Helper()
 	now := func() time.Time { return time.Date(2024, 1, 10, 0, 0, 0, 0, time.UTC) }
-	r, _, err := format.Open(file, f, format.Options{Name: path, Now: now})
+	r, _, err := format.Open(in, f, format.Options{Name: name, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,11 +60,23 @@ func readEvents(t *testing.T, path string, f format.Format) (events []string, li
 			return events, lines
 		}
 		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			t.Fatalf("%s: %v", name, err)
 		}
 		events = append(events, string(rec.Raw))
 		lines = append(lines, rec.Line)
 	}
+}
+
+// alerts returns the correlation alerts among classified events, as
+// "title source->destination".
+func alerts(t *testing.T, out []string) []string {
+	var found []string
+	for _, line := range out {
+		if c := decode(t, line); c.Event.Kind == "alert" {
+			found = append(found, c.Rule.Name[0]+" "+c.Sigma.Correlation.GroupBy["SourceIp"]+"->"+c.Sigma.Correlation.GroupBy["DestinationIp"])
+		}
+	}
+	return found
 }
 
 // SigmaHQ's rules for Zeek, Suricata's categories, auditd, sshd and cron,
@@ -127,28 +146,71 @@ func TestZeekConnPortScan(t *testing.T) {
 	for i := 0; i < ports; i++ {
 		fmt.Fprintf(&b, "%d.000000\tC%d\t198.51.100.23\t40000\t10.0.0.80\t%d\ttcp\tREJ\n", 1704164400+i, i, 1000+i)
 	}
-	r, _, err := format.Open(strings.NewReader(b.String()), format.Auto, format.Options{Name: "conn.log"})
-	if err != nil {
-		t.Fatal(err)
+	events, _ := readInput(t, strings.NewReader(b.String()), "conn.log", format.Auto)
+	found := alerts(t, run(t, Config{}, events...))
+	if want := "Port Scan of One Host 198.51.100.23->10.0.0.80"; len(found) != 1 || found[0] != want {
+		t.Errorf("alerts %q, want [%q]", found, want)
 	}
-	var events []string
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
+}
+
+// Suricata's flow records are the firewall category's connections, timed
+// by Suricata's timestamps (+0000 zones): a fast sweep of ports is a port
+// scan, the same sweep spread over five minutes is not.
+func TestSuricataFlowPortScan(t *testing.T) {
+	var b strings.Builder
+	start := time.Date(2024, 1, 2, 3, 0, 0, 0, time.UTC)
+	for i := 0; i < 30; i++ {
+		for _, scan := range []struct {
+			src  string
+			step time.Duration
+		}{{"198.51.100.23", time.Second}, {"198.51.100.99", 10 * time.Second}} {
+			ts := start.Add(time.Duration(i) * scan.step).Format("2006-01-02T15:04:05.000000-0700")
+			fmt.Fprintf(&b, `{"timestamp":"%s","flow_id":%d,"event_type":"flow","src_ip":"%s","src_port":40000,"dest_ip":"10.0.0.80","dest_port":%d,"proto":"TCP","flow":{"state":"new","reason":"timeout"}}`+"\n", ts, i, scan.src, 1000+i)
 		}
-		if err != nil {
+	}
+	events, _ := readInput(t, strings.NewReader(b.String()), "eve.json", format.Auto)
+	found := alerts(t, run(t, Config{}, events...))
+	if want := "Port Scan of One Host 198.51.100.23->10.0.0.80"; len(found) != 1 || found[0] != want {
+		t.Errorf("alerts %q, want [%q]", found, want)
+	}
+}
+
+// Syslog lines get Sigma's Linux services from their program: sudo's are
+// sudo and auth, logind's auth, every line syslog.
+func TestSyslogServices(t *testing.T) {
+	dir := t.TempDir()
+	for i, service := range []string{"sudo", "auth", "cron", "syslog"} {
+		rule := fmt.Sprintf(`title: any %[1]s
+id: 22222222-0000-4000-8000-00000000000%[2]d
+level: low
+description: every event of the %[1]s service
+logsource: {product: linux, service: %[1]s}
+detection:
+  selection:
+    message|exists: true
+  condition: selection
+`, service, i)
+		if err := os.WriteFile(filepath.Join(dir, service+".yml"), []byte(rule), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		events = append(events, string(rec.Raw))
 	}
-	var alerts []string
-	for _, line := range run(t, Config{}, events...) {
-		if c := decode(t, line); c.Event.Kind == "alert" {
-			alerts = append(alerts, c.Rule.Name[0]+" "+c.Sigma.Correlation.GroupBy["SourceIp"]+"->"+c.Sigma.Correlation.GroupBy["DestinationIp"])
+	events, lines := readEvents(t, "../format/testdata/auth.log", format.Syslog)
+	want := map[int]string{
+		1: "any auth, any syslog", // sshd
+		2: "any auth, any syslog",
+		3: "any cron, any syslog", // CRON
+		4: "any cron, any syslog", // crontab
+		5: "any sudo, any auth, any syslog",
+		6: "any auth, any syslog",
+		7: "any auth, any syslog", // systemd-logind
+	}
+	for i, line := range run(t, Config{RulePaths: []string{dir}, NoBuiltin: true}, events...) {
+		names := decode(t, line).Rule.Name
+		sort.Strings(names)
+		w := strings.Split(want[lines[i]], ", ")
+		sort.Strings(w)
+		if strings.Join(names, ", ") != strings.Join(w, ", ") {
+			t.Errorf("auth.log:%d: rules %q, want %q", lines[i], names, w)
 		}
-	}
-	if want := "Port Scan of One Host 198.51.100.23->10.0.0.80"; len(alerts) != 1 || alerts[0] != want {
-		t.Errorf("alerts %q, want [%q]", alerts, want)
 	}
 }

@@ -35,11 +35,11 @@ func init() {
 		rank:  55,
 		about: "Linux audit log text (audit.log)",
 		detect: func(head []byte, _ string) bool {
-			ls := firstLines(head, 1)
+			ls := headLines(head, 1)
 			return len(ls) == 1 && auditHeader.Match(ls[0])
 		},
 		open: func(r *bufio.Reader, opt Options) (Reader, error) {
-			return &auditReader{lines: newLines(r, opt)}, nil
+			return &auditReader{lineReader: newLineReader(r, opt)}, nil
 		},
 	})
 }
@@ -48,8 +48,8 @@ func init() {
 var auditHeader = regexp.MustCompile(`^(?:node=(\S+) )?type=(\S+) msg=(audit\((\d+)\.(\d+):(\d+)\):)`)
 
 type auditReader struct {
-	*lines
-	obj    object
+	*lineReader
+	obj    jsonObject
 	fields []auditField
 }
 
@@ -111,7 +111,7 @@ func (a *auditReader) record(line string) (raw []byte, reason string) {
 	if err != nil {
 		return nil, "audit serial out of range"
 	}
-	a.obj.int("serial", serial)
+	a.obj.integer("serial", serial)
 	return a.obj.done(), ""
 }
 

@@ -28,13 +28,13 @@ func init() {
 		about:  "CSV with a header row",
 		detect: detectCSV,
 		open: func(r *bufio.Reader, opt Options) (Reader, error) {
-			return &csvReader{lines: newLines(r, opt)}, nil
+			return &csvReader{lineReader: newLineReader(r, opt)}, nil
 		},
 	})
 }
 
 func detectCSV(head []byte, name string) bool {
-	ls := firstLines(head, 6)
+	ls := headLines(head, 6)
 	if len(ls) == 0 || bytes.IndexByte(ls[0], '{') >= 0 {
 		return false
 	}
@@ -79,13 +79,13 @@ func csvHeader(line []byte) ([]string, bool) {
 }
 
 type csvReader struct {
-	*lines
+	*lineReader
 	header []string
 	// pending holds lines read ahead while looking for a quote's end, to
 	// be read again when the quote turned out to be stray.
 	pending []pendingLine
 	cur     int // number of the line last taken
-	obj     object
+	obj     jsonObject
 }
 
 type pendingLine struct {
@@ -144,47 +144,57 @@ func (c *csvReader) Next() (event.Record, error) {
 	}
 }
 
+// maxQuotedSpan caps how far a quoted cell may run over lines (or the
+// record limit, if smaller) before its quote is taken for a stray one.
+const maxQuotedSpan = 1 << 20
+
 // record reads the record that starts with line first, taking more lines
 // while a quoted cell runs on. When the record is malformed, the lines
 // after the first are put back to be read again, and reason says what is
 // wrong.
 func (c *csvReader) record(first string) (cells []string, reason string, err error) {
-	text := first
+	// A quote is open while the count of quotes is odd (an escaped quote
+	// is two), so lines are joined and split once the count is even.
+	open := strings.Count(first, `"`)%2 == 1
+	if !open {
+		cells, reason = splitCSV(first)
+		return cells, c.checkCount(cells, reason), nil
+	}
+	span := min(c.max, maxQuotedSpan)
+	text := []byte(first)
 	var more []pendingLine
-	for {
-		cells, reason = splitCSV(text)
-		if reason != "open quote" {
-			break
-		}
-		if len(text) > c.max {
-			reason = "a quoted cell never closes"
-			break
-		}
+	for open {
 		next, err := c.take()
-		if err == io.EOF {
-			reason = "a quoted cell never closes"
-			break
-		}
-		if err != nil {
+		if err != nil && err != io.EOF {
 			if _, bad := err.(*event.BadRecordError); !bad {
 				return nil, "", err
 			}
-			reason = "a quoted cell never closes"
-			break
+		}
+		if err != nil || len(text)+1+len(next) > span {
+			if err == nil {
+				more = append(more, pendingLine{next, c.cur})
+			}
+			c.pending = append(more, c.pending...)
+			return nil, "a quoted cell never closes", nil
 		}
 		more = append(more, pendingLine{next, c.cur})
-		text += "\n" + next
+		text = append(append(text, '\n'), next...)
+		open = open != (strings.Count(next, `"`)%2 == 1)
 	}
-	if reason != "" || (c.header != nil && len(cells) != len(c.header)) {
+	cells, reason = splitCSV(string(text))
+	if reason = c.checkCount(cells, reason); reason != "" {
 		c.pending = append(more, c.pending...)
-		if reason == "" {
-			reason = fmt.Sprintf("%d cells, the header has %d", len(cells), len(c.header))
-		}
-		if len(more) > 0 && reason != "a quoted cell never closes" {
-			reason = "a stray quote: " + reason
-		}
+		reason = "a stray quote: " + reason
 	}
 	return cells, reason, nil
+}
+
+// checkCount adds to a split's reason a row's wrong number of cells.
+func (c *csvReader) checkCount(cells []string, reason string) string {
+	if reason == "" && c.header != nil && len(cells) != len(c.header) {
+		return fmt.Sprintf("%d cells, the header has %d", len(cells), len(c.header))
+	}
+	return reason
 }
 
 // setHeader takes the header's names, making repeated ones unique
@@ -209,9 +219,8 @@ func (c *csvReader) setHeader(names []string) {
 	c.header = names
 }
 
-// splitCSV splits one record into cells (RFC 4180). reason is "open
-// quote" when a quoted cell runs past the end of text, or says what else
-// is wrong.
+// splitCSV splits one record into cells (RFC 4180); reason says what is
+// wrong with it.
 func splitCSV(text string) (cells []string, reason string) {
 	var b strings.Builder
 	for i := 0; ; {
@@ -221,7 +230,7 @@ func splitCSV(text string) (cells []string, reason string) {
 			for {
 				j := strings.IndexByte(text[i:], '"')
 				if j < 0 {
-					return nil, "open quote"
+					return nil, "a quoted cell never closes"
 				}
 				b.WriteString(text[i : i+j])
 				i += j + 1

@@ -69,4 +69,17 @@ func TestCSVBadInput(t *testing.T) {
 	if !sameInts(two.badLines(), []int{2, 4}) || !sameInts(two.lines, []int{3, 5}) {
 		t.Errorf("bad %v good %v, want [2 4] and [3 5]", two.badLines(), two.lines)
 	}
+
+	// A quote is given up once its cell would run over the record limit;
+	// the rows it ran over are read as rows.
+	var b strings.Builder
+	b.WriteString("k,v\na,\"1\n")
+	for i := 0; i < 30; i++ {
+		b.WriteString("b,2\n")
+	}
+	b.WriteString("c,3\"\nd,4\n")
+	long := readAll(t, b.String(), "x.csv", CSV, Options{MaxRecord: 100})
+	if !sameInts(long.badLines(), []int{2, 33}) || len(long.events) != 31 || long.lines[30] != 34 {
+		t.Errorf("bad %v, %d good ending at line %d; want [2 33], 31 and 34", long.badLines(), len(long.events), long.lines[len(long.lines)-1])
+	}
 }

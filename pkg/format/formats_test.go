@@ -178,3 +178,53 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// A line over the record limit is one bad record in every line format; the
+// lines around it are read.
+func TestOversizedLine(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	cases := []struct {
+		f     Format
+		input string
+	}{
+		{Syslog, "Jan  2 03:04:05 h a: one\nJan  2 03:04:05 h a: " + long + "\nJan  2 03:04:06 h a: three\n"},
+		{Auditd, "type=CWD msg=audit(1.1:1): cwd=\"/\"\ntype=CWD msg=audit(1.1:2): cwd=\"" + long + "\"\ntype=CWD msg=audit(1.1:3): cwd=\"/\"\n"},
+		{CSV, "k,v\na,1\nb," + long + "\nc,3\n"},
+		{Zeek, "#separator \\x09\n#fields\tts\tuid\n#types\ttime\tstring\n1.0\tC1\n2.0\t" + long + "\n3.0\tC3\n"},
+	}
+	for _, tc := range cases {
+		r := readAll(t, tc.input, "in", tc.f, Options{MaxRecord: 200})
+		lines := strings.Count(tc.input, "\n")
+		if !sameInts(r.badLines(), []int{lines - 1}) || len(r.events) != 2 || r.lines[1] != lines {
+			t.Errorf("%s: bad %v, good %v; want the long line %d bad and the last read", tc.f, r.badLines(), r.lines, lines-1)
+		}
+	}
+}
+
+// Buffered tells whether more is in memory, for readers of pipes.
+func TestBuffered(t *testing.T) {
+	for _, f := range []Format{Syslog, Auditd, CSV, Zeek} {
+		input := map[Format]string{
+			Syslog: "Jan  2 03:04:05 h a: one\nJan  2 03:04:05 h a: two\n",
+			Auditd: "type=CWD msg=audit(1.1:1): cwd=\"/\"\ntype=CWD msg=audit(1.1:2): cwd=\"/\"\n",
+			CSV:    "k,v\na,1\nb,2\n",
+			Zeek:   "#separator \\x09\n#fields\tts\n#types\ttime\n1.0\n2.0\n",
+		}[f]
+		r, _, err := Open(strings.NewReader(input), f, Options{Name: "in"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if !r.Buffered() {
+			t.Errorf("%s: a line left, Buffered is false", f)
+		}
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if r.Buffered() {
+			t.Errorf("%s: all read, Buffered is true", f)
+		}
+	}
+}

@@ -24,7 +24,8 @@ import (
 // RFC 3164 timestamps have no year and no zone: they are read as UTC, in
 // the year that puts the first message no more than a week after now (a
 // December log read in January is last year's), and the year goes up by
-// one wherever the month goes back (December, then January).
+// one wherever the month goes back by more than six (December, then
+// January; a line of January 31st after February 1st is no new year).
 const Syslog Format = "syslog"
 
 func init() {
@@ -33,7 +34,7 @@ func init() {
 		rank:  60,
 		about: "syslog text (RFC 3164, RFC 5424, rsyslog's ISO timestamps)",
 		detect: func(head []byte, _ string) bool {
-			ls := firstLines(head, 1)
+			ls := headLines(head, 1)
 			if len(ls) == 0 {
 				return false
 			}
@@ -47,13 +48,13 @@ func init() {
 			if now == nil {
 				now = time.Now
 			}
-			return &syslogReader{lines: newLines(r, opt), p: syslogParser{now: now}}, nil
+			return &syslogReader{lineReader: newLineReader(r, opt), p: syslogParser{now: now}}, nil
 		},
 	})
 }
 
 type syslogReader struct {
-	*lines
+	*lineReader
 	p syslogParser
 }
 
@@ -84,12 +85,12 @@ type syslogParser struct {
 	now       func() time.Time
 	year      int
 	lastMonth time.Month
-	obj       object
+	obj       jsonObject
 }
 
-var facilities = [...]string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}
+var syslogFacilities = [...]string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}
 
-var severities = [...]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
+var syslogSeverities = [...]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
 
 // parse reads one line; ok is false when it is not a syslog message.
 func (p *syslogParser) parse(line string) (raw []byte, ok bool) {
@@ -125,12 +126,16 @@ func (p *syslogParser) parse(line string) (raw []byte, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	host, rest, ok := strings.Cut(rest, " ")
+	host, after, ok := strings.Cut(rest, " ")
 	if !ok || host == "" {
 		return nil, false
 	}
 	p.obj.str("@timestamp", ts.Format(time.RFC3339Nano))
-	p.obj.str("host", host)
+	// Messages sent to a local socket have no host: the tag comes first.
+	if !strings.HasSuffix(host, ":") && !strings.Contains(host, "[") {
+		p.obj.str("host", host)
+		rest = after
+	}
 	program, pid, msg := syslogTag(rest)
 	if program != "" {
 		p.obj.str("program", program)
@@ -163,7 +168,7 @@ func (p *syslogParser) bsdTime(s string) (time.Time, bool) {
 		if withYear(t, p.year).After(now.Add(7 * 24 * time.Hour)) {
 			p.year--
 		}
-	case t.Month() < p.lastMonth:
+	case p.lastMonth-t.Month() > 6: // December, then January; not a late line of last month
 		p.year++
 	}
 	p.lastMonth = t.Month()
@@ -198,7 +203,7 @@ func syslogTag(s string) (program, pid, msg string) {
 // pid adds the process ID: a number when it is one.
 func (p *syslogParser) pid(s string) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		p.obj.int("pid", n)
+		p.obj.integer("pid", n)
 		return
 	}
 	p.obj.str("procid", s)
@@ -208,8 +213,8 @@ func (p *syslogParser) priority(pri int) {
 	if pri < 0 {
 		return
 	}
-	p.obj.str("facility", facilities[pri/8])
-	p.obj.str("severity", severities[pri%8])
+	p.obj.str("facility", syslogFacilities[pri/8])
+	p.obj.str("severity", syslogSeverities[pri%8])
 }
 
 // rfc5424 reads what follows "<PRI>1 ".

@@ -34,6 +34,12 @@ func TestSyslogRFC3164(t *testing.T) {
 		{0, "severity", `"notice"`},
 		{0, "message", `"hi"`},
 	})
+	// Lines a little out of order at a month's end stay in the year.
+	late := readAll(t, "Feb  1 00:00:01 h a: x\nJan 31 23:59:59 h a: y\n", "x", Syslog, Options{Now: fixedNow("2024-06-01T00:00:00Z")})
+	check(t, late, []want{{1, "@timestamp", `"2024-01-31T23:59:59Z"`}})
+	// A message to the local socket has no host.
+	local := readAll(t, "<38>Jan  2 03:04:05 sshd[7]: hello\n", "x", Syslog, Options{Now: fixedNow("2024-06-01T00:00:00Z")})
+	check(t, local, []want{{0, "host", `<missing>`}, {0, "program", `"sshd"`}, {0, "pid", `7`}, {0, "message", `"hello"`}})
 	// A line without a tag is all message.
 	mark := readAll(t, "Jan  2 03:04:05 host -- MARK --\n", "x", Syslog, Options{Now: fixedNow("2024-06-01T00:00:00Z")})
 	check(t, mark, []want{{0, "program", `<missing>`}, {0, "message", `"-- MARK --"`}})

@@ -11,9 +11,9 @@ import (
 	"github.com/secpipe/secpipe/pkg/event"
 )
 
-// lines reads a text input one line at a time, counting lines, for the
+// lineReader reads a text input one line at a time, counting lines, for the
 // line-oriented formats (Zeek TSV, syslog, auditd).
-type lines struct {
+type lineReader struct {
 	r    *bufio.Reader
 	name string
 	max  int
@@ -21,18 +21,18 @@ type lines struct {
 	buf  []byte
 }
 
-func newLines(r *bufio.Reader, opt Options) *lines {
+func newLineReader(r *bufio.Reader, opt Options) *lineReader {
 	limit := opt.MaxRecord
 	if limit <= 0 {
 		limit = event.DefaultMaxRecord
 	}
-	return &lines{r: r, name: opt.Name, max: limit}
+	return &lineReader{r: r, name: opt.Name, max: limit}
 }
 
 // next returns the next line without its line end, valid until the next
 // call. A line longer than the record limit is skipped and reported as a
 // *event.BadRecordError; at the end of input next returns io.EOF.
-func (l *lines) next() ([]byte, error) {
+func (l *lineReader) next() ([]byte, error) {
 	l.buf = l.buf[:0]
 	over := false
 	for {
@@ -40,7 +40,7 @@ func (l *lines) next() ([]byte, error) {
 		if !over {
 			if len(l.buf)+len(chunk) > l.max+2 { // +2: the line end
 				over = true
-				l.buf = appendCapped(l.buf, chunk, 1<<20)
+				l.buf = appendUpTo(l.buf, chunk, 1<<20)
 			} else {
 				l.buf = append(l.buf, chunk...)
 			}
@@ -63,26 +63,26 @@ func (l *lines) next() ([]byte, error) {
 }
 
 // buffered reports whether a line (or part of one) is already in memory.
-func (l *lines) buffered() bool { return l.r.Buffered() > 0 }
+func (l *lineReader) buffered() bool { return l.r.Buffered() > 0 }
 
 // bad reports the line last read as a skipped record.
-func (l *lines) bad(reason string, raw []byte) error {
+func (l *lineReader) bad(reason string, raw []byte) error {
 	return &event.BadRecordError{Input: l.name, Line: l.line, Reason: reason, Raw: bytes.Clone(raw)}
 }
 
-func appendCapped(dst, src []byte, limit int) []byte {
+func appendUpTo(dst, src []byte, limit int) []byte {
 	if room := limit - len(dst); room < len(src) {
 		src = src[:max(room, 0)]
 	}
 	return append(dst, src...)
 }
 
-// object builds one compact JSON object, keys in the order added.
-type object struct{ b []byte }
+// jsonObject builds one compact JSON object, keys in the order added.
+type jsonObject struct{ b []byte }
 
-func (o *object) reset() { o.b = append(o.b[:0], '{') }
+func (o *jsonObject) reset() { o.b = append(o.b[:0], '{') }
 
-func (o *object) key(k string) {
+func (o *jsonObject) key(k string) {
 	if len(o.b) > 1 {
 		o.b = append(o.b, ',')
 	}
@@ -91,30 +91,18 @@ func (o *object) key(k string) {
 }
 
 // str adds a string member.
-func (o *object) str(k, v string) {
+func (o *jsonObject) str(k, v string) {
 	o.key(k)
 	o.b = event.AppendString(o.b, v)
 }
 
-// strs adds an array of strings.
-func (o *object) strs(k string, vs []string) {
-	o.key(k)
-	o.b = event.AppendStrings(o.b, vs)
-}
-
-// num adds a number written as JSON already.
-func (o *object) num(k, v string) {
-	o.key(k)
-	o.b = append(o.b, v...)
-}
-
-// int adds an integer.
-func (o *object) int(k string, v int64) {
+// integer adds an integer member.
+func (o *jsonObject) integer(k string, v int64) {
 	o.key(k)
 	o.b = strconv.AppendInt(o.b, v, 10)
 }
 
-func (o *object) done() []byte { return append(o.b, '}') }
+func (o *jsonObject) done() []byte { return append(o.b, '}') }
 
 // isJSONNumber reports whether s is a number as JSON writes them.
 func isJSONNumber(s string) bool {
@@ -141,18 +129,9 @@ func isJSONNumber(s string) bool {
 	return true
 }
 
-// firstLine returns head's first line, without its line end.
-func firstLine(head []byte) []byte {
-	head = trimBOM(head)
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
-	}
-	return bytes.TrimRight(head, "\r")
-}
-
-// firstLines returns up to n lines of head that are not blank; the last
+// headLines returns up to n lines of head that are not blank; the last
 // may be cut short when head ends inside it.
-func firstLines(head []byte, n int) [][]byte {
+func headLines(head []byte, n int) [][]byte {
 	var out [][]byte
 	for _, l := range bytes.Split(trimBOM(head), []byte("\n")) {
 		l = bytes.TrimRight(l, "\r")

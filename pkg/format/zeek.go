@@ -32,7 +32,7 @@ func init() {
 		detect: detectZeek,
 		open: func(r *bufio.Reader, opt Options) (Reader, error) {
 			if b, _ := r.Peek(1); len(b) == 1 && b[0] == '#' {
-				return &zeekTSV{lines: newLines(r, opt)}, nil
+				return &zeekTSV{lineReader: newLineReader(r, opt)}, nil
 			}
 			return &zeekJSON{r: event.NewReader(r, opt.Name, opt.MaxRecord), path: zeekPathOf(opt.Name)}, nil
 		},
@@ -41,7 +41,7 @@ func init() {
 
 func detectZeek(head []byte, _ string) bool {
 	// A TSV log opens with its header lines, "#separator" first.
-	for _, l := range firstLines(head, 10) {
+	for _, l := range headLines(head, 10) {
 		if bytes.HasPrefix(l, []byte("#separator ")) {
 			return true
 		}
@@ -61,7 +61,7 @@ func detectZeek(head []byte, _ string) bool {
 // firstObjectKeys returns the top-level keys of the JSON object on head's
 // first non-blank line.
 func firstObjectKeys(head []byte) (map[string]bool, bool) {
-	ls := firstLines(head, 1)
+	ls := headLines(head, 1)
 	if len(ls) == 0 || !bytes.HasPrefix(bytes.TrimSpace(ls[0]), []byte("{")) {
 		return nil, false
 	}
@@ -91,13 +91,13 @@ func zeekPathOf(name string) string {
 // zeekTSV reads Zeek's tab-separated logs. Header lines ("#fields" ...) may
 // come again inside the input, as when rotated logs are concatenated.
 type zeekTSV struct {
-	*lines
+	*lineReader
 	sep, setSep  string
 	empty, unset string
 	path         string
 	fields       []string
 	types        []string
-	obj          object
+	obj          jsonObject
 }
 
 // Buffered reports whether a line is already in memory.
@@ -146,7 +146,7 @@ func (z *zeekTSV) header(line string) {
 	case "path":
 		z.path = v
 	case "fields":
-		z.fields = strings.Split(v, sep)
+		z.fields, z.types = strings.Split(v, sep), nil
 	case "types":
 		z.types = strings.Split(v, sep)
 	}
@@ -331,7 +331,7 @@ func (z *zeekJSON) Next() (event.Record, error) {
 		return rec, nil
 	}
 	z.buf = append(z.buf[:0], rec.Raw[:len(rec.Raw)-1]...)
-	o := object{b: z.buf}
+	o := jsonObject{b: z.buf}
 	if add {
 		o.str("_path", z.path)
 	}

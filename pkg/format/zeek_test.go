@@ -121,3 +121,18 @@ func TestZeekBadInput(t *testing.T) {
 	}
 	check(t, js, []want{{1, "_path", `"dns"`}})
 }
+
+// Rotated logs concatenated: each header block applies to the entries
+// after it.
+func TestZeekHeadersAgain(t *testing.T) {
+	in := "#separator \\x09\n#path\tconn\n#fields\tts\tid.resp_p\n#types\ttime\tport\n1.0\t80\n#close\tx\n" +
+		"#separator \\x09\n#path\tdns\n#fields\tts\tquery\tanswers\n#types\ttime\tstring\tvector[string]\n2.0\texample.com\ta,b\n"
+	r := readAll(t, in, "all.log", Auto, Options{})
+	check(t, r, []want{
+		{0, "_path", `"conn"`},
+		{0, "id.resp_p", `80`},
+		{1, "_path", `"dns"`},
+		{1, "query", `"example.com"`},
+		{1, "answers", `["a","b"]`},
+	})
+}
