@@ -43,7 +43,8 @@ type Options struct {
 	// the spec gives the topics, and the brokers, group and start offset
 	// when it names them.
 	Kafka KafkaOptions
-	// Now is the clock that relative start offsets are read against.
+	// Now is the clock that relative start offsets and timestamps without
+	// a year are read against.
 	Now func() time.Time
 	// Skipped is told of files in folders that hold no format secpipe
 	// reads; they are passed over.
@@ -88,6 +89,7 @@ func Open(ctx context.Context, specs []string, opt Options) (pipeline.Source, er
 		return nil, err
 	}
 	src := NewFiles(names, opt.Stdin, opt.Format, opt.MaxRecord, opt.Rejects)
+	src.SetClock(opt.Now)
 	if opt.Trace {
 		src.ExtractTrace()
 	}

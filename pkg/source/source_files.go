@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/format"
@@ -32,6 +33,7 @@ type Files struct {
 	next    int
 	regular bool                   // the current input is a regular file: reading never waits
 	trace   *telemetry.FieldCutter // nil: tracing off
+	now     func() time.Time       // the clock of formats whose timestamps lack a year
 }
 
 // NewFiles returns a source over the named files (stdin when names is
@@ -43,6 +45,10 @@ func NewFiles(names []string, stdin io.Reader, f format.Format, maxRecord int, r
 	}
 	return &Files{names: names, stdin: stdin, format: f, maxRecord: maxRecord, rejects: rejects}
 }
+
+// SetClock sets the clock that timestamps without a year are read against
+// (syslog's RFC 3164); the default is the system's.
+func (f *Files) SetClock(now func() time.Time) { f.now = now }
 
 // ExtractTrace makes the source take each event's trace context out of its
 // "traceparent" member (telemetry.TraceField) into Message.Trace, for
@@ -130,7 +136,7 @@ func (f *Files) open(ctx context.Context) error {
 	if !f.regular {
 		r = NewCancelReader(ctx, r) // a pipe, FIFO or device can block forever
 	}
-	rd, _, err := format.Open(r, f.format, format.Options{Name: f.curName, MaxRecord: f.maxRecord})
+	rd, _, err := format.Open(r, f.format, format.Options{Name: f.curName, MaxRecord: f.maxRecord, Now: f.now})
 	if err != nil {
 		f.closeCurrent()
 		return err
