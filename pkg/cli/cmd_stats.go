@@ -47,6 +47,7 @@ func readStatsConfig(c *ucli.Context) (statsConfig, error) {
 		return cfg, err
 	}
 	cfg.Input.NoGroup = true // a report reads the whole topic every time
+	cfg.Input.Fields = stats.Fields()
 	return cfg, nil
 }
 

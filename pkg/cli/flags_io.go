@@ -33,6 +33,8 @@ type inputConfig struct {
 	DLQ       string
 	Strict    bool
 	MaxRecord int
+	// Fields, when set, names the only event fields the command reads.
+	Fields []string
 	// NoGroup reads topics outside any consumer group unless --group names
 	// one: nothing is committed, so every run reads the whole topic.
 	NoGroup bool
@@ -84,7 +86,7 @@ func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in 
 	}
 	opts := source.Options{
 		Stdin: env.Stdin, Format: in.Format, MaxRecord: in.MaxRecord,
-		Trace: tel.tracer != nil, Now: env.Now,
+		Trace: tel.tracer != nil, Now: env.Now, Fields: in.Fields,
 		Skipped: func(path string, err error) {
 			fmt.Fprintf(env.Stderr, "%s: passing over %v\n", prog, err)
 		},

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/secpipe/secpipe/pkg/event"
 )
@@ -28,7 +30,7 @@ func init() {
 		about:  "CSV with a header row",
 		detect: detectCSV,
 		open: func(r *bufio.Reader, opt Options) (Reader, error) {
-			return &csvReader{lineReader: newLineReader(r, opt)}, nil
+			return &csvReader{lineReader: newLineReader(r, opt), only: opt.Fields}, nil
 		},
 	})
 }
@@ -86,6 +88,9 @@ type csvReader struct {
 	pending []pendingLine
 	cur     int // number of the line last taken
 	obj     jsonObject
+	keys    [][]byte // the header's names, encoded as JSON keys with their colon
+	scratch []byte   // the unquoted text of a row's quoted cells
+	only    []string // Options.Fields: the columns to keep (nil: all)
 }
 
 type pendingLine struct {
@@ -115,9 +120,28 @@ func (c *csvReader) take() (string, error) {
 // Next returns the next row.
 func (c *csvReader) Next() (event.Record, error) {
 	for {
-		first, err := c.take()
-		if err != nil {
-			return event.Record{}, err
+		var first string
+		if len(c.pending) == 0 && c.header != nil {
+			line, err := c.next()
+			if err != nil {
+				return event.Record{}, err
+			}
+			c.cur = c.line
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			// The common row, with its quotes (if any) closed on its line.
+			if bytes.Count(line, quote)%2 == 0 {
+				if rec, ok := c.lineRow(line); ok {
+					return rec, nil
+				}
+			}
+			first = string(line)
+		} else {
+			var err error
+			if first, err = c.take(); err != nil {
+				return event.Record{}, err
+			}
 		}
 		if strings.TrimSpace(first) == "" {
 			continue
@@ -136,12 +160,75 @@ func (c *csvReader) Next() (event.Record, error) {
 		}
 		c.obj.reset()
 		for i, v := range cells {
-			if v != "" {
+			if v != "" && c.keys[i] != nil {
 				c.obj.str(c.header[i], v)
 			}
 		}
 		return event.Record{Raw: c.obj.done(), Input: c.name, Line: start}, nil
 	}
+}
+
+var quote = []byte{'"'}
+
+// lineRow turns a row that lies on one line into an event without copying
+// its unquoted cells. ok is false when the row is malformed or has the wrong
+// number of cells: the caller's careful path reports it.
+func (c *csvReader) lineRow(line []byte) (rec event.Record, ok bool) {
+	c.obj.reset()
+	c.scratch = c.scratch[:0]
+	if cap(c.scratch) < len(line) {
+		c.scratch = make([]byte, 0, 2*len(line)) // unquoted cells never grow: no reallocation below
+	}
+	n := 0
+	for rest := line; ; n++ {
+		var cell []byte
+		if len(rest) > 0 && rest[0] == '"' {
+			start := len(c.scratch)
+			i := 1
+			for {
+				j := bytes.IndexByte(rest[i:], '"')
+				if j < 0 {
+					return rec, false
+				}
+				c.scratch = append(c.scratch, rest[i:i+j]...)
+				i += j + 1
+				if i < len(rest) && rest[i] == '"' { // an escaped quote
+					c.scratch = append(c.scratch, '"')
+					i++
+					continue
+				}
+				break
+			}
+			cell, rest = c.scratch[start:], rest[i:]
+			if len(rest) > 0 && rest[0] != ',' {
+				return rec, false
+			}
+		} else {
+			j := bytes.IndexByte(rest, ',')
+			if j < 0 {
+				j = len(rest)
+			}
+			cell, rest = rest[:j], rest[j:]
+			if bytes.IndexByte(cell, '"') >= 0 {
+				return rec, false
+			}
+		}
+		if n < len(c.keys) && c.keys[n] != nil && len(cell) > 0 {
+			if len(c.obj.b) > 1 {
+				c.obj.b = append(c.obj.b, ',')
+			}
+			c.obj.b = append(c.obj.b, c.keys[n]...)
+			c.obj.b = event.AppendString(c.obj.b, unsafe.String(unsafe.SliceData(cell), len(cell)))
+		}
+		if len(rest) == 0 {
+			break
+		}
+		rest = rest[1:] // the comma
+	}
+	if n+1 != len(c.header) {
+		return rec, false
+	}
+	return event.Record{Raw: c.obj.done(), Input: c.name, Line: c.cur}, true
 }
 
 // maxQuotedSpan caps how far a quoted cell may run over lines (or the
@@ -217,6 +304,12 @@ func (c *csvReader) setHeader(names []string) {
 		names[i] = n
 	}
 	c.header = names
+	c.keys = make([][]byte, len(names))
+	for i, n := range names {
+		if c.only == nil || slices.Contains(c.only, n) {
+			c.keys[i] = append(event.AppendString(nil, n), ':')
+		}
+	}
 }
 
 // splitCSV splits one record into cells (RFC 4180); reason says what is

@@ -35,6 +35,15 @@ func TestCSV(t *testing.T) {
 	}
 	check(t, labRead, []want{{0, "event_type", `"user_login"`}})
 
+	// With Fields set, only the named columns are kept, quoted or not.
+	only := readFile(t, "testdata/export.csv", Auto, Options{Fields: []string{"user", "mitre_technique"}})
+	check(t, only, []want{
+		{0, "event_id", `<missing>`},
+		{0, "mitre_technique", `"T1110"`},
+		{2, "user", `"Smith, Bob"`},
+		{2, "source_ip", `<missing>`},
+	})
+
 	// A byte order mark is no part of the first name; repeated and empty
 	// names get names of their own.
 	bom := readAll(t, "\uFEFFa,a,\n1,2,3\n", "x.csv", CSV, Options{})

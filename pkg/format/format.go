@@ -47,6 +47,9 @@ type Options struct {
 	// Ready, set by Open, reports whether the input under the reader's
 	// buffer has more at hand, so that a read would not wait.
 	Ready func() bool
+	// Fields, when set, names the only fields the consumer reads: a reader
+	// may leave the others out of its events (CSV leaves out other columns).
+	Fields []string
 	// Now is the clock, for formats whose timestamps leave out the year
 	// (nil: time.Now).
 	Now func() time.Time

@@ -37,6 +37,10 @@ func (l *lineReader) next() ([]byte, error) {
 	over := false
 	for {
 		chunk, err := l.r.ReadSlice('\n')
+		if err == nil && len(l.buf) == 0 && len(chunk) <= l.max+2 {
+			l.line++ // a whole line in the buffer: no copy
+			return bytes.TrimRight(chunk, "\r\n"), nil
+		}
 		if !over {
 			if len(l.buf)+len(chunk) > l.max+2 { // +2: the line end
 				over = true

@@ -43,6 +43,9 @@ type Options struct {
 	// the spec gives the topics, and the brokers, group and start offset
 	// when it names them.
 	Kafka KafkaOptions
+	// Fields, when set, names the only event fields the consumer reads:
+	// formats that can leave the others out do (CSV's columns).
+	Fields []string
 	// Now is the clock that relative start offsets and timestamps without
 	// a year are read against.
 	Now func() time.Time
@@ -90,6 +93,7 @@ func Open(ctx context.Context, specs []string, opt Options) (pipeline.Source, er
 	}
 	src := NewFiles(names, opt.Stdin, opt.Format, opt.MaxRecord, opt.Rejects)
 	src.SetClock(opt.Now)
+	src.ReadOnly(opt.Fields)
 	if opt.Trace {
 		src.ExtractTrace()
 	}

@@ -34,6 +34,7 @@ type Files struct {
 	regular bool                   // the current input is a regular file: reading never waits
 	trace   *telemetry.FieldCutter // nil: tracing off
 	now     func() time.Time       // the clock of formats whose timestamps lack a year
+	fields  []string               // the only fields the consumer reads (nil: all)
 }
 
 // NewFiles returns a source over the named files (stdin when names is
@@ -49,6 +50,10 @@ func NewFiles(names []string, stdin io.Reader, f format.Format, maxRecord int, r
 // SetClock sets the clock that timestamps without a year are read against
 // (syslog's RFC 3164); the default is the system's.
 func (f *Files) SetClock(now func() time.Time) { f.now = now }
+
+// ReadOnly tells the formats that can leave fields out (CSV's columns)
+// that the consumer reads only these.
+func (f *Files) ReadOnly(fields []string) { f.fields = fields }
 
 // ExtractTrace makes the source take each event's trace context out of its
 // "traceparent" member (telemetry.TraceField) into Message.Trace, for
@@ -136,7 +141,7 @@ func (f *Files) open(ctx context.Context) error {
 	if !f.regular {
 		r = NewCancelReader(ctx, r) // a pipe, FIFO or device can block forever
 	}
-	rd, _, err := format.Open(r, f.format, format.Options{Name: f.curName, MaxRecord: f.maxRecord, Now: f.now})
+	rd, _, err := format.Open(r, f.format, format.Options{Name: f.curName, MaxRecord: f.maxRecord, Now: f.now, Fields: f.fields})
 	if err != nil {
 		f.closeCurrent()
 		return err

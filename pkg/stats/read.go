@@ -71,6 +71,16 @@ func (s *Sink) Close() error {
 	return nil
 }
 
+// Fields lists the event fields stats reads, for sources that can leave
+// the others out.
+func Fields() []string {
+	var out []string
+	for _, paths := range [][]string{ecs.EventID, ecs.Timestamp, ecs.User, ecs.Host, ecs.SourceIP, ecs.TacticID, ecs.TechID, ecs.SubTechID, ecs.TacticName} {
+		out = append(out, paths...)
+	}
+	return out
+}
+
 // jsonPaths are the fields stats reads from events.
 type jsonPaths struct {
 	p                                 *event.Paths
