@@ -1,0 +1,137 @@
+package evtx
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	gevtx "github.com/0xrawsec/golang-evtx/evtx"
+)
+
+const (
+	chunkHeaderSize  = 128
+	firstRecord      = 0x200 // after the chunk header, string and template tables
+	recordHeaderSize = 24
+	recordMagic      = "**\x00\x00"
+)
+
+// chunkDecoder decodes the records of one chunk at a time into JSON,
+// appended to out, which it reuses from chunk to chunk.
+type chunkDecoder struct {
+	out      jsonWriter
+	fallback fallback
+	// fallbacks counts the records the fallback decoder read.
+	fallbacks int
+}
+
+// decode appends to items the records of chunk number index, whose first
+// valid bytes are read (the rest is zero), in file order.
+func (d *chunkDecoder) decode(items []item, data []byte, index, valid int) []item {
+	d.out.reset()
+	d.fallback.reset(data)
+	if allZero(data[:valid]) {
+		return items
+	}
+	if string(data[:len(chunkMagic)]) != chunkMagic {
+		return append(items, item{err: fmt.Errorf("chunk %d: bad chunk magic %q", index, data[:len(chunkMagic)])})
+	}
+	c, err := parseChunk(data)
+	if err != nil {
+		return append(items, item{err: fmt.Errorf("chunk %d: %v", index, err)})
+	}
+	last := int(c.Header.OffsetLastRec)
+	for off := firstRecord; off <= last && off+recordHeaderSize <= len(data); {
+		size := int(binary.LittleEndian.Uint32(data[off+4:]))
+		id := binary.LittleEndian.Uint64(data[off+8:])
+		var bad error
+		switch {
+		case string(data[off:off+4]) != recordMagic:
+			bad = fmt.Errorf("chunk %d, record at offset 0x%x: bad record magic", index, off)
+		case size < recordHeaderSize+4 || off+size > len(data):
+			bad = fmt.Errorf("chunk %d, record %d: bad record size %d", index, id, size)
+		case off+size > valid:
+			return append(items, item{err: fmt.Errorf("chunk %d, record %d: cut off by the end of input", index, id)})
+		case int(binary.LittleEndian.Uint32(data[off+size-4:])) != size:
+			bad = fmt.Errorf("chunk %d, record %d: record size %d does not match its trailer", index, id, size)
+		}
+		if bad != nil {
+			items = append(items, item{err: bad})
+			// Resynchronise on the next record header.
+			next := bytes.Index(data[off+1:min(last+recordHeaderSize, len(data))], []byte(recordMagic))
+			if next < 0 {
+				break
+			}
+			off += 1 + next
+			continue
+		}
+		items = append(items, d.record(&c, off, id, index))
+		off += size
+	}
+	return items
+}
+
+// record decodes the record at off into out.
+func (d *chunkDecoder) record(c *gevtx.Chunk, off int, id uint64, index int) item {
+	start := len(d.out.buf)
+	err := d.primary(c, off)
+	if err != nil {
+		d.out.buf = d.out.buf[:start]
+		if ferr := d.fallback.record(&d.out, id); ferr != nil {
+			d.out.buf = d.out.buf[:start]
+			return item{err: fmt.Errorf("chunk %d, record %d: %v", index, id, err)}
+		}
+		d.fallbacks++
+	}
+	return item{start: start, end: len(d.out.buf)}
+}
+
+// primary decodes the record at off with golang-evtx.
+func (d *chunkDecoder) primary(c *gevtx.Chunk, off int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%v", p)
+		}
+	}()
+	rd := bytes.NewReader(c.Data)
+	rd.Seek(int64(off+recordHeaderSize), io.SeekStart)
+	el, err := gevtx.Parse(rd, c, false)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	f, ok := el.(*gevtx.Fragment)
+	if !ok {
+		return fmt.Errorf("record holds %T, not a BinXML fragment", el)
+	}
+	if err != nil {
+		return fmt.Errorf("BinXML: %v", err)
+	}
+	roots, err := builder{}.fragment(f)
+	if err != nil {
+		return err
+	}
+	d.out.first = true
+	writeEvent(&d.out, roots)
+	return nil
+}
+
+// parseChunk reads a chunk's header, string table and template table.
+func parseChunk(data []byte) (c gevtx.Chunk, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("bad chunk header: %v", p)
+		}
+	}()
+	c = gevtx.NewChunk()
+	c.Data = data
+	rd := bytes.NewReader(data)
+	c.ParseChunkHeader(rd)
+	if err := c.Header.Validate(); err != nil {
+		return c, err
+	}
+	rd.Seek(chunkHeaderSize, io.SeekStart)
+	c.ParseStringTable(rd)
+	// Templates the table misses are decoded where a record defines them.
+	c.ParseTemplateTable(rd)
+	return c, nil
+}

@@ -1,0 +1,408 @@
+package evtx
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	gevtx "github.com/0xrawsec/golang-evtx/evtx"
+)
+
+// valueKind says which field of a value holds it.
+type valueKind uint8
+
+const (
+	kindNull valueKind = iota
+	kindString
+	kindInt
+	kindUint
+	kindFloat
+	kindBool
+	kindTime
+	kindStrings
+)
+
+// value is one typed value of an event: text, a substitution, or an
+// attribute value.
+type value struct {
+	kind valueKind
+	s    string
+	i    int64
+	u    uint64
+	f    float64
+	b    bool
+	t    time.Time
+	strs []string
+}
+
+// text is the value as a string, for text made of several pieces.
+func (v value) text() string {
+	switch v.kind {
+	case kindString:
+		return v.s
+	case kindInt:
+		return strconv.FormatInt(v.i, 10)
+	case kindUint:
+		return strconv.FormatUint(v.u, 10)
+	case kindFloat:
+		return strconv.FormatFloat(v.f, 'g', -1, 64)
+	case kindBool:
+		return strconv.FormatBool(v.b)
+	case kindTime:
+		return v.t.UTC().Format(time.RFC3339Nano)
+	case kindStrings:
+		return strings.Join(v.strs, ",")
+	}
+	return ""
+}
+
+func (v value) write(w *jsonWriter) {
+	switch v.kind {
+	case kindNull:
+		w.null()
+	case kindString:
+		w.str(v.s)
+	case kindInt:
+		w.int(v.i)
+	case kindUint:
+		w.uint(v.u)
+	case kindFloat:
+		w.float(v.f)
+	case kindBool:
+		w.boolean(v.b)
+	case kindTime:
+		w.time(v.t)
+	case kindStrings:
+		w.openArray()
+		for _, s := range v.strs {
+			w.str(s)
+		}
+		w.closeArray()
+	}
+}
+
+// attr is an attribute with a value.
+type attr struct {
+	name string
+	val  value
+}
+
+// element is an XML element of an event, with its template substitutions
+// filled in.
+type element struct {
+	name     string
+	attrs    []attr
+	children []*element
+	text     []value
+}
+
+// attrValue returns the value of the attribute name.
+func (e *element) attrValue(name string) (value, bool) {
+	for _, a := range e.attrs {
+		if a.name == name {
+			return a.val, true
+		}
+	}
+	return value{}, false
+}
+
+// builder turns golang-evtx's parse tree into elements.
+type builder struct{}
+
+// fragment builds the elements of a parsed BinXML fragment.
+func (b builder) fragment(f *gevtx.Fragment) ([]*element, error) {
+	ti, ok := f.BinXMLElement.(*gevtx.TemplateInstance)
+	if !ok {
+		return nil, fmt.Errorf("fragment holds %T, not a template instance", f.BinXMLElement)
+	}
+	return b.template(ti)
+}
+
+func (b builder) template(ti *gevtx.TemplateInstance) ([]*element, error) {
+	root := ti.Root()
+	out := make([]*element, 0, len(root.Child))
+	for _, c := range root.Child {
+		e, err := b.node(c, ti)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (b builder) node(n *gevtx.Node, ti *gevtx.TemplateInstance) (*element, error) {
+	if n.Start == nil {
+		return nil, fmt.Errorf("element without a start tag")
+	}
+	e := &element{name: n.Start.Name.String()}
+	for i := range n.Start.AttributeList.Attributes {
+		a := &n.Start.AttributeList.Attributes[i]
+		v, nested, err := b.resolve(a.AttributeData, ti)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", a.Name.String(), err)
+		}
+		if nested != nil {
+			return nil, fmt.Errorf("attribute %s holds XML", a.Name.String())
+		}
+		if v.kind != kindNull {
+			e.attrs = append(e.attrs, attr{name: a.Name.String(), val: v})
+		}
+	}
+	for _, c := range n.Child {
+		ce, err := b.node(c, ti)
+		if err != nil {
+			return nil, err
+		}
+		e.children = append(e.children, ce)
+	}
+	for _, x := range n.Element {
+		v, nested, err := b.resolve(x, ti)
+		if err != nil {
+			return nil, fmt.Errorf("element %s: %w", e.name, err)
+		}
+		if nested != nil {
+			kids, err := b.template(nested)
+			if err != nil {
+				return nil, err
+			}
+			e.children = append(e.children, kids...)
+			continue
+		}
+		if v.kind != kindNull {
+			e.text = append(e.text, v)
+		}
+	}
+	return e, nil
+}
+
+// resolve returns the value of content or attribute data x, or the
+// template of an embedded BinXML fragment.
+func (b builder) resolve(x gevtx.Element, ti *gevtx.TemplateInstance) (value, *gevtx.TemplateInstance, error) {
+	switch x := x.(type) {
+	case *gevtx.ValueText:
+		return value{kind: kindString, s: x.String()}, nil, nil
+	case *gevtx.NormalSubstitution:
+		return b.substitute(int(x.SubID), ti)
+	case *gevtx.OptionalSubstitution:
+		return b.substitute(int(x.SubID), ti)
+	case *gevtx.CharEntityRef:
+		return value{kind: kindString, s: string(rune(uint16(x.Value)))}, nil, nil
+	case *gevtx.BinXMLEntityReference:
+		return value{kind: kindString, s: x.String()}, nil, nil
+	}
+	return value{}, nil, fmt.Errorf("unexpected %T", x)
+}
+
+func (b builder) substitute(id int, ti *gevtx.TemplateInstance) (value, *gevtx.TemplateInstance, error) {
+	if id < 0 || id >= len(ti.Data.Values) {
+		return value{}, nil, fmt.Errorf("substitution %d of %d", id, len(ti.Data.Values))
+	}
+	switch x := ti.Data.Values[id].(type) {
+	case *gevtx.Fragment:
+		nested, ok := x.BinXMLElement.(*gevtx.TemplateInstance)
+		if !ok {
+			return value{}, nil, fmt.Errorf("embedded fragment holds %T", x.BinXMLElement)
+		}
+		return value{}, nested, nil
+	case *gevtx.TemplateInstance:
+		return value{}, x, nil
+	case nil:
+		return value{}, nil, nil
+	default:
+		v, err := typed(x)
+		return v, nil, err
+	}
+}
+
+// typed converts a golang-evtx value, keeping numbers and times typed and
+// rendering the rest as golang-evtx does.
+func typed(x gevtx.Element) (value, error) {
+	switch x := x.(type) {
+	case *gevtx.ValueNull:
+		return value{}, nil
+	case *gevtx.ValueString:
+		return value{kind: kindString, s: x.String()}, nil
+	case *gevtx.AnsiString:
+		return value{kind: kindString, s: strings.TrimRight(x.String(), "\x00")}, nil
+	case *gevtx.ValueInt8:
+		return value{kind: kindInt, i: int64(x.Value().(int8))}, nil
+	case *gevtx.ValueUInt8:
+		return value{kind: kindUint, u: uint64(x.Value().(uint8))}, nil
+	case *gevtx.ValueInt16:
+		return value{kind: kindInt, i: int64(x.Value().(int16))}, nil
+	case *gevtx.ValueUInt16:
+		return value{kind: kindUint, u: uint64(x.Value().(uint16))}, nil
+	case *gevtx.ValueInt32:
+		return value{kind: kindInt, i: int64(x.Value().(int32))}, nil
+	case *gevtx.ValueUInt32:
+		return value{kind: kindUint, u: uint64(x.Value().(uint32))}, nil
+	case *gevtx.ValueInt64:
+		return value{kind: kindInt, i: x.Value().(int64)}, nil
+	case *gevtx.ValueUInt64:
+		return value{kind: kindUint, u: x.Value().(uint64)}, nil
+	case *gevtx.ValueReal32:
+		return value{kind: kindFloat, f: float64(x.Value().(float32))}, nil
+	case *gevtx.ValueReal64:
+		return value{kind: kindFloat, f: x.Value().(float64)}, nil
+	case *gevtx.ValueBool:
+		return value{kind: kindBool, b: x.Value().(bool)}, nil
+	case *gevtx.ValueFileTime:
+		return value{kind: kindTime, t: time.Time(x.Repr().(gevtx.UTCTime))}, nil
+	case *gevtx.ValueSysTime:
+		return value{kind: kindTime, t: time.Time(x.Time())}, nil
+	case *gevtx.ValueStringTable:
+		strs, _ := x.Repr().([]string)
+		return value{kind: kindStrings, strs: strs}, nil
+	case *gevtx.ValueHexInt32, *gevtx.ValueHexInt64, *gevtx.ValueGUID, *gevtx.ValueSID, *gevtx.ValueBinary,
+		*gevtx.ValueArrayUInt16, *gevtx.ValueArrayUInt64:
+		return value{kind: kindString, s: x.(fmt.Stringer).String()}, nil
+	case *gevtx.UnkVal:
+		return value{}, fmt.Errorf("value of unknown type 0x%02x", uint8(x.Desc.ValType))
+	}
+	return value{}, fmt.Errorf("unexpected value %T", x)
+}
+
+// writeEvent writes elements as one JSON object in the shape evtx_dump
+// writes: attributes under "#attributes", text beside them under "#text",
+// and EventData's <Data Name="N">v</Data> as "N": v.
+func writeEvent(w *jsonWriter, roots []*element) {
+	w.openObject()
+	writeMembers(w, roots)
+	w.closeObject()
+}
+
+// writeElement writes the value of e: null when it is empty, its text
+// when it has nothing else, an object otherwise.
+func writeElement(w *jsonWriter, e *element, skipName bool) {
+	attrs := e.attrs
+	if skipName {
+		attrs = make([]attr, 0, len(e.attrs))
+		for _, a := range e.attrs {
+			if a.name != "Name" {
+				attrs = append(attrs, a)
+			}
+		}
+	}
+	if len(attrs) == 0 && len(e.children) == 0 {
+		writeText(w, e.text)
+		return
+	}
+	w.openObject()
+	if len(attrs) > 0 {
+		w.key("#attributes")
+		w.openObject()
+		for _, a := range attrs {
+			w.key(a.name)
+			a.val.write(w)
+		}
+		w.closeObject()
+	}
+	writeMembers(w, e.children)
+	if len(e.text) > 0 {
+		w.key("#text")
+		writeText(w, e.text)
+	}
+	w.closeObject()
+}
+
+// writeText writes one piece of text typed, several as one string.
+func writeText(w *jsonWriter, text []value) {
+	switch len(text) {
+	case 0:
+		w.null()
+	case 1:
+		text[0].write(w)
+	default:
+		var sb strings.Builder
+		for _, v := range text {
+			sb.WriteString(v.text())
+		}
+		w.str(sb.String())
+	}
+}
+
+// writeMembers writes children as object members, in document order.
+// <Data Name="N"> becomes "N"; unnamed Data elements are gathered in one
+// "Data": {"#text": [...]}; a repeated name gets a suffix _1, _2, ...
+func writeMembers(w *jsonWriter, children []*element) {
+	var keys memberKeys
+	unnamedData := false
+	for i, c := range children {
+		if c.name == "Data" {
+			if n, ok := c.attrValue("Name"); ok && n.kind == kindString {
+				w.key(keys.unique(n.s))
+				if len(c.attrs) == 1 && len(c.children) == 0 && len(c.text) == 0 {
+					w.str("") // <Data Name="N"/>: an empty value, not a missing one
+					continue
+				}
+				writeElement(w, c, true)
+				continue
+			}
+			if !unnamedData {
+				unnamedData = true
+				w.key(keys.unique("Data"))
+				writeUnnamedData(w, children[i:])
+			}
+			continue
+		}
+		w.key(keys.unique(c.name))
+		writeElement(w, c, false)
+	}
+}
+
+// memberKeys are the keys written in one object so far.
+type memberKeys struct {
+	small [16]string
+	used  []string
+}
+
+// unique returns name, or name with a suffix _1, _2, ... when the object
+// already has it.
+func (k *memberKeys) unique(name string) string {
+	if k.used == nil {
+		k.used = k.small[:0]
+	}
+	key := name
+	for n := 1; k.has(key); n++ {
+		key = name + "_" + strconv.Itoa(n)
+	}
+	k.used = append(k.used, key)
+	return key
+}
+
+func (k *memberKeys) has(key string) bool {
+	for _, u := range k.used {
+		if u == key {
+			return true
+		}
+	}
+	return false
+}
+
+// writeUnnamedData writes the Data elements without a Name attribute as
+// {"#text": [...]}, each one's text in document order.
+func writeUnnamedData(w *jsonWriter, children []*element) {
+	w.openObject()
+	w.key("#text")
+	w.openArray()
+	for _, c := range children {
+		if c.name != "Data" {
+			continue
+		}
+		if n, ok := c.attrValue("Name"); ok && n.kind == kindString {
+			continue
+		}
+		// A string array value adds its strings, as separate Data would.
+		if len(c.text) == 1 && c.text[0].kind == kindStrings {
+			for _, s := range c.text[0].strs {
+				w.str(s)
+			}
+			continue
+		}
+		writeText(w, c.text)
+	}
+	w.closeArray()
+	w.closeObject()
+}
