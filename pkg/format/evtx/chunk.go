@@ -41,17 +41,18 @@ func (d *chunkDecoder) decode(items []item, data []byte, index, valid int) []ite
 		return append(items, item{err: fmt.Errorf("chunk %d: %v", index, err)})
 	}
 	last := int(c.Header.OffsetLastRec)
-	for off := firstRecord; off <= last && off+recordHeaderSize <= len(data); {
+	for off := firstRecord; off <= last && off+recordHeaderSize <= valid; {
 		size := int(binary.LittleEndian.Uint32(data[off+4:]))
 		id := binary.LittleEndian.Uint64(data[off+8:])
 		var bad error
 		switch {
 		case string(data[off:off+4]) != recordMagic:
 			bad = fmt.Errorf("chunk %d, record at offset 0x%x: bad record magic", index, off)
+		case off+size > valid && valid < len(data):
+			// Cut off by the end of input, which the caller reports.
+			return items
 		case size < recordHeaderSize+4 || off+size > len(data):
 			bad = fmt.Errorf("chunk %d, record %d: bad record size %d", index, id, size)
-		case off+size > valid:
-			return append(items, item{err: fmt.Errorf("chunk %d, record %d: cut off by the end of input", index, id)})
 		case int(binary.LittleEndian.Uint32(data[off+size-4:])) != size:
 			bad = fmt.Errorf("chunk %d, record %d: record size %d does not match its trailer", index, id, size)
 		}

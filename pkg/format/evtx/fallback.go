@@ -42,8 +42,16 @@ func (f *fallback) record(w *jsonWriter, id uint64) error {
 	if !ok {
 		return fmt.Errorf("fallback decoder gave %T", ev)
 	}
+	roots := fromDict(root, "", ctxPlain).children
+	if len(roots) != 1 || roots[0].name != "Event" || len(roots[0].children) == 0 || roots[0].children[0].name != "System" {
+		return fmt.Errorf("fallback decoder found no Event/System")
+	}
+	// velocidex drops the namespace, which is the same in every event.
+	if _, ok := roots[0].attrValue("xmlns"); !ok {
+		roots[0].attrs = append(roots[0].attrs, attr{name: "xmlns", val: value{kind: kindString, s: eventNamespace}})
+	}
 	w.first = true
-	writeEvent(w, fromDict(root, "", ctxPlain).children)
+	writeEvent(w, roots)
 	return nil
 }
 
@@ -66,6 +74,9 @@ func (f *fallback) decode() (err error) {
 	}
 	return err
 }
+
+// eventNamespace is the XML namespace of <Event>.
+const eventNamespace = "http://schemas.microsoft.com/win/2004/08/events/event"
 
 // dictContext says how the leaves of a velocidex dictionary map to XML:
 // velocidex does not tell attributes from child elements.
