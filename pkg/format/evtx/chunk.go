@@ -19,8 +19,15 @@ const (
 // chunkDecoder decodes the records of one chunk at a time into JSON,
 // appended to out, which it reuses from chunk to chunk.
 type chunkDecoder struct {
-	out      jsonWriter
-	fallback fallback
+	out    jsonWriter
+	native native
+	// gchunk is the chunk as golang-evtx parsed it, when a record needed it.
+	gchunk    gevtx.Chunk
+	gchunkErr error
+	gparsed   bool
+	fallback  fallback
+	// primaries counts the records the native decoder left to golang-evtx.
+	primaries int
 	// fallbacks counts the records the fallback decoder read.
 	fallbacks int
 }
@@ -29,6 +36,8 @@ type chunkDecoder struct {
 // valid bytes are read (the rest is zero), in file order.
 func (d *chunkDecoder) decode(items []item, data []byte, index, valid int) []item {
 	d.out.reset()
+	d.native.reset(data)
+	d.gparsed = false
 	d.fallback.reset(data)
 	if allZero(data[:valid]) {
 		return items
@@ -36,11 +45,13 @@ func (d *chunkDecoder) decode(items []item, data []byte, index, valid int) []ite
 	if string(data[:len(chunkMagic)]) != chunkMagic {
 		return append(items, item{err: fmt.Errorf("chunk %d: bad chunk magic %q", index, data[:len(chunkMagic)])})
 	}
-	c, err := parseChunk(data)
-	if err != nil {
-		return append(items, item{err: fmt.Errorf("chunk %d: %v", index, err)})
+	if size := binary.LittleEndian.Uint32(data[0x28:]); size != chunkHeaderSize {
+		return append(items, item{err: fmt.Errorf("chunk %d: bad chunk header size %d", index, size)})
 	}
-	last := int(c.Header.OffsetLastRec)
+	last := int(binary.LittleEndian.Uint32(data[0x2c:]))
+	if last >= len(data) {
+		return append(items, item{err: fmt.Errorf("chunk %d: last record offset 0x%x is out of the chunk", index, last)})
+	}
 	for off := firstRecord; off <= last && off+recordHeaderSize <= valid; {
 		size := int(binary.LittleEndian.Uint32(data[off+4:]))
 		id := binary.LittleEndian.Uint64(data[off+8:])
@@ -66,24 +77,39 @@ func (d *chunkDecoder) decode(items []item, data []byte, index, valid int) []ite
 			off += 1 + next
 			continue
 		}
-		items = append(items, d.record(&c, off, id, index))
+		items = append(items, d.record(off, size, id, index))
 		off += size
 	}
 	return items
 }
 
-// record decodes the record at off into out.
-func (d *chunkDecoder) record(c *gevtx.Chunk, off int, id uint64, index int) item {
+// record decodes the record at off into out: natively, else with
+// golang-evtx, else with velocidex.
+func (d *chunkDecoder) record(off, size int, id uint64, index int) item {
 	start := len(d.out.buf)
-	err := d.primary(c, off)
-	if err != nil {
-		d.out.buf = d.out.buf[:start]
-		if ferr := d.fallback.record(&d.out, id); ferr != nil {
-			d.out.buf = d.out.buf[:start]
-			return item{err: fmt.Errorf("chunk %d, record %d: %v", index, id, err)}
-		}
-		d.fallbacks++
+	roots, err := d.native.event(off+recordHeaderSize, off+size-4)
+	if err == nil {
+		d.out.first = true
+		writeEvent(&d.out, roots)
+		return item{start: start, end: len(d.out.buf)}
 	}
+	if !d.gparsed {
+		d.gparsed = true
+		d.gchunk, d.gchunkErr = parseChunk(d.native.data)
+	}
+	if d.gchunkErr == nil {
+		err = d.primary(&d.gchunk, off)
+	}
+	if err == nil {
+		d.primaries++
+		return item{start: start, end: len(d.out.buf)}
+	}
+	d.out.buf = d.out.buf[:start]
+	if ferr := d.fallback.record(&d.out, id); ferr != nil {
+		d.out.buf = d.out.buf[:start]
+		return item{err: fmt.Errorf("chunk %d, record %d: %v", index, id, err)}
+	}
+	d.fallbacks++
 	return item{start: start, end: len(d.out.buf)}
 }
 

@@ -145,3 +145,51 @@ func appendString(buf []byte, s string) []byte {
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
 }
+
+// appendUTF16String appends UTF-16LE text as a JSON string, without its
+// trailing NULs. An unpaired surrogate becomes U+FFFD.
+func appendUTF16String(buf []byte, b []byte) []byte {
+	n := len(b) / 2
+	for n > 0 && b[2*n-2] == 0 && b[2*n-1] == 0 {
+		n--
+	}
+	buf = append(buf, '"')
+	for i := 0; i < n; i++ {
+		u := rune(b[2*i]) | rune(b[2*i+1])<<8
+		switch {
+		case u < utf8.RuneSelf:
+			c := byte(u)
+			if c >= 0x20 && c != '"' && c != '\\' {
+				buf = append(buf, c)
+				continue
+			}
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+		case u >= 0xd800 && u < 0xdc00 && i+1 < n:
+			lo := rune(b[2*i+2]) | rune(b[2*i+3])<<8
+			if lo >= 0xdc00 && lo < 0xe000 {
+				buf = utf8.AppendRune(buf, 0x10000+(u-0xd800)<<10+(lo-0xdc00))
+				i++
+			} else {
+				buf = append(buf, "\ufffd"...)
+			}
+		case u >= 0xd800 && u < 0xe000:
+			buf = append(buf, "\ufffd"...)
+		case u == 0x2028 || u == 0x2029:
+			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[u&0xf])
+		default:
+			buf = utf8.AppendRune(buf, u)
+		}
+	}
+	return append(buf, '"')
+}

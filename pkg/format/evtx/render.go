@@ -21,6 +21,7 @@ const (
 	kindBool
 	kindTime
 	kindStrings
+	kindUTF16 // raw UTF-16LE, decoded as it is written
 )
 
 // value is one typed value of an event: text, a substitution, or an
@@ -34,6 +35,7 @@ type value struct {
 	b    bool
 	t    time.Time
 	strs []string
+	raw  []byte
 }
 
 // text is the value as a string, for text made of several pieces.
@@ -53,6 +55,8 @@ func (v value) text() string {
 		return v.t.UTC().Format(time.RFC3339Nano)
 	case kindStrings:
 		return strings.Join(v.strs, ",")
+	case kindUTF16:
+		return utf16String(v.raw)
 	}
 	return ""
 }
@@ -63,6 +67,9 @@ func (v value) write(w *jsonWriter) {
 		w.null()
 	case kindString:
 		w.str(v.s)
+	case kindUTF16:
+		w.sep()
+		w.buf = appendUTF16String(w.buf, v.raw)
 	case kindInt:
 		w.int(v.i)
 	case kindUint:
@@ -276,24 +283,22 @@ func writeEvent(w *jsonWriter, roots []*element) {
 // writeElement writes the value of e: null when it is empty, its text
 // when it has nothing else, an object otherwise.
 func writeElement(w *jsonWriter, e *element, skipName bool) {
-	attrs := e.attrs
+	attrs := len(e.attrs)
 	if skipName {
-		attrs = make([]attr, 0, len(e.attrs))
-		for _, a := range e.attrs {
-			if a.name != "Name" {
-				attrs = append(attrs, a)
-			}
-		}
+		attrs--
 	}
-	if len(attrs) == 0 && len(e.children) == 0 {
+	if attrs == 0 && len(e.children) == 0 {
 		writeText(w, e.text)
 		return
 	}
 	w.openObject()
-	if len(attrs) > 0 {
+	if attrs > 0 {
 		w.key("#attributes")
 		w.openObject()
-		for _, a := range attrs {
+		for _, a := range e.attrs {
+			if skipName && a.name == "Name" {
+				continue
+			}
 			w.key(a.name)
 			a.val.write(w)
 		}
