@@ -3,6 +3,7 @@ package evtx
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 
@@ -28,6 +29,8 @@ type chunkDecoder struct {
 	fallback  fallback
 	// primaries counts the records the native decoder left to golang-evtx.
 	primaries int
+	// noNative, for tests, leaves every record to golang-evtx.
+	noNative bool
 	// fallbacks counts the records the fallback decoder read.
 	fallbacks int
 }
@@ -88,6 +91,9 @@ func (d *chunkDecoder) decode(items []item, data []byte, index, valid int) []ite
 func (d *chunkDecoder) record(off, size int, id uint64, index int) item {
 	start := len(d.out.buf)
 	roots, err := d.native.event(off+recordHeaderSize, off+size-4)
+	if d.noNative {
+		err = errors.New("native decoder off")
+	}
 	if err == nil {
 		d.out.first = true
 		writeEvent(&d.out, roots)

@@ -292,3 +292,68 @@ func TestRealFilesMatchReference(t *testing.T) {
 	}
 	t.Logf("%d of %d files read to the same events as the reference", identical, len(files))
 }
+
+// TestGolangEvtxAgreesWithNative reads each shared file with golang-evtx
+// alone and checks that the native decoder wrote the same bytes, and that
+// the file golang-evtx cannot read went to velocidex, as its reference did.
+func TestGolangEvtxAgreesWithNative(t *testing.T) {
+	if testing.Short() {
+		t.Skip("golang-evtx is slow")
+	}
+	data := realData(t)
+	files, err := filepath.Glob(filepath.Join(data, "evtx", "*.evtx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		base := strings.TrimSuffix(filepath.Base(file), ".evtx")
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		native := rawEvents(t, raw, false)
+		golang := rawEvents(t, raw, true)
+		if len(golang) != len(native) {
+			t.Errorf("%s: golang-evtx read %d events, native %d", base, len(golang), len(native))
+			continue
+		}
+		if velocidexMade[base] {
+			// golang-evtx cannot read it: velocidex did, as for the reference.
+			want := readReference(t, filepath.Join(data, "events", base+".jsonl"))
+			for i := range want {
+				if diffs := compareEvents(decode(t, []byte(golang[i])), want[i], false); len(diffs) > 0 {
+					t.Errorf("%s: event %d by velocidex:\n  %s", base, i+1, strings.Join(diffs, "\n  "))
+				}
+			}
+			continue
+		}
+		for i := range native {
+			if native[i] != golang[i] {
+				t.Errorf("%s: event %d:\nnative     %s\ngolang-evtx %s", base, i+1, native[i], golang[i])
+				break
+			}
+		}
+	}
+}
+
+// rawEvents reads the events of an .evtx image as JSON text, with
+// golang-evtx alone when noNative is set.
+func rawEvents(t *testing.T, data []byte, noNative bool) []string {
+	t.Helper()
+	rd, err := NewReader(bytes.NewReader(data), "in.evtx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.dec.noNative = noNative
+	var out []string
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(rec.Raw))
+	}
+}
