@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -44,7 +45,16 @@ var errUnsupported = errors.New("unsupported")
 // text or a substitution.
 type part struct {
 	text string
-	sub  int // substitution index, or -1 for text
+	raw  []byte // UTF-16LE text, when not nil
+	sub  int    // substitution index, or -1 for text
+}
+
+// literal is the value of a text part.
+func (p part) literal() value {
+	if p.raw != nil {
+		return value{kind: kindUTF16, raw: p.raw}
+	}
+	return value{kind: kindString, s: p.text}
 }
 
 // tattr is a template's attribute.
@@ -76,6 +86,9 @@ type native struct {
 	used   int
 	values []rawValue
 	roots  []*element
+	// slab holds the elements of the event being decoded that are not in
+	// a template.
+	slab []tnode
 }
 
 func (n *native) reset(data []byte) {
@@ -215,8 +228,17 @@ func utf16String(b []byte) string {
 
 // unicodeText reads a length-prefixed UTF-16 string.
 func unicodeText(c *cursor) string {
+	return utf16String(unicodeRaw(c))
+}
+
+// unicodeRaw reads a length-prefixed UTF-16 string, undecoded.
+func unicodeRaw(c *cursor) []byte {
 	count := int(c.u16())
-	return utf16String(c.bytes(2 * count))
+	b := c.bytes(2 * count)
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // fragment is a decoded BinXML fragment: elements and the values their
@@ -341,7 +363,8 @@ func (n *native) element(c *cursor, inTemplate bool) *tnode {
 		c.u16()
 	}
 	c.u32() // size
-	e := &tnode{name: n.name(c)}
+	e := n.newNode(inTemplate)
+	e.name = n.name(c)
 	if tok&tokMore != 0 {
 		c.u32() // attribute list size
 		for c.err == nil {
@@ -351,7 +374,7 @@ func (n *native) element(c *cursor, inTemplate bool) *tnode {
 			}
 			c.u8()
 			a := tattr{name: n.name(c)}
-			a.parts = n.parts(c, a.parts)
+			a.parts = n.parts(c, a.parts, true)
 			e.attrs = append(e.attrs, a)
 			if at&tokMore == 0 {
 				break
@@ -374,7 +397,7 @@ func (n *native) element(c *cursor, inTemplate bool) *tnode {
 		case tokOpenStart:
 			e.content = append(e.content, tcontent{child: n.element(c, inTemplate)})
 		case tokValue, tokSubstitution, tokOptionalSubst, tokCharRef, tokEntityRef, tokCDATA:
-			for _, p := range n.parts(c, nil) {
+			for _, p := range n.parts(c, nil, false) {
 				e.content = append(e.content, tcontent{part: p})
 			}
 		case tokPITarget:
@@ -390,8 +413,10 @@ func (n *native) element(c *cursor, inTemplate bool) *tnode {
 	return e
 }
 
-// parts reads the text and substitution tokens that follow.
-func (n *native) parts(c *cursor, ps []part) []part {
+// parts reads the text and substitution tokens that follow. Attribute
+// text is decoded now (Data's Name is looked at); content text is kept
+// raw and decoded as it is written.
+func (n *native) parts(c *cursor, ps []part, decode bool) []part {
 	for c.err == nil {
 		switch c.peek() &^ tokMore {
 		case tokValue:
@@ -400,7 +425,11 @@ func (n *native) parts(c *cursor, ps []part) []part {
 				c.fail("value text of type 0x%02x", typ)
 				return ps
 			}
-			ps = append(ps, part{text: unicodeText(c), sub: -1})
+			if decode {
+				ps = append(ps, part{text: unicodeText(c), sub: -1})
+			} else {
+				ps = append(ps, part{raw: unicodeRaw(c), sub: -1})
+			}
 		case tokSubstitution, tokOptionalSubst:
 			c.u8()
 			id := int(c.u16())
@@ -414,7 +443,7 @@ func (n *native) parts(c *cursor, ps []part) []part {
 			ps = append(ps, part{text: entity(n.name(c)), sub: -1})
 		case tokCDATA:
 			c.u8()
-			ps = append(ps, part{text: unicodeText(c), sub: -1})
+			ps = append(ps, part{raw: unicodeRaw(c), sub: -1})
 		default:
 			return ps
 		}
@@ -442,6 +471,7 @@ func entity(name string) string {
 // valid until the next call.
 func (n *native) event(start, end int) ([]*element, error) {
 	n.used = 0
+	n.slab = n.slab[:0]
 	n.values = n.values[:0]
 	n.roots = n.roots[:0]
 	c := &cursor{data: n.data, pos: start, end: end}
@@ -452,6 +482,22 @@ func (n *native) event(start, end int) ([]*element, error) {
 	var err error
 	n.roots, err = n.instantiate(n.roots, f.roots, f.values, 0)
 	return n.roots, err
+}
+
+// newNode returns a template node: a new one for a template, which the
+// chunk keeps, else one from a slab reused from event to event.
+func (n *native) newNode(inTemplate bool) *tnode {
+	if inTemplate {
+		return &tnode{}
+	}
+	if len(n.slab) < cap(n.slab) {
+		n.slab = n.slab[:len(n.slab)+1]
+		t := &n.slab[len(n.slab)-1]
+		t.attrs, t.content = t.attrs[:0], t.content[:0]
+		return t
+	}
+	n.slab = append(n.slab, tnode{})
+	return &n.slab[len(n.slab)-1]
 }
 
 // newElement returns a cleared element from the pool the decoder reuses
@@ -506,7 +552,7 @@ func (n *native) fill(t *tnode, values []rawValue, depth int) (*element, error) 
 		}
 		p := c.part
 		if p.sub < 0 {
-			e.text = append(e.text, value{kind: kindString, s: p.text})
+			e.text = append(e.text, p.literal())
 			continue
 		}
 		if p.sub >= len(values) {
@@ -547,7 +593,7 @@ func (n *native) join(parts []part, values []rawValue) (value, error) {
 	if len(parts) == 1 {
 		p := parts[0]
 		if p.sub < 0 {
-			return value{kind: kindString, s: p.text}, nil
+			return p.literal(), nil
 		}
 		if p.sub >= len(values) {
 			return value{}, fmt.Errorf("substitution %d of %d", p.sub, len(values))
@@ -557,7 +603,7 @@ func (n *native) join(parts []part, values []rawValue) (value, error) {
 	var s []byte
 	for _, p := range parts {
 		if p.sub < 0 {
-			s = append(s, p.text...)
+			s = append(s, p.literal().text()...)
 			continue
 		}
 		if p.sub >= len(values) {
@@ -637,10 +683,10 @@ func convert(v rawValue) (value, error) {
 			return value{kind: kindBool, b: le.Uint32(d) == 1}, nil
 		}
 	case 0x0e:
-		return value{kind: kindString, s: upperHex(d)}, nil
+		return value{kind: kindBinary, raw: d}, nil
 	case 0x0f:
 		if fixed(16) {
-			return value{kind: kindString, s: guid(d)}, nil
+			return value{kind: kindGUID, raw: d}, nil
 		}
 	case 0x11:
 		if fixed(8) {
@@ -648,16 +694,16 @@ func convert(v rawValue) (value, error) {
 			return value{kind: kindTime, t: time.Unix(ft/1e7, ft%1e7*100).UTC()}, nil
 		}
 	case 0x13:
-		if s, ok := sid(d); ok {
-			return value{kind: kindString, s: s}, nil
+		if len(d) >= 8 && len(d) >= 8+4*int(d[1]) {
+			return value{kind: kindSID, raw: d}, nil
 		}
 	case 0x14:
 		if fixed(4) {
-			return value{kind: kindString, s: hexPadded(uint64(le.Uint32(d)), 4)}, nil
+			return value{kind: kindHex, u: uint64(le.Uint32(d)), i: 4}, nil
 		}
 	case 0x15:
 		if fixed(8) {
-			return value{kind: kindString, s: hexPadded(le.Uint64(d), 8)}, nil
+			return value{kind: kindHex, u: le.Uint64(d), i: 8}, nil
 		}
 	case 0x81:
 		return value{kind: kindStrings, strs: stringArray(d)}, nil
@@ -665,62 +711,54 @@ func convert(v rawValue) (value, error) {
 	return value{}, fmt.Errorf("value type 0x%02x (%d bytes): %w", v.typ, len(d), errUnsupported)
 }
 
-// hexPadded is "0x" and u in lower-case hex, at least width digits.
-func hexPadded(u uint64, width int) string {
-	var digitBuf [16]byte
-	digits := strconv.AppendUint(digitBuf[:0], u, 16)
-	var buf [2 + 16]byte
-	b := append(buf[:0], '0', 'x')
-	for i := len(digits); i < width; i++ {
+// appendHex appends "0x" and u in lower-case hex, at least width digits.
+func appendHex(b []byte, u uint64, width int) []byte {
+	b = append(b, '0', 'x')
+	for i := 16 - bits.LeadingZeros64(u|1)/4; i < width; i++ {
 		b = append(b, '0')
 	}
-	return string(append(b, digits...))
+	return strconv.AppendUint(b, u, 16)
 }
 
 const upperDigits = "0123456789ABCDEF"
 
-func upperHex(d []byte) string {
-	out := make([]byte, 2*len(d))
-	for i, c := range d {
-		out[2*i], out[2*i+1] = upperDigits[c>>4], upperDigits[c&0xf]
+func appendUpperHex(b, d []byte) []byte {
+	for _, c := range d {
+		b = append(b, upperDigits[c>>4], upperDigits[c&0xf])
 	}
-	return string(out)
+	return b
 }
 
-// guid renders a GUID as golang-evtx does: upper case, no braces.
-func guid(g []byte) string {
-	order := [16]int{3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1, 10, 11}
-	out := make([]byte, 0, 36)
-	for _, i := range order {
-		if i < 0 {
-			out = append(out, '-')
-			continue
-		}
-		out = append(out, upperDigits[g[i]>>4], upperDigits[g[i]&0xf])
-	}
-	for _, c := range g[12:16] {
-		out = append(out, upperDigits[c>>4], upperDigits[c&0xf])
-	}
-	return string(out)
+// appendGUID appends a GUID as golang-evtx renders it: upper case, no
+// braces.
+func appendGUID(b, g []byte) []byte {
+	b = appendUpperHex(b, []byte{g[3], g[2], g[1], g[0]})
+	b = append(b, '-')
+	b = appendUpperHex(b, []byte{g[5], g[4]})
+	b = append(b, '-')
+	b = appendUpperHex(b, []byte{g[7], g[6]})
+	b = append(b, '-')
+	b = appendUpperHex(b, g[8:10])
+	b = append(b, '-')
+	return appendUpperHex(b, g[10:16])
 }
 
-// sid renders a security identifier, S-1-5-21-....
-func sid(d []byte) (string, bool) {
-	if len(d) < 8 || len(d) < 8+4*int(d[1]) {
-		return "", false
-	}
+// appendSID appends a security identifier, S-1-5-21-...; convert checked
+// its length.
+func appendSID(b, d []byte) []byte {
 	var auth uint64
-	for _, b := range d[2:8] {
-		auth = auth<<8 | uint64(b)
+	for _, c := range d[2:8] {
+		auth = auth<<8 | uint64(c)
 	}
-	out := append([]byte("S-"), strconv.Itoa(int(d[0]))...)
-	out = append(out, '-')
-	out = strconv.AppendUint(out, auth, 10)
+	b = append(b, 'S', '-')
+	b = strconv.AppendUint(b, uint64(d[0]), 10)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, auth, 10)
 	for i := range int(d[1]) {
-		out = append(out, '-')
-		out = strconv.AppendUint(out, uint64(binary.LittleEndian.Uint32(d[8+4*i:])), 10)
+		b = append(b, '-')
+		b = strconv.AppendUint(b, uint64(binary.LittleEndian.Uint32(d[8+4*i:])), 10)
 	}
-	return string(out), true
+	return b
 }
 
 // stringArray splits NUL-separated UTF-16 strings, dropping empty ones.

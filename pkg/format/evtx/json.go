@@ -12,6 +12,8 @@ type jsonWriter struct {
 	buf []byte
 	// first is true right after an opening brace or bracket.
 	first bool
+	// keys are the keys of the objects being written, innermost last.
+	keys []string
 }
 
 func (w *jsonWriter) reset() {

@@ -2,6 +2,7 @@ package evtx
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +22,11 @@ const (
 	kindBool
 	kindTime
 	kindStrings
-	kindUTF16 // raw UTF-16LE, decoded as it is written
+	kindUTF16  // raw UTF-16LE, decoded as it is written
+	kindHex    // u in hex, at least i digits
+	kindGUID   // raw GUID
+	kindSID    // raw SID
+	kindBinary // raw bytes, in upper-case hex
 )
 
 // value is one typed value of an event: text, a substitution, or an
@@ -57,8 +62,25 @@ func (v value) text() string {
 		return strings.Join(v.strs, ",")
 	case kindUTF16:
 		return utf16String(v.raw)
+	case kindHex, kindGUID, kindSID, kindBinary:
+		return string(v.appendText(nil))
 	}
 	return ""
+}
+
+// appendText appends the text of the kinds rendered from raw bytes.
+func (v value) appendText(b []byte) []byte {
+	switch v.kind {
+	case kindHex:
+		return appendHex(b, v.u, int(v.i))
+	case kindGUID:
+		return appendGUID(b, v.raw)
+	case kindSID:
+		return appendSID(b, v.raw)
+	case kindBinary:
+		return appendUpperHex(b, v.raw)
+	}
+	return b
 }
 
 func (v value) write(w *jsonWriter) {
@@ -70,6 +92,12 @@ func (v value) write(w *jsonWriter) {
 	case kindUTF16:
 		w.sep()
 		w.buf = appendUTF16String(w.buf, v.raw)
+	case kindHex, kindGUID, kindSID, kindBinary:
+		// Their text needs no escaping.
+		w.sep()
+		w.buf = append(w.buf, '"')
+		w.buf = v.appendText(w.buf)
+		w.buf = append(w.buf, '"')
 	case kindInt:
 		w.int(v.i)
 	case kindUint:
@@ -112,6 +140,18 @@ func (e *element) attrValue(name string) (value, bool) {
 		}
 	}
 	return value{}, false
+}
+
+// dataName returns the Name attribute of a Data element.
+func (e *element) dataName() (string, bool) {
+	v, ok := e.attrValue("Name")
+	switch {
+	case !ok:
+		return "", false
+	case v.kind == kindString:
+		return v.s, true
+	}
+	return v.text(), true
 }
 
 // builder turns golang-evtx's parse tree into elements.
@@ -332,12 +372,13 @@ func writeText(w *jsonWriter, text []value) {
 // <Data Name="N"> becomes "N"; unnamed Data elements are gathered in one
 // "Data": {"#text": [...]}; a repeated name gets a suffix _1, _2, ...
 func writeMembers(w *jsonWriter, children []*element) {
-	var keys memberKeys
+	mark := len(w.keys)
+	defer func() { w.keys = w.keys[:mark] }()
 	unnamedData := false
 	for i, c := range children {
 		if c.name == "Data" {
-			if n, ok := c.attrValue("Name"); ok && n.kind == kindString {
-				w.key(keys.unique(n.s))
+			if name, ok := c.dataName(); ok {
+				w.key(w.uniqueKey(mark, name))
 				if len(c.attrs) == 1 && len(c.children) == 0 && len(c.text) == 0 {
 					w.str("") // <Data Name="N"/>: an empty value, not a missing one
 					continue
@@ -347,43 +388,25 @@ func writeMembers(w *jsonWriter, children []*element) {
 			}
 			if !unnamedData {
 				unnamedData = true
-				w.key(keys.unique("Data"))
+				w.key(w.uniqueKey(mark, "Data"))
 				writeUnnamedData(w, children[i:])
 			}
 			continue
 		}
-		w.key(keys.unique(c.name))
+		w.key(w.uniqueKey(mark, c.name))
 		writeElement(w, c, false)
 	}
 }
 
-// memberKeys are the keys written in one object so far.
-type memberKeys struct {
-	small [16]string
-	used  []string
-}
-
-// unique returns name, or name with a suffix _1, _2, ... when the object
-// already has it.
-func (k *memberKeys) unique(name string) string {
-	if k.used == nil {
-		k.used = k.small[:0]
-	}
+// uniqueKey returns name, or name with a suffix _1, _2, ... when the
+// object whose keys are w.keys[mark:] already has it, and records it.
+func (w *jsonWriter) uniqueKey(mark int, name string) string {
 	key := name
-	for n := 1; k.has(key); n++ {
+	for n := 1; slices.Contains(w.keys[mark:], key); n++ {
 		key = name + "_" + strconv.Itoa(n)
 	}
-	k.used = append(k.used, key)
+	w.keys = append(w.keys, key)
 	return key
-}
-
-func (k *memberKeys) has(key string) bool {
-	for _, u := range k.used {
-		if u == key {
-			return true
-		}
-	}
-	return false
 }
 
 // writeUnnamedData writes the Data elements without a Name attribute as
@@ -396,7 +419,7 @@ func writeUnnamedData(w *jsonWriter, children []*element) {
 		if c.name != "Data" {
 			continue
 		}
-		if n, ok := c.attrValue("Name"); ok && n.kind == kindString {
+		if _, ok := c.dataName(); ok {
 			continue
 		}
 		// A string array value adds its strings, as separate Data would.
