@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 
 	gevtx "github.com/0xrawsec/golang-evtx/evtx"
@@ -26,7 +27,10 @@ type chunkDecoder struct {
 	gchunk    gevtx.Chunk
 	gchunkErr error
 	gparsed   bool
-	fallback  fallback
+	// checked tells whether intact was worked out for this chunk: whether
+	// its records match their checksum.
+	checked, intact bool
+	fallback        fallback
 	// primaries counts the records the native decoder left to golang-evtx.
 	primaries int
 	// noNative, for tests, leaves every record to golang-evtx.
@@ -40,7 +44,7 @@ type chunkDecoder struct {
 func (d *chunkDecoder) decode(items []item, data []byte, index, valid int) []item {
 	d.out.reset()
 	d.native.reset(data)
-	d.gparsed = false
+	d.gparsed, d.checked = false, false
 	d.fallback.reset(data)
 	if allZero(data[:valid]) {
 		return items
@@ -87,23 +91,36 @@ func (d *chunkDecoder) decode(items []item, data []byte, index, valid int) []ite
 }
 
 // record decodes the record at off into out: natively, else with
-// golang-evtx, else with velocidex.
+// golang-evtx, else with velocidex. The libraries only see a record whose
+// values the native decoder does not know, in a chunk whose records match
+// their checksum: on damaged BinXML they can loop for good or recurse
+// until the stack overflows, which no recover catches.
 func (d *chunkDecoder) record(off, size int, id uint64, index int) item {
 	start := len(d.out.buf)
-	roots, err := d.native.event(off+recordHeaderSize, off+size-4)
+	roots, err := d.nativeEvent(off, size)
 	if d.noNative {
-		err = errors.New("native decoder off")
+		err = fmt.Errorf("native decoder off: %w", errUnsupported)
 	}
 	if err == nil {
 		d.out.first = true
 		writeEvent(&d.out, roots)
 		return item{start: start, end: len(d.out.buf)}
 	}
+	if !errors.Is(err, errUnsupported) {
+		return item{err: fmt.Errorf("chunk %d, record %d: %v", index, id, err)}
+	}
+	if !d.checked {
+		d.checked, d.intact = true, recordsIntact(d.native.data)
+	}
+	if !d.intact {
+		return item{err: fmt.Errorf("chunk %d, record %d: %v, and the chunk fails its checksum", index, id, err)}
+	}
 	if !d.gparsed {
 		d.gparsed = true
 		d.gchunk, d.gchunkErr = parseChunk(d.native.data)
 	}
-	if d.gchunkErr == nil {
+	err = d.gchunkErr
+	if err == nil {
 		err = d.primary(&d.gchunk, off)
 	}
 	if err == nil {
@@ -117,6 +134,17 @@ func (d *chunkDecoder) record(off, size int, id uint64, index int) item {
 	}
 	d.fallbacks++
 	return item{start: start, end: len(d.out.buf)}
+}
+
+// nativeEvent decodes the record at off natively; a panic on damaged
+// BinXML is an error, for the other decoders to try.
+func (d *chunkDecoder) nativeEvent(off, size int) (roots []*element, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("native decoder: %v", p)
+		}
+	}()
+	return d.native.event(off+recordHeaderSize, off+size-4)
 }
 
 // primary decodes the record at off with golang-evtx.
@@ -146,6 +174,16 @@ func (d *chunkDecoder) primary(c *gevtx.Chunk, off int) (err error) {
 	d.out.first = true
 	writeEvent(&d.out, roots)
 	return nil
+}
+
+// recordsIntact reports whether a chunk's records match the checksum in
+// its header.
+func recordsIntact(data []byte) bool {
+	free := int(binary.LittleEndian.Uint32(data[0x30:]))
+	if free < firstRecord || free > len(data) {
+		return false
+	}
+	return crc32.ChecksumIEEE(data[firstRecord:free]) == binary.LittleEndian.Uint32(data[0x34:])
 }
 
 // parseChunk reads a chunk's header, string table and template table.

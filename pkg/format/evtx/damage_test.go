@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -185,4 +186,39 @@ func TestHeaderOnlyFileHasNoEvents(t *testing.T) {
 	if _, err := rd.Next(); err != io.EOF {
 		t.Fatalf("Next: %v, want io.EOF", err)
 	}
+}
+
+// FuzzChunk damages a real chunk: reading must end, without a panic, and
+// every event must be a JSON object.
+func FuzzChunk(f *testing.F) {
+	data, err := os.ReadFile(filepath.Join(realData(f), "evtx", sampleFile))
+	if err != nil {
+		f.Fatal(err)
+	}
+	head, chunk := data[:fileHeaderSize], chunkAt(data, 2)
+	f.Add(uint16(0x200), byte(0xff), uint16(0x300), byte(0x00))
+	f.Add(uint16(0x218), byte(0x0c), uint16(0x4000), byte(0x41))
+	f.Add(uint16(0x21a), byte(0x00), uint16(0x21c), byte(0x80))
+	f.Fuzz(func(t *testing.T, at1 uint16, b1 byte, at2 uint16, b2 byte) {
+		damaged := bytes.Clone(chunk)
+		damaged[int(at1)%len(damaged)] = b1
+		damaged[int(at2)%len(damaged)] = b2
+		rd, err := NewReader(bytes.NewReader(append(bytes.Clone(head), damaged...)), "fuzz.evtx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 10000 {
+			rec, err := rd.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				continue
+			}
+			if !json.Valid(rec.Raw) || rec.Raw[0] != '{' {
+				t.Fatalf("event is not a JSON object: %s", rec.Raw)
+			}
+		}
+		t.Fatal("reading did not end")
+	})
 }
