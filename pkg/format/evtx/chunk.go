@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 
 	gevtx "github.com/0xrawsec/golang-evtx/evtx"
 )
@@ -23,20 +22,19 @@ const (
 type chunkDecoder struct {
 	out    jsonWriter
 	native native
-	// gchunk is the chunk as golang-evtx parsed it, when a record needed it.
+	// gchunk is the chunk as golang-evtx parsed it, once a record needed it.
 	gchunk    gevtx.Chunk
 	gchunkErr error
 	gparsed   bool
 	// checked tells whether intact was worked out for this chunk: whether
 	// its records match their checksum.
 	checked, intact bool
-	fallback        fallback
-	// primaries counts the records the native decoder left to golang-evtx.
-	primaries int
-	// noNative, for tests, leaves every record to golang-evtx.
+	velocidex       velocidex
+	// viaGolangEvtx and viaVelocidex count the records the native decoder
+	// left to each library.
+	viaGolangEvtx, viaVelocidex int
+	// noNative, for tests, leaves every record to the libraries.
 	noNative bool
-	// fallbacks counts the records the fallback decoder read.
-	fallbacks int
 }
 
 // decode appends to items the records of chunk number index, whose first
@@ -45,7 +43,7 @@ func (d *chunkDecoder) decode(items []item, data []byte, index, valid int) []ite
 	d.out.reset()
 	d.native.reset(data)
 	d.gparsed, d.checked = false, false
-	d.fallback.reset(data)
+	d.velocidex.reset(data)
 	if allZero(data[:valid]) {
 		return items
 	}
@@ -121,23 +119,23 @@ func (d *chunkDecoder) record(off, size int, id uint64, index int) item {
 	}
 	err = d.gchunkErr
 	if err == nil {
-		err = d.primary(&d.gchunk, off)
+		err = d.golangEvtx(&d.gchunk, off)
 	}
 	if err == nil {
-		d.primaries++
+		d.viaGolangEvtx++
 		return item{start: start, end: len(d.out.buf)}
 	}
 	d.out.buf = d.out.buf[:start]
-	if ferr := d.fallback.record(&d.out, id); ferr != nil {
+	if verr := d.velocidex.record(&d.out, id); verr != nil {
 		d.out.buf = d.out.buf[:start]
 		return item{err: fmt.Errorf("chunk %d, record %d: %v", index, id, err)}
 	}
-	d.fallbacks++
+	d.viaVelocidex++
 	return item{start: start, end: len(d.out.buf)}
 }
 
 // nativeEvent decodes the record at off natively; a panic on damaged
-// BinXML is an error, for the other decoders to try.
+// BinXML becomes an error.
 func (d *chunkDecoder) nativeEvent(off, size int) (roots []*element, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -145,35 +143,6 @@ func (d *chunkDecoder) nativeEvent(off, size int) (roots []*element, err error) 
 		}
 	}()
 	return d.native.event(off+recordHeaderSize, off+size-4)
-}
-
-// primary decodes the record at off with golang-evtx.
-func (d *chunkDecoder) primary(c *gevtx.Chunk, off int) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%v", p)
-		}
-	}()
-	rd := bytes.NewReader(c.Data)
-	rd.Seek(int64(off+recordHeaderSize), io.SeekStart)
-	el, err := gevtx.Parse(rd, c, false)
-	if err != nil && err != io.EOF {
-		return err
-	}
-	f, ok := el.(*gevtx.Fragment)
-	if !ok {
-		return fmt.Errorf("record holds %T, not a BinXML fragment", el)
-	}
-	if err != nil {
-		return fmt.Errorf("BinXML: %v", err)
-	}
-	roots, err := builder{}.fragment(f)
-	if err != nil {
-		return err
-	}
-	d.out.first = true
-	writeEvent(&d.out, roots)
-	return nil
 }
 
 // recordsIntact reports whether a chunk's records match the checksum in
@@ -184,25 +153,4 @@ func recordsIntact(data []byte) bool {
 		return false
 	}
 	return crc32.ChecksumIEEE(data[firstRecord:free]) == binary.LittleEndian.Uint32(data[0x34:])
-}
-
-// parseChunk reads a chunk's header, string table and template table.
-func parseChunk(data []byte) (c gevtx.Chunk, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("bad chunk header: %v", p)
-		}
-	}()
-	c = gevtx.NewChunk()
-	c.Data = data
-	rd := bytes.NewReader(data)
-	c.ParseChunkHeader(rd)
-	if err := c.Header.Validate(); err != nil {
-		return c, err
-	}
-	rd.Seek(chunkHeaderSize, io.SeekStart)
-	c.ParseStringTable(rd)
-	// Templates the table misses are decoded where a record defines them.
-	c.ParseTemplateTable(rd)
-	return c, nil
 }

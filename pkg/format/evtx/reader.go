@@ -3,15 +3,16 @@
 // however large the file and the input can be a pipe or a decompressor.
 //
 // Each event comes out as one compact JSON object in the shape evtx_dump
-// writes: {"Event":{"System":{...},"EventData":{...}}}. Records are
-// decoded with github.com/0xrawsec/golang-evtx; a record it cannot decode
-// is retried with www.velocidex.com/golang/evtx. A record or chunk that
-// neither can read is reported as an *event.BadRecordError and skipped.
+// writes, {"Event":{"System":{...},"EventData":{...}}}, members in XML
+// order, values rendered as github.com/0xrawsec/golang-evtx renders them.
+// Records are decoded natively (binxml.go); a record whose value types the
+// native decoder does not know goes to golang-evtx, then to
+// www.velocidex.com/golang/evtx. A record or chunk that none can read is
+// reported as an *event.BadRecordError and skipped.
 package evtx
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 
@@ -130,9 +131,6 @@ func (r *Reader) readChunk() error {
 	r.items = r.dec.decode(r.items, r.chunk, index, n)
 	return nil
 }
-
-// errUnreadable marks a chunk that is not an event chunk.
-var errUnreadable = errors.New("not an event chunk")
 
 // allZero reports whether b holds only zero bytes: an unused chunk.
 func allZero(b []byte) bool {

@@ -282,8 +282,8 @@ func TestRealFilesMatchReference(t *testing.T) {
 					failed++
 				}
 			}
-			if n := rd.dec.primaries + rd.dec.fallbacks; n > 0 {
-				t.Logf("%d of %d records left to golang-evtx, %d of them to velocidex", n, len(got), rd.dec.fallbacks)
+			if g, v := rd.dec.viaGolangEvtx, rd.dec.viaVelocidex; g+v > 0 {
+				t.Logf("of %d records, %d read by golang-evtx, %d by velocidex", len(got), g, v)
 			}
 			if failed == 0 {
 				identical++

@@ -10,23 +10,23 @@ import (
 	vevtx "www.velocidex.com/golang/evtx"
 )
 
-// fallback decodes, with www.velocidex.com/golang/evtx, the records of a
-// chunk that golang-evtx cannot decode. The chunk is decoded at the first
-// such record, and once.
-type fallback struct {
+// velocidex decodes, with www.velocidex.com/golang/evtx, the records of a
+// chunk that neither the native decoder nor golang-evtx can decode. The
+// chunk is decoded at the first such record, and once.
+type velocidex struct {
 	chunk   []byte
 	decoded bool
 	events  map[uint64]any
 	err     error
 }
 
-func (f *fallback) reset(chunk []byte) {
+func (f *velocidex) reset(chunk []byte) {
 	f.chunk, f.decoded, f.err = chunk, false, nil
 	clear(f.events)
 }
 
 // record writes the event of record id to w.
-func (f *fallback) record(w *jsonWriter, id uint64) error {
+func (f *velocidex) record(w *jsonWriter, id uint64) error {
 	if !f.decoded {
 		f.decoded = true
 		f.err = f.decode()
@@ -36,15 +36,15 @@ func (f *fallback) record(w *jsonWriter, id uint64) error {
 		if f.err != nil {
 			return f.err
 		}
-		return fmt.Errorf("not found by the fallback decoder")
+		return fmt.Errorf("velocidex did not find it")
 	}
 	root, ok := ev.(*ordereddict.Dict)
 	if !ok {
-		return fmt.Errorf("fallback decoder gave %T", ev)
+		return fmt.Errorf("velocidex gave %T", ev)
 	}
 	roots := fromDict(root, "", ctxPlain).children
 	if len(roots) != 1 || roots[0].name != "Event" || len(roots[0].children) == 0 || roots[0].children[0].name != "System" {
-		return fmt.Errorf("fallback decoder found no Event/System")
+		return fmt.Errorf("velocidex found no Event/System")
 	}
 	// velocidex drops the namespace, which is the same in every event.
 	if _, ok := roots[0].attrValue("xmlns"); !ok {
@@ -55,10 +55,10 @@ func (f *fallback) record(w *jsonWriter, id uint64) error {
 	return nil
 }
 
-func (f *fallback) decode() (err error) {
+func (f *velocidex) decode() (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("fallback decoder: %v", p)
+			err = fmt.Errorf("velocidex: %v", p)
 		}
 	}()
 	if f.events == nil {
