@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -221,4 +222,69 @@ func FuzzChunk(f *testing.F) {
 		}
 		t.Fatal("reading did not end")
 	})
+}
+
+// repeatedChunks streams an .evtx image: a header, then chunks over and
+// over, n in all, without holding the image in memory.
+type repeatedChunks struct {
+	head   []byte
+	chunks [][]byte
+	n, i   int
+	pos    int // in the current piece
+}
+
+func (r *repeatedChunks) Read(p []byte) (int, error) {
+	piece := r.head
+	if r.i > 0 {
+		if r.i > r.n {
+			return 0, io.EOF
+		}
+		piece = r.chunks[(r.i-1)%len(r.chunks)]
+	}
+	k := copy(p, piece[r.pos:])
+	r.pos += k
+	if r.pos == len(piece) {
+		r.i, r.pos = r.i+1, 0
+	}
+	return k, nil
+}
+
+func TestMemoryFlatInFileSize(t *testing.T) {
+	data := readSample(t)
+	var chunks [][]byte
+	for i := 0; fileHeaderSize+(i+1)*chunkSize <= len(data); i++ {
+		if c := chunkAt(data, i); string(c[:len(chunkMagic)]) == chunkMagic {
+			chunks = append(chunks, c)
+		}
+	}
+	const n = 1000 // 65 MB
+	rd, err := NewReader(&repeatedChunks{head: data[:fileHeaderSize], chunks: chunks, n: n}, "big.evtx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms runtime.MemStats
+	var peak uint64
+	events := 0
+	for {
+		_, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if events++; events%500 == 0 {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+		}
+	}
+	if events < n {
+		t.Fatalf("%d events from %d chunks", events, n)
+	}
+	// The input is 65 MB; a reader that kept it, or its events, would
+	// need more.
+	if peak > 32<<20 {
+		t.Errorf("heap peaked at %d MiB reading %d MB", peak>>20, n*chunkSize/1000000)
+	}
+	t.Logf("%d events, %d MB, heap peak %.1f MiB", events, n*chunkSize/1000000, float64(peak)/(1<<20))
 }
