@@ -103,9 +103,10 @@ func (r *Reader) Next() (event.Record, error) {
 	return event.Record{Raw: r.dec.out.buf[it.start:it.end], Input: r.name, Line: r.events}, nil
 }
 
-// Buffered reports whether decoded events of the current chunk remain.
+// Buffered reports whether Next would return without reading: events of
+// the current chunk remain, or the input has ended.
 func (r *Reader) Buffered() bool {
-	return r.pos < len(r.items)
+	return r.pos < len(r.items) || r.done
 }
 
 // readChunk reads and decodes the next chunk into r.items.
