@@ -48,9 +48,10 @@ bench: build jaeger
 	./scripts/bench.sh
 
 # What make bench needs besides Go (Debian): pandas and matplotlib for the lab's
-# stats, kcat for the publish comparison, GNU time for peak memory.
+# stats, kcat for the publish comparison, GNU time for peak memory,
+# evtxexport for the .evtx comparison.
 bench-deps:
-	apt-get update && apt-get install -y python3-pandas python3-matplotlib kcat time bc util-linux
+	apt-get update && apt-get install -y python3-pandas python3-matplotlib kcat time bc util-linux libevtx-utils
 
 # Detection quality of the built-in pack on a million events (a seed no test uses).
 eval: build

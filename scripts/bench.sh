@@ -125,6 +125,15 @@ PYEOF
 	echo
 fi
 
+echo "## Windows .evtx"
+echo
+if command -v evtxexport >/dev/null; then
+	SECPIPE="$SECPIPE" BENCH_RUNS="$RUNS" EVTX_LARGE_MB=500 ./scripts/bench_evtx.sh
+else
+	echo "(skipped: evtxexport is missing; apt-get install -y libevtx-utils)"
+fi
+echo
+
 echo "## stats"
 echo
 SECPIPE="$SECPIPE" PYTHON="$PY" BENCH_ROWS="$N" BENCH_RUNS="$RUNS" ./scripts/bench_stats.sh
