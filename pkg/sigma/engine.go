@@ -558,6 +558,26 @@ func requiredSlots(n *node) [][]int {
 			out = append(out, requiredSlots(k)...)
 		}
 		return out
+	case nodeOr:
+		// A group every alternative needs, as in {Channel: [A, B]}.
+		if len(n.kids) == 0 {
+			return nil
+		}
+		var out [][]int
+		rest := make([][][]int, len(n.kids)-1)
+		for i, k := range n.kids[1:] {
+			rest[i] = requiredSlots(k)
+		}
+	groups:
+		for _, g := range requiredSlots(n.kids[0]) {
+			for _, r := range rest {
+				if !slices.ContainsFunc(r, func(h []int) bool { return slices.Equal(g, h) }) {
+					continue groups
+				}
+			}
+			out = append(out, g)
+		}
+		return out
 	case nodeTest:
 		switch t := n.test.t; t.op {
 		case opMatch, opRegex, opCIDR, opNumCmp, opTimePart, opFieldRef:

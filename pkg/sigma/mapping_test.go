@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -116,5 +117,33 @@ func TestSourcesSkippedByMissingField(t *testing.T) {
 		if got := e.NewMatcher().Match([]byte(c.event)).Source; got != c.source {
 			t.Errorf("%s: source %q, want %q", c.event, got, c.source)
 		}
+	}
+}
+
+// A field every alternative of a source's "when" tests is needed: events
+// without it pass the source over without evaluating it.
+func TestWhenAlternativesNeedTheirField(t *testing.T) {
+	m, err := ParseMapping([]byte(shapesMapping+`
+  - name: either
+    schema: flat
+    logsource: {product: either}
+    when:
+      - {Channel: [A, B], kind: x}
+      - {Channel: C}
+`), "m.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, problems := NewEngine(nil, m, Options{})
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	src := e.sources[len(e.sources)-1]
+	channel := e.paths.Slot("Channel")
+	if len(src.needs) != 1 || !slices.Equal(src.needs[0], []int{channel}) {
+		t.Errorf("source %s needs slots %v, want [[%d]] (Channel)", src.src.Name, src.needs, channel)
+	}
+	if got := e.NewMatcher().Match([]byte(`{"Channel":"B","kind":"x"}`)).Source; got != "either" {
+		t.Errorf("source %q, want either", got)
 	}
 }
