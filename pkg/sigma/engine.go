@@ -3,6 +3,7 @@ package sigma
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -151,7 +152,31 @@ func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Proble
 			e.maxPats = bs.npat
 		}
 	}
+	setSkips(e.sources)
 	return e, problems
+}
+
+// setSkips gives each needed slot group of each source the next source that
+// does not need the same group: an event without a value there matches none
+// of the sources in between.
+func setSkips(sources []*boundSource) {
+	for i := len(sources) - 1; i >= 0; i-- {
+		s := sources[i]
+		s.skip = make([]int, len(s.needs))
+		for k, group := range s.needs {
+			s.skip[k] = i + 1
+			if i+1 == len(sources) {
+				continue
+			}
+			next := sources[i+1]
+			for k2, g2 := range next.needs {
+				if slices.Equal(group, g2) {
+					s.skip[k] = next.skip[k2]
+					break
+				}
+			}
+		}
+	}
 }
 
 // Paths returns the event paths the engine reads.
@@ -241,6 +266,7 @@ type boundSource struct {
 	schema   *Schema
 	when     *node
 	needs    [][]int // groups of slots: "when" is false unless each group has a value
+	skip     []int   // by group of needs: the next source to try when the group has none
 	keys     []*fieldKey
 	npat     int
 	rules    []*boundRule
@@ -530,6 +556,26 @@ func requiredSlots(n *node) [][]int {
 		var out [][]int
 		for _, k := range n.kids {
 			out = append(out, requiredSlots(k)...)
+		}
+		return out
+	case nodeOr:
+		// A group every alternative needs, as in {Channel: [A, B]}.
+		if len(n.kids) == 0 {
+			return nil
+		}
+		var out [][]int
+		rest := make([][][]int, len(n.kids)-1)
+		for i, k := range n.kids[1:] {
+			rest[i] = requiredSlots(k)
+		}
+	groups:
+		for _, g := range requiredSlots(n.kids[0]) {
+			for _, r := range rest {
+				if !slices.ContainsFunc(r, func(h []int) bool { return slices.Equal(g, h) }) {
+					continue groups
+				}
+			}
+			out = append(out, g)
 		}
 		return out
 	case nodeTest:

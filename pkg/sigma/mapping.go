@@ -25,10 +25,23 @@ import (
 //	    when: {event.category: process, host.os.type: windows}   # a Sigma search, fields mapped as for rules
 //	    fields: {User: user.name}                                  # overrides for this source
 //	    set: {EventID: "1"}                                        # fields with a fixed value here
+//	  - name: windows-security-4688
+//	    schema: [evtx, winlogbeat, winflat]                        # one source per schema
+//	    logsource: {product: windows, service: security, category: process_creation}
+//	    when: {Channel: Security, EventID: 4688}
+//	    alias: {Image: NewProcessName}                             # a field lies where the schema puts another
 //
 // An event belongs to the first source whose "when" matches it; rules apply
 // to it when their logsource's product, category and service (those given)
 // equal the source's.
+//
+// A source naming several schemas stands for one source per schema, named
+// NAME/SCHEMA: the same logsource and "when" over events of each shape. Its
+// "fields" are event paths, the same in every shape, so it places fields
+// with "alias" instead. A run of sources naming the same schemas expands
+// schema by schema (all copies of the first schema, then the second...): an
+// event has one shape, so this keeps the order that matters, and lets an
+// event skip at once the copies of a shape it lacks.
 type Mapping struct {
 	Schemas map[string]*Schema
 	Sources []*Source
@@ -51,7 +64,9 @@ type Source struct {
 	Products, Categories, Services []string
 	When                           *yaml.Node
 	Fields                         map[string][]string
-	Set                            map[string]string
+	// Alias maps a Sigma field to other Sigma fields, placed by the schema.
+	Alias map[string][]string
+	Set   map[string]string
 }
 
 // ParseMapping reads a mapping file.
@@ -64,10 +79,11 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 		} `yaml:"schemas"`
 		Sources []struct {
 			Name      string                  `yaml:"name"`
-			Schema    string                  `yaml:"schema"`
+			Schema    stringOrList            `yaml:"schema"`
 			Logsource map[string]stringOrList `yaml:"logsource"`
 			When      yaml.Node               `yaml:"when"`
 			Fields    map[string]stringOrList `yaml:"fields"`
+			Alias     map[string]stringOrList `yaml:"alias"`
 			Set       map[string]string       `yaml:"set"`
 		} `yaml:"sources"`
 	}
@@ -85,11 +101,34 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 		}
 		m.Schemas[name] = sc
 	}
+	var run []*Source // consecutive sources naming the same schemas
+	flush := func() {
+		if len(run) == 0 {
+			return
+		}
+		schemas := strings.Split(run[0].Schema, ",")
+		if len(schemas) == 1 {
+			m.Sources = append(m.Sources, run...)
+		} else {
+			for _, sc := range schemas {
+				for _, src := range run {
+					c := *src
+					c.Name, c.Schema = src.Name+"/"+sc, sc
+					m.Sources = append(m.Sources, &c)
+				}
+			}
+		}
+		run = run[:0]
+	}
 	for i, s := range raw.Sources {
 		if s.Name == "" {
 			return nil, fmt.Errorf("%s: source %d has no name", file, i+1)
 		}
-		src := &Source{Name: s.Name, Schema: s.Schema, Fields: map[string][]string{}, Set: s.Set}
+		if len(s.Schema) == 0 {
+			return nil, fmt.Errorf("%s: source %s has no schema", file, s.Name)
+		}
+		schema := strings.Join(s.Schema, ",")
+		src := &Source{Name: s.Name, Schema: schema, Fields: map[string][]string{}, Alias: map[string][]string{}, Set: s.Set}
 		for k, v := range s.Logsource {
 			for i := range v {
 				v[i] = strings.ToLower(v[i])
@@ -112,8 +151,15 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 		for k, v := range s.Fields {
 			src.Fields[k] = v
 		}
-		m.Sources = append(m.Sources, src)
+		for k, v := range s.Alias {
+			src.Alias[k] = v
+		}
+		if len(run) > 0 && run[0].Schema != schema {
+			flush()
+		}
+		run = append(run, src)
 	}
+	flush()
 	return m, nil
 }
 
@@ -170,6 +216,18 @@ func (m *Mapping) Check() error {
 
 // paths returns where a Sigma field lies in the source's events.
 func (m *Mapping) paths(src *Source, field string) []string {
+	if a, ok := src.Alias[field]; ok {
+		var out []string
+		for _, f := range a {
+			out = append(out, m.placed(src, f)...)
+		}
+		return out
+	}
+	return m.placed(src, field)
+}
+
+// placed returns where the source's fields or its schema put a field.
+func (m *Mapping) placed(src *Source, field string) []string {
 	if p, ok := src.Fields[field]; ok {
 		return p
 	}

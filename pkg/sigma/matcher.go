@@ -88,8 +88,9 @@ func (m *Matcher) Match(raw []byte) *Result {
 
 	m.src = nil
 sources:
-	for _, s := range e.sources {
-		for _, group := range s.needs {
+	for i := 0; i < len(e.sources); {
+		s := e.sources[i]
+		for k, group := range s.needs {
 			present := false
 			for _, slot := range group {
 				if len(m.fields.Values(slot)) > 0 {
@@ -98,6 +99,7 @@ sources:
 				}
 			}
 			if !present {
+				i = s.skip[k]
 				continue sources
 			}
 		}
@@ -105,6 +107,7 @@ sources:
 			m.src = s
 			break
 		}
+		i++
 	}
 	if m.src == nil {
 		return r
