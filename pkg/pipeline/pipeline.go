@@ -271,10 +271,16 @@ const readAheadBatches = 4
 type readResult struct {
 	batch *Batch
 	err   error
-	free  chan *Batch
+	free  chan *Batch // the pool batch came from; nil for a batch of its own
 }
 
-func (r *readResult) release() { r.free <- r.batch }
+// release gives the batch back to its pool. The pool's channel holds every
+// batch of the pool, so this never blocks.
+func (r *readResult) release() {
+	if r.free != nil {
+		r.free <- r.batch
+	}
+}
 
 // readAhead reads batches from src on a goroutine until an error (io.EOF
 // included), which comes with the last batch; then it closes the channel.
@@ -291,7 +297,8 @@ func readAhead(ctx context.Context, src Source, limit int) <-chan *readResult {
 			select {
 			case b = <-free:
 			case <-ctx.Done():
-				reads <- &readResult{batch: &Batch{}, err: ctx.Err(), free: free}
+				// An empty batch outside the pool: the pool may be full.
+				reads <- &readResult{batch: &Batch{}, err: ctx.Err()}
 				return
 			}
 			b.Reset()
