@@ -111,6 +111,9 @@ type Policy struct {
 	FlushInterval time.Duration
 	// Observer, if set, is told about every batch (metrics, progress bars).
 	Observer Observer
+	// DrainTimeout bounds the drain after a cancellation: delivering what
+	// was read, flushing and acknowledging it.
+	DrainTimeout time.Duration
 }
 
 // Observer watches a run batch by batch. It is called on the run's
@@ -123,7 +126,7 @@ type Observer interface {
 }
 
 // DefaultPolicy suits both interactive pipes and bulk runs.
-var DefaultPolicy = Policy{MaxBatch: 4096, FlushInterval: 200 * time.Millisecond}
+var DefaultPolicy = Policy{MaxBatch: 4096, FlushInterval: 200 * time.Millisecond, DrainTimeout: 30 * time.Second}
 
 // ErrInterrupted reports that the pipeline stopped early because its context
 // was cancelled (by SIGINT or SIGTERM), after draining cleanly.
@@ -134,6 +137,10 @@ var ErrInterrupted = errors.New("interrupted")
 // held output is written, the sink flushed and closed, the source
 // acknowledged and closed. It returns ErrInterrupted after a cancellation.
 //
+// ctx stops the reading only: what was read is processed, written, flushed
+// and acknowledged on a context that its cancellation does not cancel,
+// within p.DrainTimeout of it.
+//
 // The source is read one batch ahead on a goroutine of its own, so that
 // parsing input overlaps with the stage's work.
 func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err error) {
@@ -143,9 +150,27 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 	if p.FlushInterval <= 0 {
 		p.FlushInterval = DefaultPolicy.FlushInterval
 	}
+	if p.DrainTimeout <= 0 {
+		p.DrainTimeout = DefaultPolicy.DrainTimeout
+	}
+	work, cancelWork := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelWork(nil)
+	stopDrainTimer := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(p.DrainTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelWork(fmt.Errorf("the drain took longer than %v", p.DrainTimeout))
+		case <-work.Done():
+		}
+	})
+	defer stopDrainTimer()
 	readCtx, stopReading := context.WithCancel(ctx)
 	reads := readAhead(readCtx, src, p.MaxBatch)
 	defer func() {
+		if err != nil && work.Err() != nil { // the drain timed out
+			err = fmt.Errorf("%w (%v)", err, context.Cause(work))
+		}
 		stopReading()
 		for range reads { // let the reader finish before closing the source
 		}
@@ -156,8 +181,6 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 			err = fmt.Errorf("closing input: %w", cerr)
 		}
 	}()
-	// The drain runs on a context of its own: the run's may be cancelled.
-	drainCtx := context.WithoutCancel(ctx)
 	out := &Batch{Limit: p.MaxBatch}
 	lastFlush := time.Now()
 	var unacked []*readResult // delivered to the sink, not yet flushed
@@ -199,7 +222,7 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 			select {
 			case r = <-reads:
 			case <-idle.C:
-				if err := flush(ctx); err != nil {
+				if err := flush(work); err != nil {
 					return err
 				}
 				continue
@@ -212,10 +235,10 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 		if len(in.Msgs) > 0 {
 			start := time.Now()
 			out.Reset()
-			if err := process(ctx, stage, in, out); err != nil {
+			if err := process(work, stage, in, out); err != nil {
 				return err
 			}
-			if err := sink.Write(ctx, out.Msgs); err != nil {
+			if err := sink.Write(work, out.Msgs); err != nil {
 				return fmt.Errorf("writing output: %w", err)
 			}
 			if p.Observer != nil {
@@ -223,7 +246,7 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 			}
 			unacked = append(unacked, r)
 			if !in.More || len(unacked) >= readAheadBatches || time.Since(lastFlush) >= p.FlushInterval {
-				if err := flush(ctx); err != nil {
+				if err := flush(work); err != nil {
 					return err
 				}
 			}
@@ -239,24 +262,24 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 	if readErr != io.EOF && !interrupted {
 		// Deliver what was processed before the failure, then report it.
 		if len(unacked) > 0 {
-			_ = flush(drainCtx)
+			_ = flush(work)
 		}
 		return readErr
 	}
 	if stage != nil {
 		start := time.Now()
 		out.Reset()
-		if err := stage.Finish(drainCtx, out); err != nil {
+		if err := stage.Finish(work, out); err != nil {
 			return err
 		}
-		if err := sink.Write(drainCtx, out.Msgs); err != nil {
+		if err := sink.Write(work, out.Msgs); err != nil {
 			return fmt.Errorf("writing output: %w", err)
 		}
 		if p.Observer != nil && len(out.Msgs) > 0 {
 			p.Observer.Batch(nil, out.Msgs, time.Since(start))
 		}
 	}
-	if err := flush(drainCtx); err != nil {
+	if err := flush(work); err != nil {
 		return err
 	}
 	if interrupted {
