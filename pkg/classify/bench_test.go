@@ -7,8 +7,33 @@ import (
 	"testing"
 
 	"github.com/secpipe/secpipe/pkg/attack"
+	"github.com/secpipe/secpipe/pkg/gen"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
+
+// BenchmarkClassifyGen measures the stage alone on gen's ECS and lab events.
+func BenchmarkClassifyGen(b *testing.B) {
+	for _, format := range []gen.Format{gen.ECS, gen.Lab} {
+		b.Run(string(format), func(b *testing.B) {
+			src, err := gen.NewSource(gen.Config{Seed: 1, Count: 100000, Format: format})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var lines [][]byte
+			batch := &pipeline.Batch{Limit: 4096}
+			for {
+				batch.Reset()
+				if err := src.Read(context.Background(), batch); err != nil {
+					break
+				}
+				for _, m := range batch.Msgs {
+					lines = append(lines, append([]byte(nil), m.Value...))
+				}
+			}
+			benchStage(b, lines)
+		})
+	}
+}
 
 // BenchmarkClassifyLab measures the stage alone on lab-format events
 // (set SECPIPE_BENCH_LAB to a JSONL file, e.g. from lab_gen.py).
@@ -27,6 +52,11 @@ func BenchmarkClassifyLab(b *testing.B) {
 	for sc.Scan() && len(lines) < 200000 {
 		lines = append(lines, append([]byte(nil), sc.Bytes()...))
 	}
+	benchStage(b, lines)
+}
+
+// benchStage runs a stage over lines, 1024 at a time.
+func benchStage(b *testing.B, lines [][]byte) {
 	engine, problems, err := Load(Config{})
 	if err != nil || len(problems) > 0 {
 		b.Fatal(err, problems)

@@ -6,11 +6,19 @@
 // An event is not decoded and re-encoded: its fields are read in one pass
 // over its bytes, and the threat fields are spliced in before its closing
 // brace.
+//
+// The detection fields are classify's own: threat and rule members an input
+// event brings (also flattened, "threat.tactic.id", and the lab
+// classifier's mitre_tactic and mitre_technique) are removed from every
+// event, matched or not, so that whoever writes a log line cannot forge a
+// detection.
 package classify
 
 import (
+	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -129,6 +137,7 @@ type Stage struct {
 	idSlots []int      // event.id / event_id, for alerts
 	frags   map[string][]byte
 	key     []byte
+	cut     [][2]int // byte ranges of the event's members to leave out
 	stats   Stats
 }
 
@@ -171,8 +180,12 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 		msg := in[i]
 		s.stats.Events++
 		res := s.matcher.Match(msg.Value)
+		s.cutOwned()
 		if len(res.Rules) == 0 {
 			if !s.only {
+				if len(s.cut) > 0 {
+					msg.Value = s.without(out, msg.Value)
+				}
 				out.Add(msg)
 			}
 		} else {
@@ -193,23 +206,55 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 // Finish implements pipeline.Stage.
 func (s *Stage) Finish(context.Context, *pipeline.Batch) error { return nil }
 
-// tagged returns the event with the threat fields of rules spliced in,
-// replacing threat and rule fields it already had.
-func (s *Stage) tagged(out *pipeline.Batch, raw []byte, rules []int) []byte {
-	frag := s.fragment(rules)
-	fields := s.matcher.Fields()
-	body := raw[:len(raw)-1] // without the closing brace
-	var cut [][2]int
-	for _, m := range fields.Members() {
-		if k := string(m.Key); k == "threat" || k == "rule" {
-			cut = append(cut, [2]int{m.Start, m.End})
+// cutOwned finds the members of the event just matched that classify owns.
+func (s *Stage) cutOwned() {
+	s.cut = s.cut[:0]
+	for _, m := range s.matcher.Fields().Members() {
+		if owned(m.Key) {
+			s.cut = append(s.cut, [2]int{m.Start, m.End})
 		}
 	}
+}
+
+// owned reports whether a top-level member, by its key as written, is a
+// detection field: threat, rule, a flattened member of either, or the lab
+// classifier's mitre_tactic and mitre_technique.
+func owned(key []byte) bool {
+	// Most keys are told apart by their first byte (an escape aside).
+	if len(key) < 4 || key[0] != 't' && key[0] != 'r' && key[0] != 'm' && key[0] != '\\' {
+		return false
+	}
+	if bytes.IndexByte(key, '\\') >= 0 {
+		var k string
+		if json.Unmarshal(append(append([]byte{'"'}, key...), '"'), &k) != nil {
+			return false
+		}
+		key = []byte(k)
+	}
+	switch string(key) {
+	case "threat", "rule", "mitre_tactic", "mitre_technique":
+		return true
+	}
+	return bytes.HasPrefix(key, []byte("threat.")) || bytes.HasPrefix(key, []byte("rule."))
+}
+
+// without returns the event without the members in s.cut.
+func (s *Stage) without(out *pipeline.Batch, raw []byte) []byte {
+	buf := out.Alloc(len(raw))[:0]
+	buf = appendWithout(buf, raw[:len(raw)-1], s.cut)
+	return append(buf, '}')
+}
+
+// tagged returns the event with the threat fields of rules spliced in, in
+// place of the members in s.cut.
+func (s *Stage) tagged(out *pipeline.Batch, raw []byte, rules []int) []byte {
+	frag := s.fragment(rules)
+	body := raw[:len(raw)-1] // without the closing brace
 	buf := out.Alloc(len(raw) + len(frag) + 1)[:0]
-	if len(cut) == 0 {
+	if len(s.cut) == 0 {
 		buf = append(buf, body...)
 	} else {
-		buf = appendWithout(buf, body, cut)
+		buf = appendWithout(buf, body, s.cut)
 	}
 	if buf[len(buf)-1] != '{' {
 		buf = append(buf, ',')
@@ -225,10 +270,17 @@ func appendWithout(dst, body []byte, cut [][2]int) []byte {
 	for _, c := range cut {
 		start, end := c[0], c[1]
 		// Take the comma after the member, or else the one before it.
-		if end < len(body) && body[end] == ',' {
-			end++
-		} else if start > 0 && body[start-1] == ',' {
-			start--
+		after, before := end, start
+		for after < len(body) && isSpace(body[after]) {
+			after++
+		}
+		for before > 0 && isSpace(body[before-1]) {
+			before--
+		}
+		if after < len(body) && body[after] == ',' {
+			end = after + 1
+		} else if before > 0 && body[before-1] == ',' {
+			start = before - 1
 		}
 		if start > prev {
 			dst = append(dst, body[prev:start]...)
@@ -241,6 +293,8 @@ func appendWithout(dst, body []byte, cut [][2]int) []byte {
 	}
 	return dst
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // fragment renders the threat fields for a set of rules, once per set.
 func (s *Stage) fragment(rules []int) []byte {

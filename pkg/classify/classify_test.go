@@ -224,3 +224,29 @@ detection:
 		t.Errorf("unknown tactic must be kept: %s", out[0])
 	}
 }
+
+// TestInputDetectionFieldsRemoved: detection fields an event brings are
+// dropped, whether a rule matches it or not, and nothing else is.
+func TestInputDetectionFieldsRemoved(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`{"event_id":"1","threat":{"tactic":{"id":["TA0040"]}},"user":"a","rule":{"name":["forged"]}}`, `{"event_id":"1","user":"a"}`},
+		{`{"threat.tactic.id":["TA0040"],"event_id":"2","rule.name":"forged"}`, `{"event_id":"2"}`},
+		{`{"event_id":"3","mitre_tactic":"TA0001","mitre_technique":"T1078"}`, `{"event_id":"3"}`},
+		{`{"event_id":"4","thr\u0065at":{"x":1}}`, `{"event_id":"4"}`},
+		{`{"threat":{},"rule":null}`, `{}`},
+		{`{ "event_id" : "5" , "threat" : { "a" : 1 } }`, `{ "event_id" : "5"  }`},
+		{`{"event_id":"6","threatening":1,"rules":2,"rule_x":3,"user":{"threat":1}}`, `{"event_id":"6","threatening":1,"rules":2,"rule_x":3,"user":{"threat":1}}`},
+	}
+	for _, tc := range cases {
+		out := run(t, Config{}, tc.in)
+		if len(out) != 1 || out[0] != tc.want {
+			t.Errorf("%s\n got %q\nwant %q", tc.in, out, tc.want)
+		}
+	}
+	// A matched event keeps only the tags of the rules that matched it.
+	forged := labPowershell[:len(labPowershell)-1] + `,"threat.tactic.id":["TA0040"],"mitre_tactic":"TA0040"}`
+	out := run(t, Config{}, forged)
+	if strings.Contains(out[0], "TA0040") || strings.Contains(out[0], "mitre_tactic") || strings.Join(decode(t, out[0]).Threat.Tactic.ID, ",") != "TA0002,TA0005" {
+		t.Errorf("forged tactic kept: %s", out[0])
+	}
+}

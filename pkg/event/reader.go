@@ -51,6 +51,7 @@ func (e *BadRecordError) Error() string {
 
 // Reader reads JSON objects from a stream of concatenated JSON values:
 // JSON Lines, or objects pretty-printed over several lines, as jq accepts.
+// A UTF-8 byte order mark at the start of the stream is skipped, as jq does.
 //
 // After a bad record the reader resynchronises on the next line that starts
 // with '{' in its first column (every line of JSON Lines; the start of each
@@ -67,6 +68,7 @@ type Reader struct {
 	eof     bool
 	readErr error
 	compact []byte
+	begun   bool // the start of input was looked at for a byte order mark
 }
 
 // NewReader returns a reader of the stream r, named name in messages.
@@ -109,6 +111,9 @@ func (r *Reader) Buffered() bool {
 // A *BadRecordError reports a skipped record; reading may continue.
 // Any other error comes from the underlying reader.
 func (r *Reader) Next() (Record, error) {
+	if !r.begun {
+		r.skipBOM()
+	}
 	// Skip whitespace between values.
 	for {
 		i := r.start
@@ -169,6 +174,19 @@ func (r *Reader) Next() (Record, error) {
 				break
 			}
 		}
+	}
+}
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// skipBOM drops a UTF-8 byte order mark at the start of the input.
+func (r *Reader) skipBOM() {
+	r.begun = true
+	for !r.eof && r.end-r.start < len(bom) && bytes.HasPrefix(bom, r.buf[r.start:r.end]) {
+		r.fill()
+	}
+	if bytes.HasPrefix(r.buf[r.start:r.end], bom) {
+		r.start += len(bom)
 	}
 }
 

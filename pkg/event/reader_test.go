@@ -74,6 +74,10 @@ func TestReaderFormats(t *testing.T) {
 			[]string{`2 {"b":1}`}, []string{`in:1: invalid JSON: column 8: invalid control character 0x09 in string`}},
 		{"error inside pretty object", "{\n  \"a\": 1,\n  \"b\": tru\n}\n{\n  \"c\": 2\n}\n",
 			[]string{`5 {"c":2}`}, []string{`in:1: invalid JSON: line 3, column 11: invalid character 0x0a in literal true`}},
+		{"utf-8 byte order mark at the start", "\xef\xbb\xbf{\"a\":1}\n{\"b\":2}\n", []string{`1 {"a":1}`, `2 {"b":2}`}, nil},
+		{"only a byte order mark", "\xef\xbb\xbf\n", nil, nil},
+		{"byte order mark inside", "{\"a\":1}\n\xef\xbb\xbf{\"b\":2}\n{\"c\":3}\n",
+			[]string{`1 {"a":1}`, `3 {"c":3}`}, []string{`in:2: invalid JSON: column 1: invalid character 0xef looking for a value`}},
 		{"bad numbers", "{\"a\":01}\n{\"a\":1.}\n{\"a\":-}\n{\"a\":1e}\n{\"a\":-0.5e+3}\n",
 			[]string{`5 {"a":-0.5e+3}`}, []string{
 				`in:1: invalid JSON: column 7: invalid character '1' after object key:value pair`,

@@ -262,11 +262,62 @@ func (c Config) Connect(ctx context.Context, h metadataClient, topic string) (*c
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	if c.SASLMechanism != "" {
+		if reason := c.saslFailure(ctx); reason != "" {
+			return nil, &authError{msg: fmt.Sprintf("%v at %s as %q with %s: %s (check --sasl-username, --sasl-mechanism and SECPIPE_SASL_PASSWORD)",
+				errAuth, c.Brokers, c.SASLUsername, strings.ToUpper(c.SASLMechanism), c.Redact(reason))}
+		}
+	}
 	msg := fmt.Sprintf("%v at %s within %v (check --brokers or SECPIPE_BROKERS, and that the broker runs; --connect-timeout sets the wait)", errNoBroker, c.Brokers, timeout)
 	if last != nil {
 		msg += ": last error: " + c.Redact(last.Error())
 	}
 	return nil, &noBrokerError{msg: msg}
+}
+
+// errAuth is wrapped by the error of a connection check that failed on
+// SASL authentication.
+var errAuth = errors.New("SASL authentication failed")
+
+// IsAuthFailure reports whether err says that the brokers refused the
+// SASL credentials.
+func IsAuthFailure(err error) bool { return errors.Is(err, errAuth) }
+
+type authError struct{ msg string }
+
+func (e *authError) Error() string        { return e.msg }
+func (e *authError) Is(target error) bool { return target == errAuth }
+
+// saslFailure tells why the brokers refused the SASL credentials, or ""
+// when they did not. librdkafka reports a refusal only as an error event,
+// which the client being checked may hand to others: a client of its own
+// connects again (at once, on creation) and reads its events until the
+// refusal, another failure, or 2 s.
+func (c Config) saslFailure(ctx context.Context) string {
+	p, err := ck.NewProducer(c.ConfigMap(Prop{Key: "log_level", Value: "0"}))
+	if err != nil {
+		return ""
+	}
+	defer p.Close()
+	timeout := time.NewTimer(2 * time.Second)
+	defer timeout.Stop()
+	for {
+		select {
+		case ev := <-p.Events():
+			e, ok := ev.(ck.Error)
+			switch {
+			case !ok || e.Code() == ck.ErrAllBrokersDown:
+			case e.Code() == ck.ErrAuthentication || strings.Contains(e.String(), "SASL authentication error"):
+				return e.String()
+			default:
+				return "" // refused, unresolved, TLS: not the credentials
+			}
+		case <-timeout.C:
+			return ""
+		case <-ctx.Done():
+			return ""
+		}
+	}
 }
 
 type noBrokerError struct{ msg string }

@@ -158,7 +158,8 @@ func TestSASL(t *testing.T) {
 		}
 		_, err = cfg.Connect(context.Background(), p, "")
 		p.Close()
-		if err == nil || !IsNoBroker(err) || strings.Contains(err.Error(), "wrong-password") {
+		if err == nil || !IsAuthFailure(err) || IsNoBroker(err) || strings.Contains(err.Error(), "wrong-password") ||
+			!strings.Contains(err.Error(), "SASL authentication failed at "+cfg.Brokers+` as "`+mech.user+`" with `+mech.mech) {
 			t.Errorf("%s with a wrong password: %v", mech.mech, err)
 		}
 	}
@@ -201,20 +202,23 @@ func TestLagNeverCommitted(t *testing.T) {
 	}
 }
 
+// TestConnectTimeout: no broker is no broker, with SASL too.
 func TestConnectTimeout(t *testing.T) {
-	cfg := Config{Brokers: "127.0.0.1:1", ConnectTimeout: 700 * time.Millisecond}
-	p, err := ck.NewProducer(cfg.ConfigMap(Prop{Key: "log_level", Value: "0"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	start := time.Now()
-	_, err = cfg.Connect(context.Background(), p, "x")
-	if took := time.Since(start); err == nil || !IsNoBroker(err) || took > 3*time.Second {
-		t.Fatalf("Connect: %v after %v", err, took)
-	}
-	if !strings.Contains(err.Error(), "no Kafka broker answered at 127.0.0.1:1 within 700ms") {
-		t.Fatalf("message: %v", err)
+	for _, mech := range []string{"", "PLAIN"} {
+		cfg := Config{Brokers: "127.0.0.1:1", ConnectTimeout: 700 * time.Millisecond, SASLMechanism: mech, SASLUsername: "u", SASLPassword: "p"}
+		p, err := ck.NewProducer(cfg.ConfigMap(Prop{Key: "log_level", Value: "0"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err = cfg.Connect(context.Background(), p, "x")
+		p.Close()
+		if took := time.Since(start); err == nil || !IsNoBroker(err) || IsAuthFailure(err) || took > 3*time.Second {
+			t.Fatalf("SASL %q: Connect: %v after %v", mech, err, took)
+		}
+		if !strings.Contains(err.Error(), "no Kafka broker answered at 127.0.0.1:1 within 700ms") {
+			t.Fatalf("SASL %q: message: %v", mech, err)
+		}
 	}
 }
 

@@ -117,6 +117,9 @@ type Policy struct {
 	FlushInterval time.Duration
 	// Observer, if set, is told about every batch (metrics, progress bars).
 	Observer Observer
+	// DrainTimeout bounds the drain after a cancellation: delivering what
+	// was read, flushing and acknowledging it.
+	DrainTimeout time.Duration
 }
 
 // Observer watches a run batch by batch. It is called on the run's
@@ -129,7 +132,7 @@ type Observer interface {
 }
 
 // DefaultPolicy suits both interactive pipes and bulk runs.
-var DefaultPolicy = Policy{MaxBatch: 4096, FlushInterval: 200 * time.Millisecond}
+var DefaultPolicy = Policy{MaxBatch: 4096, FlushInterval: 200 * time.Millisecond, DrainTimeout: 30 * time.Second}
 
 // ErrInterrupted reports that the pipeline stopped early because its context
 // was cancelled (by SIGINT or SIGTERM), after draining cleanly.
@@ -140,6 +143,10 @@ var ErrInterrupted = errors.New("interrupted")
 // held output is written, the sink flushed and closed, the source
 // acknowledged and closed. It returns ErrInterrupted after a cancellation.
 //
+// ctx stops the reading only: what was read is processed, written, flushed
+// and acknowledged on a context that its cancellation does not cancel,
+// within p.DrainTimeout of it.
+//
 // The source is read one batch ahead on a goroutine of its own, so that
 // parsing input overlaps with the stage's work.
 func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err error) {
@@ -149,9 +156,27 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 	if p.FlushInterval <= 0 {
 		p.FlushInterval = DefaultPolicy.FlushInterval
 	}
+	if p.DrainTimeout <= 0 {
+		p.DrainTimeout = DefaultPolicy.DrainTimeout
+	}
+	work, cancelWork := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelWork(nil)
+	stopDrainTimer := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(p.DrainTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelWork(fmt.Errorf("the drain took longer than %v", p.DrainTimeout))
+		case <-work.Done():
+		}
+	})
+	defer stopDrainTimer()
 	readCtx, stopReading := context.WithCancel(ctx)
 	reads := readAhead(readCtx, src, p.MaxBatch)
 	defer func() {
+		if err != nil && work.Err() != nil { // the drain timed out
+			err = fmt.Errorf("%w (%v)", err, context.Cause(work))
+		}
 		stopReading()
 		for range reads { // let the reader finish before closing the source
 		}
@@ -162,8 +187,6 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 			err = fmt.Errorf("closing input: %w", cerr)
 		}
 	}()
-	// The drain runs on a context of its own: the run's may be cancelled.
-	drainCtx := context.WithoutCancel(ctx)
 	out := &Batch{Limit: p.MaxBatch}
 	lastFlush := time.Now()
 	var unacked []*readResult // delivered to the sink, not yet flushed
@@ -205,7 +228,7 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 			select {
 			case r = <-reads:
 			case <-idle.C:
-				if err := flush(ctx); err != nil {
+				if err := flush(work); err != nil {
 					return err
 				}
 				continue
@@ -218,10 +241,10 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 		if len(in.Msgs) > 0 {
 			start := time.Now()
 			out.Reset()
-			if err := process(ctx, stage, in, out); err != nil {
+			if err := process(work, stage, in, out); err != nil {
 				return err
 			}
-			if err := sink.Write(ctx, out.Msgs); err != nil {
+			if err := sink.Write(work, out.Msgs); err != nil {
 				return fmt.Errorf("writing output: %w", err)
 			}
 			if p.Observer != nil {
@@ -229,7 +252,7 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 			}
 			unacked = append(unacked, r)
 			if !in.More || len(unacked) >= readAheadBatches || time.Since(lastFlush) >= p.FlushInterval {
-				if err := flush(ctx); err != nil {
+				if err := flush(work); err != nil {
 					return err
 				}
 			}
@@ -245,24 +268,24 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 	if readErr != io.EOF && !interrupted {
 		// Deliver what was processed before the failure, then report it.
 		if len(unacked) > 0 {
-			_ = flush(drainCtx)
+			_ = flush(work)
 		}
 		return readErr
 	}
 	if stage != nil {
 		start := time.Now()
 		out.Reset()
-		if err := stage.Finish(drainCtx, out); err != nil {
+		if err := stage.Finish(work, out); err != nil {
 			return err
 		}
-		if err := sink.Write(drainCtx, out.Msgs); err != nil {
+		if err := sink.Write(work, out.Msgs); err != nil {
 			return fmt.Errorf("writing output: %w", err)
 		}
 		if p.Observer != nil && len(out.Msgs) > 0 {
 			p.Observer.Batch(nil, out.Msgs, time.Since(start))
 		}
 	}
-	if err := flush(drainCtx); err != nil {
+	if err := flush(work); err != nil {
 		return err
 	}
 	if interrupted {
@@ -277,10 +300,16 @@ const readAheadBatches = 4
 type readResult struct {
 	batch *Batch
 	err   error
-	free  chan *Batch
+	free  chan *Batch // the pool batch came from; nil for a batch of its own
 }
 
-func (r *readResult) release() { r.free <- r.batch }
+// release gives the batch back to its pool. The pool's channel holds every
+// batch of the pool, so this never blocks.
+func (r *readResult) release() {
+	if r.free != nil {
+		r.free <- r.batch
+	}
+}
 
 // readAhead reads batches from src on a goroutine until an error (io.EOF
 // included), which comes with the last batch; then it closes the channel.
@@ -297,7 +326,8 @@ func readAhead(ctx context.Context, src Source, limit int) <-chan *readResult {
 			select {
 			case b = <-free:
 			case <-ctx.Done():
-				reads <- &readResult{batch: &Batch{}, err: ctx.Err(), free: free}
+				// An empty batch outside the pool: the pool may be full.
+				reads <- &readResult{batch: &Batch{}, err: ctx.Err()}
 				return
 			}
 			b.Reset()

@@ -65,72 +65,92 @@ type GroupValue struct {
 	Value string
 }
 
+// compileCorrelations adds the correlations that can be evaluated to
+// e.Rules. One that refers to a rule not loaded, or to itself through its
+// rules, is a problem and not loaded; so is one that refers to it.
 func (e *Engine) compileCorrelations(rules []*Rule, byRef map[string][]int) []Problem {
-	var problems []Problem
 	var corrs []*corrRule
+	corrByRef := map[string]*corrRule{}
 	for _, r := range rules {
 		if r.Correlation == nil {
 			continue
 		}
 		span, _ := ParseTimespan(r.Correlation.Timespan)
-		cr := &corrRule{pos: len(corrs), index: len(e.Rules), rule: r, c: r.Correlation, span: int64(span)}
-		e.Rules = append(e.Rules, r)
-		e.standalone = append(e.standalone, true)
-		for _, ref := range []string{r.ID, r.Name} {
-			if ref != "" {
-				byRef[ref] = append(byRef[ref], cr.index)
-			}
-		}
+		cr := &corrRule{rule: r, c: r.Correlation, span: int64(span)}
 		corrs = append(corrs, cr)
-	}
-	byIndex := map[int]*corrRule{}
-	for _, cr := range corrs {
-		byIndex[cr.index] = cr
-	}
-	generate := map[int]bool{}
-	referenced := map[int]bool{}
-	bad := map[int]error{}
-	for _, cr := range corrs {
-		for _, ref := range cr.c.Rules {
-			idx, ok := byRef[ref]
-			if !ok {
-				bad[cr.index] = fmt.Errorf("correlation refers to rule %q, which is not loaded", ref)
-				break
-			}
-			cr.refs = append(cr.refs, idx[0])
-			referenced[idx[0]] = true
-			if cr.c.Generate {
-				generate[idx[0]] = true
+		for _, ref := range []string{r.ID, r.Name} {
+			if _, dup := corrByRef[ref]; ref != "" && !dup {
+				corrByRef[ref] = cr
 			}
 		}
 	}
-	// A correlation that reaches itself through its rules cannot be evaluated.
-	var reaches func(from, target int, depth int) bool
-	reaches = func(from, target int, depth int) bool {
-		cr := byIndex[from]
-		if cr == nil || depth > len(corrs) {
+	// A reference names a detection rule first, else a correlation.
+	target := func(ref string) (det bool, cr *corrRule) {
+		if _, ok := byRef[ref]; ok {
+			return true, nil
+		}
+		return false, corrByRef[ref]
+	}
+	bad := map[*corrRule]error{}
+	var reaches func(from, goal *corrRule, depth int) bool
+	reaches = func(from, goal *corrRule, depth int) bool {
+		if depth > len(corrs) {
 			return false
 		}
-		for _, ref := range cr.refs {
-			if ref == target || reaches(ref, target, depth+1) {
+		for _, ref := range from.c.Rules {
+			if _, cr := target(ref); cr != nil && (cr == goal || reaches(cr, goal, depth+1)) {
 				return true
 			}
 		}
 		return false
 	}
-	for _, cr := range corrs {
-		if bad[cr.index] == nil && reaches(cr.index, cr.index, 0) {
-			bad[cr.index] = errors.New("correlation refers to itself through its rules")
+	// Until no more is found bad: a bad correlation unloads those above it.
+	for changed := true; changed; {
+		changed = false
+		for _, cr := range corrs {
+			if bad[cr] != nil {
+				continue
+			}
+			for _, ref := range cr.c.Rules {
+				if det, c := target(ref); !det && (c == nil || bad[c] != nil) {
+					bad[cr] = fmt.Errorf("correlation refers to rule %q, which is not loaded", ref)
+					break
+				}
+			}
+			if bad[cr] == nil && reaches(cr, cr, 0) {
+				bad[cr] = errors.New("correlation refers to itself through its rules")
+			}
+			changed = changed || bad[cr] != nil
 		}
 	}
+	var problems []Problem
 	for _, cr := range corrs {
-		if err := bad[cr.index]; err != nil {
+		if err := bad[cr]; err != nil {
 			problems = append(problems, Problem{Rule: cr.rule, Err: err})
-			e.standalone[cr.index] = false
 			continue
 		}
+		cr.index = len(e.Rules)
 		cr.pos = len(e.corrs)
+		e.Rules = append(e.Rules, cr.rule)
+		e.standalone = append(e.standalone, true)
 		e.corrs = append(e.corrs, cr)
+	}
+	generate := map[int]bool{}
+	referenced := map[int]bool{}
+	for _, cr := range e.corrs {
+		for _, ref := range cr.c.Rules {
+			idx := 0
+			if det, c := target(ref); det {
+				idx = byRef[ref][0]
+			} else {
+				idx = c.index
+			}
+			cr.refs = append(cr.refs, idx)
+			referenced[idx] = true
+			if cr.c.Generate {
+				generate[idx] = true
+			}
+		}
 	}
 	for idx := range referenced {
 		if !generate[idx] {

@@ -1,9 +1,12 @@
 package sink_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +23,24 @@ func events(from, to int) []pipeline.Message {
 		msgs = append(msgs, pipeline.Message{Value: []byte(fmt.Sprintf(`{"seq":%d}`, i))})
 	}
 	return msgs
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // count reads a topic to its end and returns the number of messages.
@@ -63,7 +84,8 @@ func TestKafkaBrokerOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second, Props: []kafka.Prop{{Key: "log_level", Value: "0"}}}
-	s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "events"})
+	var logs syncBuffer
+	s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "events", Logs: kafka.NewLogs(&logs, "test", cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +100,14 @@ func TestKafkaBrokerOutage(t *testing.T) {
 	if err := s.Write(ctx, events(1000, 2000)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	// The producer has found the broker gone before it comes back.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "brokers are down") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the producer did not report the broker down; its log:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	opts.Listen = addr
 	_, stop, err = kafka.StartDevBroker(context.Background(), opts)
 	if err != nil {
