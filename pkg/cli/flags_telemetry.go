@@ -126,7 +126,13 @@ func (t *telemetryRun) statsInterval() time.Duration {
 func (t *telemetryRun) watchSource(src *source.Kafka, r *pipeline.Rejects) {
 	t.countBad(r)
 	if t.metrics != nil {
-		t.metrics.WatchLag(src.Lag)
+		t.metrics.WatchLag(func() []telemetry.PartitionLag {
+			var lag []telemetry.PartitionLag
+			for _, p := range src.Lag() {
+				lag = append(lag, telemetry.PartitionLag{Topic: p.Topic, Partition: p.Partition, Lag: p.Lag})
+			}
+			return lag
+		})
 	}
 }
 

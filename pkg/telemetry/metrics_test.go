@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secpipe/secpipe/pkg/kafka"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -48,8 +47,8 @@ func TestMetricsServed(t *testing.T) {
 	m := NewMetrics("store", func() time.Time { return now })
 	m.MeasureEndToEnd()
 	m.CountBad(func() int { return 2 })
-	m.WatchLag(func() []kafka.PartitionLag {
-		return []kafka.PartitionLag{{Topic: "classified", Partition: 1, Lag: 42}}
+	m.WatchLag(func() []PartitionLag {
+		return []PartitionLag{{Topic: "classified", Partition: 1, Lag: 42}}
 	})
 	addr, stop, err := m.Serve("127.0.0.1:0")
 	if err != nil {
