@@ -152,7 +152,7 @@ func (m *Metrics) timestamp(raw []byte) (int64, bool) {
 	for slot := 0; slot < m.ts.Len(); slot++ {
 		for _, v := range m.fields.Values(slot) {
 			if v.Kind == event.String {
-				return parseRFC3339(v.Raw)
+				return event.ParseTime(v.Raw)
 			}
 		}
 	}
