@@ -125,7 +125,13 @@ func (t *telemetryRun) statsInterval() time.Duration {
 // watch the consumer lag of a Kafka source.
 func (t *telemetryRun) watchSource(src *source.Kafka) {
 	if t.metrics != nil {
-		t.metrics.WatchLag(src.Lag)
+		t.metrics.WatchLag(func() []telemetry.PartitionLag {
+			var lag []telemetry.PartitionLag
+			for _, p := range src.Lag() {
+				lag = append(lag, telemetry.PartitionLag{Topic: p.Topic, Partition: p.Partition, Lag: p.Lag})
+			}
+			return lag
+		})
 	}
 }
 

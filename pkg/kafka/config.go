@@ -1,7 +1,8 @@
 // Package kafka holds what secpipe's Kafka source, sink and commands share:
 // the client configuration (brokers, TLS, SASL, -X passthrough to
-// librdkafka), the start-offset syntax, a message-header carrier for trace
-// context, consumer-group lag, and an in-memory development broker.
+// librdkafka), the start-offset syntax, consumer-group lag, and an in-memory
+// development broker. (The header carrier for trace context is
+// telemetry.HeaderCarrier: it needs no Kafka client.)
 //
 // The client is confluent-kafka-go (librdkafka). Secrets (the SASL password,
 // -X values of sensitive properties) never appear in errors or log lines

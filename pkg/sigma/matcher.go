@@ -88,9 +88,8 @@ func (m *Matcher) Match(raw []byte) *Result {
 
 	m.src = nil
 sources:
-	for i := 0; i < len(e.sources); {
-		s := e.sources[i]
-		for k, group := range s.needs {
+	for _, s := range e.sources {
+		for _, group := range s.needs {
 			present := false
 			for _, slot := range group {
 				if len(m.fields.Values(slot)) > 0 {
@@ -99,7 +98,6 @@ sources:
 				}
 			}
 			if !present {
-				i = s.skip[k]
 				continue sources
 			}
 		}
@@ -107,7 +105,6 @@ sources:
 			m.src = s
 			break
 		}
-		i++
 	}
 	if m.src == nil {
 		return r
@@ -386,10 +383,11 @@ func (m *Matcher) testText(t *fieldTest, text, low []byte) bool {
 		f, err := strconv.ParseFloat(string(bytes.TrimSpace(text)), 64)
 		return err == nil && compare(f, t.cmp, t.num)
 	case opTimePart:
-		tm, ok := parseTime(text)
+		ns, ok := parseTime(text)
 		if !ok {
 			return false
 		}
+		tm := time.Unix(0, ns).UTC()
 		var v int
 		switch t.part {
 		case "minute":
@@ -452,8 +450,8 @@ func (m *Matcher) eventTime() (int64, bool) {
 					return m.ts, true
 				}
 			}
-			if t, ok := parseTime(v.Raw); ok {
-				m.ts, m.tsOK = t.UnixNano(), true
+			if ns, ok := parseTime(v.Raw); ok {
+				m.ts, m.tsOK = ns, true
 				return m.ts, true
 			}
 		}
@@ -461,20 +459,10 @@ func (m *Matcher) eventTime() (int64, bool) {
 	return 0, false
 }
 
-// parseTime reads the timestamp forms found in logs: RFC 3339 with or
-// without fraction and zone, with a space or a T between date and time,
-// and with a zone without colon as Suricata writes it (+0000).
-func parseTime(b []byte) (time.Time, bool) {
-	if t, ok := parseRFC3339(b); ok {
-		return t, true
-	}
-	s := string(bytes.TrimSpace(b))
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999-0700"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
+// parseTime reads the timestamp forms found in logs (see
+// event.ParseLogTime), spaces around them aside, as Unix nanoseconds.
+func parseTime(b []byte) (int64, bool) {
+	return event.ParseLogTime(bytes.TrimSpace(b))
 }
 
 // firstText returns the text of the first non-null value of a field.
@@ -496,52 +484,3 @@ func (m *Matcher) firstText(slots []int) []byte {
 // Fields returns the fields extracted from the last event matched, holding
 // the engine's paths (and any added to Engine.Paths before NewMatcher).
 func (m *Matcher) Fields() *event.Fields { return &m.fields }
-
-// parseRFC3339 reads "2006-01-02T15:04:05[.frac](Z|±hh:mm)" (or a space for
-// the T) without allocating; other forms fall back to time.Parse.
-func parseRFC3339(b []byte) (time.Time, bool) {
-	if len(b) < 20 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
-		return time.Time{}, false
-	}
-	num := func(lo, hi int) int {
-		n := 0
-		for _, c := range b[lo:hi] {
-			if c < '0' || c > '9' {
-				return -1
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n
-	}
-	year, month, day := num(0, 4), num(5, 7), num(8, 10)
-	hour, min, sec := num(11, 13), num(14, 16), num(17, 19)
-	if year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 60 {
-		return time.Time{}, false
-	}
-	i, nsec := 19, 0
-	if b[i] == '.' {
-		i++
-		scale := 100000000
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			nsec += int(b[i]-'0') * scale
-			scale /= 10
-		}
-	}
-	offset := 0
-	switch {
-	case i == len(b)-1 && b[i] == 'Z':
-	case i == len(b)-6 && (b[i] == '+' || b[i] == '-') && b[i+3] == ':':
-		h, m := num(i+1, i+3), num(i+4, i+6)
-		if h < 0 || m < 0 {
-			return time.Time{}, false
-		}
-		offset = (h*60 + m) * 60
-		if b[i] == '-' {
-			offset = -offset
-		}
-	default:
-		return time.Time{}, false
-	}
-	t := time.Date(year, time.Month(month), day, hour, min, sec, nsec, time.UTC)
-	return t.Add(-time.Duration(offset) * time.Second), true
-}

@@ -1,19 +1,18 @@
+// The Kafka source: its options and type, connecting, Read, message and
+// Close. The other source_kafka_*.go files hold the rest, one job each.
+
 package source
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/kafka"
@@ -113,32 +112,9 @@ var ReadLinger = 5 * time.Millisecond
 // CloseWait bounds how long Close waits for the consumer to leave its group.
 var CloseWait = 10 * time.Second
 
-// RevokeWait bounds how long a rebalance waits for the batches in flight
-// to be acknowledged before it gives the partitions up.
-var RevokeWait = 30 * time.Second
-
 type tp struct {
 	topic string
 	part  int32
-}
-
-// mark is a read position: the offset after the last message read.
-type mark struct {
-	tp   tp
-	next int64
-}
-
-type readEntry struct {
-	first *pipeline.Message
-	n     int
-	marks []mark
-	spans []openSpan // ended when the batch is acknowledged
-}
-
-// openSpan is the process span of a message read, not yet acknowledged.
-type openSpan struct {
-	tp   tp
-	span trace.Span
 }
 
 // NewKafka connects to the brokers, checks that they answer within the
@@ -261,212 +237,6 @@ func (k *Kafka) partitions(ctx context.Context, first *ck.TopicMetadata) ([]ck.T
 	return parts, nil
 }
 
-func (k *Kafka) queryEnds(parts []ck.TopicPartition) error {
-	k.ends = map[tp]int64{}
-	k.atEnd = map[tp]bool{}
-	k.recheck = true
-	timeout := int(k.opts.Config.ConnectTimeout / time.Millisecond)
-	if timeout <= 0 {
-		timeout = int(kafka.DefaultConnectTimeout / time.Millisecond)
-	}
-	for _, p := range parts {
-		lo, hi, err := k.c.QueryWatermarkOffsets(*p.Topic, p.Partition, timeout)
-		if err != nil {
-			return fmt.Errorf("end offset of %s[%d]: %w", *p.Topic, p.Partition, err)
-		}
-		t := tp{*p.Topic, p.Partition}
-		k.ends[t] = hi
-		if hi <= lo {
-			k.atEnd[t] = true // empty: at its end already
-		}
-	}
-	return nil
-}
-
-// startOffsets sets the start offset of partitions assigned for the first
-// time, unless the group's stored offsets are wanted.
-func (k *Kafka) startOffsets(parts []ck.TopicPartition) error {
-	var fresh []int
-	k.mu.Lock()
-	for i, p := range parts {
-		t := tp{*p.Topic, p.Partition}
-		if !k.started[t] {
-			k.started[t] = true
-			fresh = append(fresh, i)
-		}
-	}
-	k.mu.Unlock()
-	o := k.opts.Offset
-	if o.Kind == kafka.Stored && k.opts.Group == "" {
-		o = kafka.StartOffset{Kind: kafka.Beginning}
-	}
-	if o.Kind == kafka.Stored || len(fresh) == 0 {
-		return nil
-	}
-	if off, ok := o.Logical(); ok {
-		for _, i := range fresh {
-			parts[i].Offset = off
-		}
-		return nil
-	}
-	query := make([]ck.TopicPartition, len(fresh))
-	for j, i := range fresh {
-		query[j] = parts[i]
-		query[j].Offset = ck.Offset(o.Time.UnixMilli())
-	}
-	timeout := int(k.opts.Config.ConnectTimeout / time.Millisecond)
-	if timeout <= 0 {
-		timeout = int(kafka.DefaultConnectTimeout / time.Millisecond)
-	}
-	res, err := k.c.OffsetsForTimes(query, timeout)
-	if err != nil {
-		return fmt.Errorf("offsets for %s: %w", o, err)
-	}
-	for j, i := range fresh {
-		off := res[j].Offset
-		if off < 0 { // nothing at or after that time
-			off = ck.OffsetEnd
-		}
-		parts[i].Offset = off
-	}
-	return nil
-}
-
-// rebalance runs on the reading goroutine, inside Poll.
-func (k *Kafka) rebalance(c *ck.Consumer, ev ck.Event) error {
-	cooperative := c.GetRebalanceProtocol() == "COOPERATIVE"
-	switch e := ev.(type) {
-	case ck.AssignedPartitions:
-		parts := e.Partitions
-		if err := k.startOffsets(parts); err != nil && k.opts.Logs != nil {
-			k.opts.Logs.Printf("%v (starting from the stored offsets)", err)
-		}
-		k.mu.Lock()
-		for _, p := range parts {
-			k.assigned[tp{*p.Topic, p.Partition}] = true
-		}
-		k.mu.Unlock()
-		k.recheck = true
-		if cooperative {
-			return c.IncrementalAssign(parts)
-		}
-		return c.Assign(parts)
-	case ck.RevokedPartitions:
-		lost := c.AssignmentLost()
-		if !lost {
-			k.waitAcked()
-		}
-		k.mu.Lock()
-		revoked := map[tp]bool{}
-		for _, p := range e.Partitions {
-			t := tp{*p.Topic, p.Partition}
-			revoked[t] = true
-			delete(k.assigned, t)
-		}
-		k.mu.Unlock()
-		k.dropRevoked(revoked)
-		k.recheck = true
-		if !lost && k.opts.Group != "" && !k.opts.ExactlyOnce {
-			if _, err := c.Commit(); err != nil && !noOffset(err) && k.opts.Logs != nil {
-				k.opts.Logs.Printf("committing offsets before a rebalance: %v", err)
-			}
-		}
-		if cooperative {
-			return c.IncrementalUnassign(e.Partitions)
-		}
-		return c.Unassign()
-	}
-	return nil
-}
-
-// waitAcked waits until every batch read is acknowledged, or RevokeWait.
-func (k *Kafka) waitAcked() {
-	deadline := time.NewTimer(RevokeWait)
-	defer deadline.Stop()
-	var done <-chan struct{}
-	if k.readCtx != nil {
-		done = k.readCtx.Done()
-	}
-	for {
-		k.mu.Lock()
-		n, closing := len(k.pending), k.closing
-		k.mu.Unlock()
-		if n == 0 || closing {
-			return
-		}
-		select {
-		case <-k.acked:
-		case <-done:
-			return
-		case <-deadline.C:
-			if k.opts.Logs != nil {
-				k.opts.Logs.Printf("rebalance: %d batch(es) still unacknowledged after %v; their events will be read again by the partitions' next owner", n, RevokeWait)
-			}
-			return
-		}
-	}
-}
-
-// dropRevoked removes messages of revoked partitions from the batch being
-// read, so that they are neither passed on nor committed here: the
-// partitions' next owner reads them.
-func (k *Kafka) dropRevoked(revoked map[tp]bool) {
-	if b := k.curB; b != nil {
-		kept := b.Msgs[:0]
-		for _, m := range b.Msgs {
-			if !revoked[tp{m.Origin.Input, m.Origin.Partition}] {
-				kept = append(kept, m)
-			} else {
-				k.count--
-			}
-		}
-		clear(b.Msgs[len(kept):])
-		b.Msgs = kept
-	}
-	k.cur = withoutRevoked(k.cur, revoked)
-	k.mu.Lock()
-	k.idle = withoutRevoked(k.idle, revoked)
-	k.mu.Unlock()
-	kept := k.spans[:0]
-	for _, s := range k.spans {
-		if revoked[s.tp] {
-			endSpan(s.span, errRevoked)
-		} else {
-			kept = append(kept, s)
-		}
-	}
-	clear(k.spans[len(kept):])
-	k.spans = kept
-}
-
-var (
-	errRevoked = errors.New("partition revoked before the event was processed; its next owner reads it again")
-	errUnacked = errors.New("event not delivered before the source closed; it will be read again")
-)
-
-// endSpan ends a process span, failed with err if not nil.
-func endSpan(span trace.Span, err error) {
-	if err != nil {
-		telemetry.Fail(span, err)
-	}
-	span.End()
-}
-
-func withoutRevoked(ms []mark, revoked map[tp]bool) []mark {
-	kept := ms[:0]
-	for _, m := range ms {
-		if !revoked[m.tp] {
-			kept = append(kept, m)
-		}
-	}
-	return kept
-}
-
-func noOffset(err error) bool {
-	var ke ck.Error
-	return errors.As(err, &ke) && ke.Code() == ck.ErrNoOffset
-}
-
 // Read implements pipeline.Source.
 func (k *Kafka) Read(ctx context.Context, b *pipeline.Batch) error {
 	k.cur = k.cur[:0]
@@ -550,112 +320,6 @@ func (k *Kafka) logf(format string, args ...any) {
 	}
 }
 
-// ended reports whether --count or --exit-at-end ends the input.
-func (k *Kafka) ended() bool {
-	if k.opts.Count > 0 && k.count >= k.opts.Count {
-		return true
-	}
-	if !k.opts.ExitAtEnd || !k.recheck {
-		return k.atEnds
-	}
-	k.recheck = false
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if len(k.assigned) == 0 {
-		return false
-	}
-	for t := range k.assigned {
-		if _, ok := k.ends[t]; ok && !k.atEnd[t] { // partitions created since the start do not count
-			return false
-		}
-	}
-	k.atEnds = true
-	return true
-}
-
-// reached records the position reached in a partition, for ExitAtEnd.
-func (k *Kafka) reached(t tp, next int64) {
-	if k.ends == nil || k.atEnd[t] {
-		return
-	}
-	if end, ok := k.ends[t]; ok && next >= end {
-		k.atEnd[t] = true
-		k.recheck = true
-	}
-}
-
-// finish ends a Read: a batch with messages is queued for Ack with the
-// positions it covers.
-func (k *Kafka) finish(b *pipeline.Batch, more bool, err error) error {
-	if len(b.Msgs) == 0 {
-		k.settleIdle()
-		if err == nil {
-			err = io.EOF
-		}
-		return err
-	}
-	b.More = more
-	var spans []openSpan
-	if len(k.spans) > 0 {
-		spans = slices.Clone(k.spans)
-		clear(k.spans)
-		k.spans = k.spans[:0]
-	}
-	k.mu.Lock()
-	marks := append(k.idle, k.cur...)
-	k.idle = nil
-	k.pending = append(k.pending, readEntry{first: &b.Msgs[0], n: len(b.Msgs), marks: mergeMarks(marks), spans: spans})
-	k.mu.Unlock()
-	k.cur = k.cur[:0]
-	if err == io.EOF {
-		err = nil // the next Read reports the end
-	}
-	return err
-}
-
-// settleIdle keeps positions read outside any batch (bad messages, ends of
-// partitions); with nothing in flight they are stored at once.
-func (k *Kafka) settleIdle() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.idle = append(k.idle, k.cur...)
-	k.cur = k.cur[:0]
-	if len(k.pending) == 0 && len(k.idle) > 0 && k.opts.Group != "" && !k.opts.ExactlyOnce {
-		k.store(mergeMarks(k.idle))
-		k.idle = nil
-	}
-}
-
-func (k *Kafka) addMark(t tp, next int64) {
-	for i := len(k.cur) - 1; i >= 0; i-- {
-		if k.cur[i].tp == t {
-			if next > k.cur[i].next {
-				k.cur[i].next = next
-			}
-			return
-		}
-	}
-	k.cur = append(k.cur, mark{t, next})
-}
-
-// mergeMarks keeps the furthest position of each partition.
-func mergeMarks(ms []mark) []mark {
-	out := make([]mark, 0, len(ms))
-next:
-	for _, m := range ms {
-		for i := range out {
-			if out[i].tp == m.tp {
-				if m.next > out[i].next {
-					out[i].next = m.next
-				}
-				continue next
-			}
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 // message validates one message and adds it to b, or rejects it.
 func (k *Kafka) message(m *ck.Message, b *pipeline.Batch) error {
 	topic := topicName(m.TopicPartition)
@@ -712,83 +376,12 @@ func (k *Kafka) message(m *ck.Message, b *pipeline.Batch) error {
 	return nil
 }
 
-// trace extracts a message's trace context, starts its process span and
-// returns its value without the trace field.
-func (k *Kafka) trace(msg *pipeline.Message, t tp) []byte {
-	parent := k.opts.Tracer.Extract(k.readCtx, &msg.Headers)
-	inValue, value := k.cutter.Cut(msg.Value)
-	if !parent.IsValid() {
-		parent = inValue
-	}
-	msg.Value = value
-	span, sc := k.opts.Tracer.Process(k.readCtx, parent, t.topic, t.part, msg.Origin.Offset, k.opts.Group)
-	if span != nil {
-		k.spans = append(k.spans, openSpan{t, span})
-	}
-	msg.Trace = sc
-	return value
-}
-
-// traceBad records a bad message in a failed process span, if its trace
-// is sampled: the trace shows where the event was lost.
-func (k *Kafka) traceBad(m *ck.Message, o pipeline.Origin, err error) {
-	var hdrs []pipeline.Header
-	for _, h := range m.Headers {
-		hdrs = append(hdrs, pipeline.Header{Key: h.Key, Value: h.Value})
-	}
-	parent := k.opts.Tracer.Extract(k.readCtx, &hdrs)
-	if span, _ := k.opts.Tracer.Process(k.readCtx, parent, o.Input, o.Partition, o.Offset, k.opts.Group); span != nil {
-		endSpan(span, err)
-	}
-}
-
 // sameArray reports whether a and b share their backing array.
 func sameArray(a, b []byte) bool {
 	if cap(a) == 0 || cap(b) == 0 {
 		return false
 	}
 	return &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
-}
-
-// appendMeta wraps value with the message's metadata, in b's storage.
-func appendMeta(b *pipeline.Batch, m *ck.Message, o pipeline.Origin, value []byte) []byte {
-	size := 128 + len(o.Input) + 2*len(m.Key) + len(value)
-	for _, h := range m.Headers {
-		size += len(h.Key) + 2*len(h.Value) + 8
-	}
-	buf := b.Alloc(size)[:0]
-	buf = append(buf, `{"topic":`...)
-	buf = event.AppendString(buf, o.Input)
-	buf = append(buf, `,"partition":`...)
-	buf = strconv.AppendInt(buf, int64(o.Partition), 10)
-	buf = append(buf, `,"offset":`...)
-	buf = strconv.AppendInt(buf, o.Offset, 10)
-	buf = append(buf, `,"key":`...)
-	if m.Key == nil {
-		buf = append(buf, "null"...)
-	} else {
-		buf = event.AppendString(buf, string(m.Key))
-	}
-	buf = append(buf, `,"headers":{`...)
-	for i, h := range m.Headers {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = event.AppendString(buf, h.Key)
-		buf = append(buf, ':')
-		buf = event.AppendString(buf, string(h.Value))
-	}
-	buf = append(buf, `},"timestamp":`...)
-	if m.Timestamp.IsZero() || m.TimestampType == ck.TimestampNotAvailable {
-		buf = append(buf, "null"...)
-	} else {
-		buf = append(buf, '"')
-		buf = m.Timestamp.UTC().AppendFormat(buf, "2006-01-02T15:04:05.000Z07:00")
-		buf = append(buf, '"')
-	}
-	buf = append(buf, `,"value":`...)
-	buf = append(buf, value...)
-	return append(buf, '}')
 }
 
 // BadMessageError describes a message whose value is not one valid JSON object.
@@ -799,76 +392,6 @@ type BadMessageError struct {
 
 func (e *BadMessageError) Error() string { return e.Origin.String() + ": " + e.Reason }
 
-// Ack implements pipeline.Source: it stores, for each partition, the offset
-// past the acknowledged batch, to be committed.
-func (k *Kafka) Ack(_ context.Context, msgs []pipeline.Message) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if len(k.pending) > 0 && len(msgs) > 0 && k.pending[0].first == &msgs[0] {
-		for _, s := range k.pending[0].spans {
-			s.span.End()
-		}
-	}
-	marks := k.take(msgs, true)
-	if k.opts.Group != "" && !k.opts.ExactlyOnce {
-		k.store(marks)
-		if len(k.pending) == 0 && len(k.idle) > 0 {
-			k.store(mergeMarks(k.idle))
-			k.idle = nil
-		}
-	}
-	select {
-	case k.acked <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-// take returns the positions past msgs, a batch read earlier, popping its
-// queue entry when pop is set. Batches are acknowledged in the order read;
-// messages not matching the oldest entry are accounted for by themselves.
-func (k *Kafka) take(msgs []pipeline.Message, pop bool) []mark {
-	if len(k.pending) > 0 && len(msgs) > 0 && k.pending[0].first == &msgs[0] {
-		e := k.pending[0]
-		if pop {
-			k.pending[0] = readEntry{}
-			k.pending = k.pending[1:]
-		}
-		return e.marks
-	}
-	return marksOf(msgs)
-}
-
-// marksOf returns the positions past msgs, from their origins.
-func marksOf(msgs []pipeline.Message) []mark {
-	var ms []mark
-	for _, m := range msgs {
-		if m.Origin.Offset >= 0 {
-			ms = append(ms, mark{tp{m.Origin.Input, m.Origin.Partition}, m.Origin.Offset + 1})
-		}
-	}
-	return mergeMarks(ms)
-}
-
-// store records positions to be committed, never moving one back, for the
-// partitions still assigned.
-func (k *Kafka) store(marks []mark) {
-	var offs []ck.TopicPartition
-	for _, m := range marks {
-		if !k.assigned[m.tp] || m.next <= k.stored[m.tp] {
-			continue
-		}
-		k.stored[m.tp] = m.next
-		offs = append(offs, ck.TopicPartition{Topic: k.topic(m.tp.topic), Partition: m.tp.part, Offset: ck.Offset(m.next)})
-	}
-	if len(offs) == 0 {
-		return
-	}
-	if _, err := k.c.StoreOffsets(offs); err != nil {
-		k.logf("storing offsets: %v", err)
-	}
-}
-
 func (k *Kafka) topic(name string) *string {
 	p, ok := k.topicPtr[name]
 	if !ok {
@@ -876,44 +399,6 @@ func (k *Kafka) topic(name string) *string {
 		k.topicPtr[name] = p
 	}
 	return p
-}
-
-// TxOffsets returns the offsets to commit in a transaction that holds the
-// output of batches, and the consumer's group metadata. It fails when a
-// partition of the batches was taken away meanwhile: committing its offsets
-// could duplicate the new owner's output.
-func (k *Kafka) TxOffsets(batches [][]pipeline.Message) ([]ck.TopicPartition, *ck.ConsumerGroupMetadata, error) {
-	k.mu.Lock()
-	var all []mark
-	for i, msgs := range batches {
-		// Ack pops the entries once the transaction is committed.
-		if i < len(k.pending) && len(msgs) > 0 && k.pending[i].first == &msgs[0] {
-			all = append(all, k.pending[i].marks...)
-			continue
-		}
-		all = append(all, marksOf(msgs)...)
-	}
-	if len(k.pending) == len(batches) && len(k.idle) > 0 {
-		// Nothing newer is in flight: the positions read since can go too.
-		all = append(all, k.idle...)
-	}
-	var offs []ck.TopicPartition
-	for _, m := range mergeMarks(all) {
-		if !k.assigned[m.tp] {
-			k.mu.Unlock()
-			return nil, nil, fmt.Errorf("partition %s[%d] was reassigned before its events were committed", m.tp.topic, m.tp.part)
-		}
-		offs = append(offs, ck.TopicPartition{Topic: k.topic(m.tp.topic), Partition: m.tp.part, Offset: ck.Offset(m.next)})
-	}
-	k.mu.Unlock()
-	if k.opts.Group == "" {
-		return nil, nil, errors.New("exactly-once needs a consumer group")
-	}
-	meta, err := k.c.GetConsumerGroupMetadata()
-	if err != nil {
-		return nil, nil, err
-	}
-	return offs, meta, nil
 }
 
 // Close implements pipeline.Source. It commits the offsets stored by Ack,
@@ -965,57 +450,3 @@ func (k *Kafka) closeLogs() {
 
 // Count returns the number of events read; call it after the run.
 func (k *Kafka) Count() int64 { return k.count }
-
-// Lag returns the consumer lag of the partitions assigned, as librdkafka
-// last reported it (see KafkaOptions.StatsInterval): the messages after
-// the position acknowledged (or committed). It is safe to call at any time.
-func (k *Kafka) Lag() []kafka.PartitionLag {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return slices.Clone(k.lag)
-}
-
-// rdStats is the part of librdkafka's statistics that Lag reads.
-type rdStats struct {
-	Topics map[string]struct {
-		Partitions map[string]struct {
-			Partition         int32 `json:"partition"`
-			ConsumerLag       int64 `json:"consumer_lag"`
-			ConsumerLagStored int64 `json:"consumer_lag_stored"`
-			CommittedOffset   int64 `json:"committed_offset"`
-			LoOffset          int64 `json:"lo_offset"`
-			LsOffset          int64 `json:"ls_offset"`
-		} `json:"partitions"`
-	} `json:"topics"`
-}
-
-// readStats keeps the lag of the assigned partitions from a statistics event.
-func (k *Kafka) readStats(js string) {
-	var st rdStats
-	if err := json.Unmarshal([]byte(js), &st); err != nil {
-		return
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.lag = k.lag[:0]
-	for topic, t := range st.Topics {
-		for _, p := range t.Partitions {
-			lag := p.ConsumerLagStored
-			if lag < 0 {
-				lag = p.ConsumerLag
-			}
-			if p.Partition < 0 || lag < 0 || !k.assigned[tp{topic, p.Partition}] {
-				continue
-			}
-			pl := kafka.PartitionLag{Topic: topic, Partition: p.Partition, Start: p.LoOffset, End: p.LsOffset, Lag: lag}
-			if p.CommittedOffset >= 0 {
-				c := p.CommittedOffset
-				pl.Committed = &c
-			}
-			k.lag = append(k.lag, pl)
-		}
-	}
-	slices.SortFunc(k.lag, func(a, b kafka.PartitionLag) int {
-		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
-	})
-}

@@ -8,7 +8,6 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/secpipe/secpipe/pkg/kafka"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -26,13 +25,13 @@ func (t *Tracer) Extract(ctx context.Context, headers *[]pipeline.Header) trace.
 	if len(*headers) == 0 {
 		return trace.SpanContext{}
 	}
-	return trace.SpanContextFromContext(t.prop.Extract(ctx, kafka.NewHeaderCarrier(headers)))
+	return trace.SpanContextFromContext(t.prop.Extract(ctx, NewHeaderCarrier(headers)))
 }
 
 // Inject sets the traceparent (and tracestate) headers to sc, replacing
 // any already there.
 func (t *Tracer) Inject(ctx context.Context, sc trace.SpanContext, headers *[]pipeline.Header) {
-	t.prop.Inject(trace.ContextWithSpanContext(ctx, sc), kafka.NewHeaderCarrier(headers))
+	t.prop.Inject(trace.ContextWithSpanContext(ctx, sc), NewHeaderCarrier(headers))
 }
 
 // Process starts the consumer span of a message read from a topic, as

@@ -16,7 +16,6 @@ import (
 
 	"github.com/secpipe/secpipe/pkg/ecs"
 	"github.com/secpipe/secpipe/pkg/event"
-	"github.com/secpipe/secpipe/pkg/kafka"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -48,7 +47,7 @@ type Metrics struct {
 	in, out atomic.Int64
 	mu      sync.Mutex
 	bad     func() int
-	lag     func() []kafka.PartitionLag
+	lag     func() []PartitionLag
 
 	perEvent *histogram
 	e2e      *histogram // nil unless MeasureEndToEnd
@@ -89,8 +88,16 @@ func (m *Metrics) CountBad(f func() int) {
 	m.mu.Unlock()
 }
 
+// PartitionLag is a consumer's lag on one partition: the messages not yet
+// processed.
+type PartitionLag struct {
+	Topic     string
+	Partition int32
+	Lag       int64
+}
+
 // WatchLag makes the metrics read the consumer lag from f.
-func (m *Metrics) WatchLag(f func() []kafka.PartitionLag) {
+func (m *Metrics) WatchLag(f func() []PartitionLag) {
 	m.mu.Lock()
 	m.lag = f
 	m.mu.Unlock()
@@ -145,7 +152,7 @@ func (m *Metrics) timestamp(raw []byte) (int64, bool) {
 	for slot := 0; slot < m.ts.Len(); slot++ {
 		for _, v := range m.fields.Values(slot) {
 			if v.Kind == event.String {
-				return parseRFC3339(v.Raw)
+				return event.ParseTime(v.Raw)
 			}
 		}
 	}

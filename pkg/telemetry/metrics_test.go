@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secpipe/secpipe/pkg/kafka"
+	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -27,16 +27,17 @@ func TestHistogramQuantiles(t *testing.T) {
 	}
 }
 
-func TestParseRFC3339(t *testing.T) {
+// TestEventTimestamp checks the timestamps the end-to-end latency reads.
+func TestEventTimestamp(t *testing.T) {
 	for _, s := range []string{"2026-01-01T00:00:00.042Z", "2026-01-01T00:00:00Z", "2026-01-01T01:30:00.042+01:30", "2025-12-31T19:00:00.042-05:00", "2026-01-01 00:00:00.042000Z"} {
-		got, ok := parseRFC3339([]byte(s))
+		got, ok := event.ParseTime([]byte(s))
 		want, err := time.Parse(time.RFC3339Nano, strings.Replace(s, " ", "T", 1))
 		if !ok || err != nil || got != want.UnixNano() {
 			t.Errorf("%s: %v %v, want %v", s, time.Unix(0, got).UTC(), ok, want.UTC())
 		}
 	}
 	for _, s := range []string{"", "2026-01-01", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00", "yesterday"} {
-		if _, ok := parseRFC3339([]byte(s)); ok {
+		if _, ok := event.ParseTime([]byte(s)); ok {
 			t.Errorf("%q parsed", s)
 		}
 	}
@@ -48,8 +49,8 @@ func TestMetricsServed(t *testing.T) {
 	m := NewMetrics("store", func() time.Time { return now })
 	m.MeasureEndToEnd()
 	m.CountBad(func() int { return 2 })
-	m.WatchLag(func() []kafka.PartitionLag {
-		return []kafka.PartitionLag{{Topic: "classified", Partition: 1, Lag: 42}}
+	m.WatchLag(func() []PartitionLag {
+		return []PartitionLag{{Topic: "classified", Partition: 1, Lag: 42}}
 	})
 	addr, stop, err := m.Serve("127.0.0.1:0")
 	if err != nil {

@@ -1,11 +1,11 @@
-package kafka
+package telemetry
 
 import "github.com/secpipe/secpipe/pkg/pipeline"
 
 // HeaderCarrier lets trace context cross Kafka in message headers: it
 // adapts a message's headers to OpenTelemetry's TextMapCarrier (Get, Set,
-// Keys), so a propagator can inject into and extract from them without this
-// package depending on OpenTelemetry.
+// Keys), so a propagator can inject into and extract from them. It works on
+// pipeline.Header values, so tracing needs no Kafka client.
 type HeaderCarrier struct {
 	headers *[]pipeline.Header
 }
