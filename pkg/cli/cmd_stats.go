@@ -124,6 +124,9 @@ Examples:
 			tel.count(int(rep.Total), int(rep.Rows))
 			tel.done()
 			reportRejects(env, prog, rejects)
+			if rep.Total > 0 && len(rep.Tactics) == 0 {
+				fmt.Fprintf(env.Stderr, "%s: no event carries threat fields (a tactic): run secpipe classify first, as in: secpipe classify FILE | secpipe stats\n", prog)
+			}
 			if cfg.Format == render.JSON {
 				err = render.WriteJSON(env.Stdout, rep)
 			} else {

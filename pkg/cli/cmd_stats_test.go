@@ -138,3 +138,26 @@ func TestStatsErrors(t *testing.T) {
 		t.Errorf("strict: exit %d, %s", code, stderr)
 	}
 }
+
+// Unclassified events: stats says classify comes first, and the chart keeps
+// its time axis.
+func TestStatsUnclassified(t *testing.T) {
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "raw.jsonl")
+	os.WriteFile(raw, []byte(classifiedEvent("e1", "2026-01-15T07:00:00Z", nil)+classifiedEvent("e2", "2026-01-15T07:10:00Z", nil)), 0o644)
+	chart := filepath.Join(dir, "c.svg")
+	code, _, stderr := runSecpipe(t, "", "stats", raw, "--chart", chart)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "no event carries threat fields") || !strings.Contains(stderr, "secpipe classify") {
+		t.Errorf("stderr does not say to classify first:\n%s", stderr)
+	}
+	svg, err := os.ReadFile(chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "07:00") || !strings.Contains(string(svg), "07:10") {
+		t.Errorf("the chart has no time axis")
+	}
+}

@@ -160,6 +160,13 @@ func (r *Report) Chart(w io.Writer, format string) error {
 			p.Add(bars)
 			legend.Add(r.Columns[col].ID+" "+r.Columns[col].Name, bars)
 		}
+	}
+	if len(tactics) == 0 {
+		p.Title.Text += "\n(no event carries a tactic: run secpipe classify first)"
+		p.Y.Max = 1
+	}
+	// The time axis is drawn even when no bar is.
+	if n > 0 {
 		labels := make([]string, n)
 		step := (n + maxTickLabels - 1) / maxTickLabels
 		for i, b := range timeline {
