@@ -127,14 +127,6 @@ Examples:
 			if rep.Total > 0 && len(rep.Tactics) == 0 {
 				fmt.Fprintf(env.Stderr, "%s: no event carries threat fields (a tactic): run secpipe classify first, as in: secpipe classify FILE | secpipe stats\n", prog)
 			}
-			if cfg.Format == render.JSON {
-				err = render.WriteJSON(env.Stdout, rep)
-			} else {
-				err = render.Tables(env.Stdout, cfg.Format, rep.Tables(cfg.Format == render.Text)...)
-			}
-			if err != nil {
-				return err
-			}
 			if cfg.Chart != "" {
 				if err := writeReportFile(cfg.Chart, func(f *os.File) error { return rep.Chart(f, cfg.ChartFormat) }); err != nil {
 					return fmt.Errorf("--chart: %w", err)
@@ -144,6 +136,15 @@ Examples:
 				if err := writeReportFile(cfg.Navigator, func(f *os.File) error { return render.WriteJSON(f, rep.Navigator(cat)) }); err != nil {
 					return fmt.Errorf("--navigator: %w", err)
 				}
+			}
+			// The files come before stdout, which a reader such as head may close.
+			if cfg.Format == render.JSON {
+				err = render.WriteJSON(env.Stdout, rep)
+			} else {
+				err = render.Tables(env.Stdout, cfg.Format, rep.Tables(cfg.Format == render.Text)...)
+			}
+			if err != nil {
+				return err
 			}
 			summary := fmt.Sprintf("%s: %d events (%d rows, %d without tactic)", prog, rep.Total, rep.Rows, rep.Unclassified)
 			if rep.Start != nil {
