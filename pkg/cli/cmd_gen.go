@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,7 +141,7 @@ func (f *genFlags) config(c *ucli.Context, env *Env) (gen.Config, error) {
 		cfg.Duration = d
 	}
 	if _, err := gen.SelectScenarios(cfg.Scenarios); err != nil {
-		return cfg, usageErrorf("--scenario: %v", err)
+		return cfg, usageErrorf("--scenario: %v%s", err, scenarioHint(cfg.Scenarios))
 	}
 	if !c.IsSet("count") && cfg.Duration == 0 && f.rate == 0 {
 		cfg.Count = 1000
@@ -214,4 +215,21 @@ func listScenarios(env *Env) error {
 		t.Rows = append(t.Rows, []string{s.Name, strings.Join(s.Tactics, " "), strings.Join(s.Techniques, " "), s.Description})
 	}
 	return render.Tables(env.Stdout, render.Text, t)
+}
+
+// scenarioHint suggests the scenario nearest the first unknown name.
+func scenarioHint(given []string) string {
+	names := []string{"all", "none"}
+	for _, s := range gen.Scenarios() {
+		names = append(names, s.Name)
+	}
+	for _, g := range given {
+		for _, n := range strings.Split(g, ",") {
+			n = strings.TrimSpace(n)
+			if !slices.Contains(names, n) {
+				return didYouMean(n, names)
+			}
+		}
+	}
+	return ""
 }
