@@ -72,6 +72,8 @@ timeline; csv, markdown and json give them all.
 --chart draws the course lab's figure, a stacked bar chart of tactics over time
 (18x8 inches), as PNG or SVG (from the extension); events without a tactic are left
 out, and a timeline of more than 600 buckets is drawn with buckets merged to fit.
+The legend reads top down as the bars stack; a tactic's count in a bucket, however
+small, is drawn at least 1/250 of the axis tall, so that a single event shows.
 --navigator writes an ATT&CK Navigator layer (format 4.5) scoring each technique
 by its number of events.
 
