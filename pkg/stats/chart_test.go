@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/secpipe/secpipe/pkg/attack"
 )
 
 // A day and a half of hourly buckets: a thousand Execution events at
@@ -114,4 +116,32 @@ func toLab(c color.RGBA, m *[3][3]float64) [3]float64 {
 		return 7.787*t + 16.0/116
 	}
 	return [3]float64{116*f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))}
+}
+
+// The layer colours a long tail on a log scale: a technique of one event is
+// coloured, not white beside one of a thousand, and its comment says
+// "1 event".
+func TestNavigatorLogScale(t *testing.T) {
+	l := readableReport(t).Navigator(attack.Default())
+	colors := map[string]string{}
+	comments := map[string]string{}
+	for _, te := range l.Techniques {
+		if te.Score != nil {
+			colors[te.TechniqueID], comments[te.TechniqueID] = te.Color, te.Comment
+		}
+	}
+	one, many := colors["T1486"], colors["T1059.001"]
+	if one == "" || one == many || strings.EqualFold(one, "#ffffff") {
+		t.Errorf("colours: 1 event %q, 1000 events %q", one, many)
+	}
+	if comments["T1486"] != "1 event" || comments["T1059.001"] != "1000 events" {
+		t.Errorf("comments %q", comments)
+	}
+	var legend []string
+	for _, it := range l.LegendItems {
+		legend = append(legend, it.Label)
+	}
+	if strings.Join(legend, ",") != "1 event,10 events,100 events,1000 events" {
+		t.Errorf("legend %q", legend)
+	}
 }
