@@ -25,6 +25,7 @@ demo: build
 	$(BIN) gen --count 50000 --seed 42 | $(BIN) classify | $(BIN) store $(DEMO)/tactics.csv
 	$(BIN) stats $(DEMO)/tactics.csv --chart $(DEMO)/tactics.png --navigator $(DEMO)/layer.json
 	@echo "chart: $(DEMO)/tactics.png  ATT&CK Navigator layer: $(DEMO)/layer.json"
+	@echo 'secpipe is bin/secpipe; to run it as secpipe: export PATH="$$PWD/bin:$$PATH"'
 
 # Unit, CLI and example tests: no services, no network.
 test: build examples

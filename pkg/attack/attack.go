@@ -42,6 +42,9 @@ type Technique struct {
 	Sub       bool     `json:"subtechnique"`
 	Platforms []string `json:"platforms,omitempty"`
 	URL       string   `json:"url"`
+	// Description is MITRE's first paragraph, from a STIX bundle; the
+	// embedded catalog keeps none.
+	Description string `json:"description,omitempty"`
 }
 
 // Parent returns the ID of a sub-technique's parent, or the ID itself.
@@ -134,12 +137,14 @@ func build(source string, tactics []Tactic, techniques []Technique) *Catalog {
 // Tactics returns the tactics in kill-chain order.
 func (c *Catalog) Tactics() []Tactic { return c.tactics }
 
-// Tactic finds a tactic by ID ("TA0002") or shortname ("execution", "credential_access").
+// Tactic finds a tactic by ID ("TA0002"), shortname ("execution",
+// "credential_access") or name ("Credential Access").
 func (c *Catalog) Tactic(key string) (Tactic, bool) {
 	if i, ok := c.tacticBy[key]; ok {
 		return c.tactics[i], true
 	}
-	norm := strings.ReplaceAll(strings.ToLower(key), "_", "-")
+	norm := strings.ToLower(strings.Join(strings.Fields(key), "-"))
+	norm = strings.ReplaceAll(norm, "_", "-")
 	if strings.HasPrefix(norm, "ta") {
 		norm = strings.ToUpper(norm)
 	}

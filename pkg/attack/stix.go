@@ -3,7 +3,9 @@ package attack
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
+	"strings"
 )
 
 // stixObject holds the fields of STIX objects that the catalog needs.
@@ -57,7 +59,7 @@ func parseSTIX(data []byte) (*Catalog, error) {
 			if id == "" {
 				continue
 			}
-			t := Technique{ID: id, Name: o.Name, Sub: o.IsSub, Platforms: o.Platforms, URL: url}
+			t := Technique{ID: id, Name: o.Name, Sub: o.IsSub, Platforms: o.Platforms, URL: url, Description: firstParagraph(o.Description)}
 			for _, p := range o.KillChainPhases {
 				if p.KillChainName == "mitre-attack" {
 					t.Tactics = append(t.Tactics, p.PhaseName)
@@ -92,4 +94,13 @@ func mitreID(o stixObject) (id, url string) {
 		}
 	}
 	return "", ""
+}
+
+var citation = regexp.MustCompile(`\s*\(Citation:[^)]*\)`)
+
+// firstParagraph returns a STIX description's first paragraph, without
+// its citations.
+func firstParagraph(d string) string {
+	d, _, _ = strings.Cut(strings.TrimSpace(d), "\n\n")
+	return strings.Join(strings.Fields(citation.ReplaceAllString(d, "")), " ")
 }

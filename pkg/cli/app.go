@@ -72,6 +72,10 @@ func Main(args []string, env *Env) int {
 // Run runs the command line with ctx and returns the exit code.
 func Run(ctx context.Context, args []string, env *Env) int {
 	app := NewApp(env)
+	// "secpipe help gen" is "secpipe gen --help".
+	if len(args) > 1 && args[1] == "help" {
+		args = append(append([]string{args[0]}, args[2:]...), "--help")
+	}
 	err := app.RunContext(ctx, permuteArgs(app, args))
 	if err == nil {
 		return ExitOK
@@ -121,7 +125,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130 interrupted.`,
 		ExitErrHandler:  func(*ucli.Context, error) {}, // Run maps errors to exit codes
 		OnUsageError:    onUsageError,
 		CommandNotFound: func(c *ucli.Context, name string) {
-			fmt.Fprintf(env.Stderr, "secpipe: unknown command %q; see secpipe --help\n", name)
+			fmt.Fprintf(env.Stderr, "secpipe: %v\n", unknownCommand("secpipe", name, c.App.Commands))
 		},
 		Commands: []*ucli.Command{
 			genCommand(env),
@@ -138,24 +142,34 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130 interrupted.`,
 		},
 	}
 	for _, cmd := range app.Commands {
-		setUsageErrors(cmd)
+		setUsageErrors(cmd, "secpipe "+cmd.Name)
 	}
 	app.Action = func(c *ucli.Context) error {
 		if c.Args().Present() {
-			return usageErrorf("unknown command %q; see secpipe --help", c.Args().First())
+			return unknownCommand("secpipe", c.Args().First(), c.App.Commands)
 		}
 		return ucli.ShowAppHelp(c)
 	}
 	return app
 }
 
-func onUsageError(_ *ucli.Context, err error, _ bool) error {
-	return &ExitError{Code: ExitUsage, Err: err}
+func onUsageError(c *ucli.Context, err error, _ bool) error {
+	return &ExitError{Code: ExitUsage, Err: flagError(c.Command, err)}
 }
 
-func setUsageErrors(cmd *ucli.Command) {
+// setUsageErrors makes cmd and its subcommands report usage errors with
+// exit code 2, and a command of subcommands refuse an unknown one.
+func setUsageErrors(cmd *ucli.Command, path string) {
 	cmd.OnUsageError = onUsageError
+	if len(cmd.Subcommands) > 0 && cmd.Action == nil {
+		cmd.Action = func(c *ucli.Context) error {
+			if c.Args().Present() {
+				return unknownCommand(path, c.Args().First(), cmd.Subcommands)
+			}
+			return ucli.ShowSubcommandHelp(c)
+		}
+	}
 	for _, sub := range cmd.Subcommands {
-		setUsageErrors(sub)
+		setUsageErrors(sub, path+" "+sub.Name)
 	}
 }

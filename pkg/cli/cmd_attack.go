@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -40,13 +41,17 @@ func attackCommand(env *Env) *ucli.Command {
 		Usage:     "list ATT&CK tactics, or look up techniques in the catalog",
 		ArgsUsage: "[TECHNIQUE-ID|TACTIC ...]",
 		Description: `With no argument, lists the 14 Enterprise tactics in kill-chain order.
-With arguments, looks each one up: a technique ID (T1059.001) shows the technique;
-a tactic (TA0006 or credential-access) lists its techniques.
+With arguments, looks each one up: a technique ID (T1059.001) shows the technique,
+with its tactics, platforms and MITRE's description (the embedded catalog keeps
+no descriptions: --attack-data enterprise-attack.json, MITRE's STIX bundle, has
+them); a tactic (TA0006, credential-access or "Credential Access") lists its
+techniques.
 
 Examples:
    secpipe attack
    secpipe attack T1059.001 T1110
    secpipe attack credential-access --format markdown
+   secpipe attack "Command and Control"
    secpipe attack --search powershell`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "search", Aliases: []string{"s"}, Usage: "list techniques whose ID or name contains `TEXT`"},
@@ -70,12 +75,18 @@ Examples:
 			case c.NArg() == 0:
 				tactics = cat.Tactics()
 			}
-			for _, arg := range c.Args().Slice() {
+			args := c.Args().Slice()
+			if _, ok := cat.Tactic(strings.Join(args, " ")); ok && len(args) > 1 {
+				args = []string{strings.Join(args, " ")} // secpipe attack credential access
+			}
+			detail := format == render.Text && len(args) > 0
+			for _, arg := range args {
 				if t, ok := cat.Technique(arg); ok {
 					techniques = append(techniques, t)
 					continue
 				}
 				if ta, ok := cat.Tactic(arg); ok {
+					detail = false
 					for _, t := range cat.Techniques() {
 						for _, s := range t.Tactics {
 							if s == ta.Shortname {
@@ -103,6 +114,9 @@ Examples:
 				}
 				return render.Tables(env.Stdout, format, t)
 			}
+			if detail {
+				return writeTechniques(env, cat, techniques)
+			}
 			t := render.Table{Header: []string{"ID", "NAME", "TACTICS", "URL"}}
 			for _, te := range techniques {
 				t.Rows = append(t.Rows, []string{te.ID, te.Name, strings.Join(te.Tactics, ", "), te.URL})
@@ -110,4 +124,31 @@ Examples:
 			return render.Tables(env.Stdout, format, t)
 		},
 	}
+}
+
+// writeTechniques shows techniques one by one: name, tactics, platforms,
+// reference and description.
+func writeTechniques(env *Env, cat *attack.Catalog, techniques []attack.Technique) error {
+	for i, te := range techniques {
+		if i > 0 {
+			fmt.Fprintln(env.Stdout)
+		}
+		var tactics []string
+		for _, s := range te.Tactics {
+			if ta, ok := cat.Tactic(s); ok {
+				s = ta.ID + " " + ta.Name
+			}
+			tactics = append(tactics, s)
+		}
+		desc := te.Description
+		if desc == "" {
+			desc = "(this catalog keeps no descriptions: see the URL, or load MITRE's STIX bundle with --attack-data)"
+		}
+		_, err := fmt.Fprintf(env.Stdout, "%s %s\nTactics:   %s\nPlatforms: %s\nURL:       %s\n\n%s\n",
+			te.ID, te.Name, strings.Join(tactics, ", "), strings.Join(te.Platforms, ", "), te.URL, desc)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

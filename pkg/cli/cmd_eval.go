@@ -24,7 +24,9 @@ alert is judged by the truth of the event that set it off). A tagged benign
 event is a false positive. Recall counts attack instances (one run of a
 scenario): a run expecting a tactic is detected when any of its events, or an
 alert it set off, carries that tactic with one of the run's expected techniques.
-Support is the number of runs expecting the tactic.
+Support is the number of runs expecting the tactic. A ratio of nothing (no item
+tagged, no run expected) shows as "-". Input where no event carries the truth, or
+where every event is benign and none is tagged, has nothing to score: exit code 1.
 
 Examples:
    secpipe gen --count 100000 --seed 7 | secpipe classify | secpipe eval
@@ -73,8 +75,21 @@ Examples:
 			}
 			reportRejects(env, prog, rejects)
 			rep := ev.Report(cat)
+			if why := rep.Nothing(); why != "" {
+				tel.summary("")
+				return errorf("%s", why)
+			}
 			if rep.Instances == 0 {
-				fmt.Fprintf(env.Stderr, "%s: no event carries gen's ground truth (truth.scenario); nothing to score\n", prog)
+				fmt.Fprintf(env.Stderr, "%s: all %d events are benign in gen's ground truth: every tagged one is a false positive, and there is no recall to measure\n", prog, rep.Events)
+			} else if rep.WithoutTruth > 0 {
+				fmt.Fprintf(env.Stderr, "%s: %d of %d events carry no ground truth (truth.scenario) and count as benign\n", prog, rep.WithoutTruth, rep.Events)
+			}
+			// A ratio of nothing (no item tagged, no run expected) is shown as "-".
+			pct := func(f float64, of int) string {
+				if of == 0 {
+					return "-"
+				}
+				return eval.Percent(f)
 			}
 			line := ""
 			if format == render.JSON {
@@ -84,10 +99,10 @@ Examples:
 			} else {
 				tactics := render.Table{Title: "Per tactic", Header: []string{"ID", "TACTIC", "PRECISION", "RECALL", "SUPPORT", "DETECTED", "TP", "FP"}, Right: []int{2, 3, 4, 5, 6, 7}}
 				for _, t := range rep.Tactics {
-					tactics.Rows = append(tactics.Rows, []string{t.ID, t.Name, eval.Percent(t.Precision), eval.Percent(t.Recall),
+					tactics.Rows = append(tactics.Rows, []string{t.ID, t.Name, pct(t.Precision, t.TP+t.FP), pct(t.Recall, t.Support),
 						strconv.Itoa(t.Support), strconv.Itoa(t.Detected), strconv.Itoa(t.TP), strconv.Itoa(t.FP)})
 				}
-				tactics.Rows = append(tactics.Rows, []string{"", "overall", eval.Percent(rep.Overall.Precision), eval.Percent(rep.Overall.Recall), "", "", "", ""})
+				tactics.Rows = append(tactics.Rows, []string{"", "overall", pct(rep.Overall.Precision, rep.Overall.Items), pct(rep.Overall.Recall, rep.Overall.Support), "", "", "", ""})
 				scen := render.Table{Title: "Per scenario", Header: []string{"SCENARIO", "RUNS", "FULLY DETECTED", "PARTLY", "MISSED"}, Right: []int{1, 2, 3, 4}}
 				for _, s := range rep.Scenarios {
 					scen.Rows = append(scen.Rows, []string{s.Scenario, strconv.Itoa(s.Runs), strconv.Itoa(s.Detected), strconv.Itoa(s.Partial), strconv.Itoa(s.Runs - s.Detected - s.Partial)})

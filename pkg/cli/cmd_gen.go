@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +52,9 @@ with neither, --rate runs until interrupted and otherwise --count is 1000.
 
 --seed makes the output reproducible: the same seed and flags give the same
 bytes, and the clock starts at 2026-01-01T00:00:00Z unless --start says
-otherwise. Without --seed the seed is random and the clock starts now.
+otherwise. Without --seed the seed is random and the run ends now: it spans the
+--duration (or --count at 10 events a second) up to the current time, no event
+in the future. With --rate the clock starts now and keeps pace with it.
 
 Examples:
    secpipe gen --count 100000 --seed 7 > events.jsonl
@@ -65,7 +68,7 @@ Examples:
 			&ucli.StringFlag{Name: "duration", Aliases: []string{"d"}, Destination: &f.duration, Usage: "span `D` of event time to cover: a Go duration (90m, 720h) or days (30d)"},
 			&ucli.Float64Flag{Name: "rate", Aliases: []string{"r"}, Destination: &f.rate, Usage: "write `EPS` events per second of wall time, evenly spaced (0: as fast as possible)"},
 			&ucli.Uint64Flag{Name: "seed", Destination: &f.seed, Usage: "random seed `S`: the same seed and flags give the same bytes; with --seed, --start defaults to 2026-01-01T00:00:00Z"},
-			&ucli.StringFlag{Name: "start", Destination: &f.start, Usage: "time of the first event: RFC 3339 or a date, 2026-01-15 (default: now, or 2026-01-01T00:00:00Z with --seed)"},
+			&ucli.StringFlag{Name: "start", Destination: &f.start, Usage: "time of the first event: RFC 3339 or a date, 2026-01-15 (default: so that the run ends now; now with --rate; 2026-01-01T00:00:00Z with --seed)"},
 			&ucli.StringSliceFlag{Name: "scenario", Aliases: []string{"s"}, Destination: &f.scenarios, Usage: "attack scenario `NAME` to include, repeatable or comma-separated; all or none (default: all)"},
 			&ucli.Float64Flag{Name: "attack-share", Value: gen.DefaultAttackShare, Destination: &f.attackShare, Usage: "approximate fraction `F` of events that belong to attack runs, 0 to 1"},
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "ecs", Destination: &f.format, Usage: "event format: ecs (nested Elastic Common Schema) or lab (the course lab's flat fields)"},
@@ -138,7 +141,7 @@ func (f *genFlags) config(c *ucli.Context, env *Env) (gen.Config, error) {
 		cfg.Duration = d
 	}
 	if _, err := gen.SelectScenarios(cfg.Scenarios); err != nil {
-		return cfg, usageErrorf("--scenario: %v", err)
+		return cfg, usageErrorf("--scenario: %v%s", err, scenarioHint(cfg.Scenarios))
 	}
 	if !c.IsSet("count") && cfg.Duration == 0 && f.rate == 0 {
 		cfg.Count = 1000
@@ -155,8 +158,16 @@ func (f *genFlags) config(c *ucli.Context, env *Env) (gen.Config, error) {
 		cfg.Start = t
 	case c.IsSet("seed"):
 		cfg.Start = gen.DefaultStart
-	default:
+	case f.rate > 0:
+		// Live events: the clock starts now and keeps pace with it.
 		cfg.Start = env.Now().UTC().Truncate(time.Millisecond)
+	default:
+		// The run ends now: its span (--duration, or --count at the event
+		// density) lies before it, and bounds it.
+		if cfg.Duration == 0 {
+			cfg.Duration = time.Duration(float64(cfg.Count) / cfg.EventDensity() * float64(time.Second)).Round(time.Millisecond)
+		}
+		cfg.Start = env.Now().UTC().Truncate(time.Millisecond).Add(-cfg.Duration)
 	}
 	return cfg, nil
 }
@@ -204,4 +215,21 @@ func listScenarios(env *Env) error {
 		t.Rows = append(t.Rows, []string{s.Name, strings.Join(s.Tactics, " "), strings.Join(s.Techniques, " "), s.Description})
 	}
 	return render.Tables(env.Stdout, render.Text, t)
+}
+
+// scenarioHint suggests the scenario nearest the first unknown name.
+func scenarioHint(given []string) string {
+	names := []string{"all", "none"}
+	for _, s := range gen.Scenarios() {
+		names = append(names, s.Name)
+	}
+	for _, g := range given {
+		for _, n := range strings.Split(g, ",") {
+			n = strings.TrimSpace(n)
+			if !slices.Contains(names, n) {
+				return didYouMean(n, names)
+			}
+		}
+	}
+	return ""
 }

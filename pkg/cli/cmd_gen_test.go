@@ -53,10 +53,30 @@ func TestGenDefaults(t *testing.T) {
 	if len(l) != 1000 {
 		t.Fatalf("%d events by default, want 1000", len(l))
 	}
-	// Without --seed the clock starts now.
-	if !strings.HasPrefix(l[0], `{"@timestamp":"2026-02-03T04:05:06.789Z"`) {
-		t.Fatalf("first event %.60s, want the current time", l[0])
+	// Without --seed the run ends now: 1000 events at 10 a second are the
+	// last 100 s, none in the future (the last event falls by chance in the
+	// last seconds of it).
+	now := time.Date(2026, 2, 3, 4, 5, 6, 789_000_000, time.UTC)
+	first, last := eventTime(t, l[0]), eventTime(t, l[len(l)-1])
+	if last.After(now) || now.Sub(last) > 50*time.Second || first.Before(now.Add(-100*time.Second)) {
+		t.Fatalf("events from %v to %v, want the 100 s up to %v", first, last, now)
 	}
+	out, _, _ = runGen(context.Background(), "gen", "--count", "100", "--duration", "2h")
+	l = lines(out)
+	if first, last := eventTime(t, l[0]), eventTime(t, l[len(l)-1]); last.After(now) || first.Before(now.Add(-2*time.Hour)) || now.Sub(first) < time.Hour {
+		t.Fatalf("--duration 2h: events from %v to %v, want the 2 h up to %v", first, last, now)
+	}
+}
+
+func eventTime(t *testing.T, line string) time.Time {
+	t.Helper()
+	var e struct {
+		Timestamp time.Time `json:"@timestamp"`
+	}
+	if err := json.Unmarshal([]byte(line), &e); err != nil {
+		t.Fatal(err)
+	}
+	return e.Timestamp
 }
 
 func TestGenFlags(t *testing.T) {

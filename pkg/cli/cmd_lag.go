@@ -24,17 +24,20 @@ committed on or its members are assigned.
 
 --format json prints {"group":..,"partitions":[{"topic","partition","committed",
 "start","end","lag"}],"total_lag":N}. --watch refreshes every --interval until
-interrupted.
+interrupted; --until-zero refreshes until the group's total lag is 0 (on at least
+one partition) and exits 0 then: a script's way to wait for a stage to catch up.
 
 Examples:
    secpipe lag --group secpipe-classify
    secpipe lag --group classifiers --topic events --watch --interval 1s
+   secpipe lag --group classifiers --topic events --until-zero
    secpipe lag --group storage --format json`,
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.StringFlag{Name: "group", Aliases: []string{"G"}, Usage: "consumer group `NAME`"},
 			&ucli.StringSliceFlag{Name: "topic", Aliases: []string{"t"}, Usage: "only `TOPIC` (repeatable; default: the group's topics)"},
 			formatFlag(),
 			&ucli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "refresh until interrupted"},
+			&ucli.BoolFlag{Name: "until-zero", Usage: "refresh until the total lag is 0, then exit 0"},
 			&ucli.DurationFlag{Name: "interval", Value: 2 * time.Second, Usage: "refresh every `DURATION` with --watch"},
 		}, kafkaFlags()),
 		Action: func(c *ucli.Context) error {
@@ -61,7 +64,8 @@ Examples:
 				return err
 			}
 			defer admin.Close()
-			watch := c.Bool("watch")
+			untilZero := c.Bool("until-zero")
+			watch := c.Bool("watch") || untilZero
 			clear := watch && format == render.Text && env.IsTerminal != nil && env.IsTerminal(env.Stdout)
 			for {
 				lag, err := admin.Lag(c.Context, c.String("group"), c.StringSlice("topic"))
@@ -79,7 +83,7 @@ Examples:
 				if err := writeLag(env, format, lag); err != nil {
 					return err
 				}
-				if !watch {
+				if !watch || untilZero && lag.Total == 0 && len(lag.Partitions) > 0 {
 					return nil
 				}
 				if format != render.JSON {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/classify"
 	"github.com/secpipe/secpipe/pkg/render"
 	"github.com/secpipe/secpipe/pkg/rules"
@@ -65,7 +67,7 @@ func rulesListCommand(env *Env) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			e, problems, _, err := loadRules(c, env, "secpipe rules list", nil)
+			e, problems, cfg, err := loadRules(c, env, "secpipe rules list", nil)
 			if err != nil {
 				return err
 			}
@@ -78,6 +80,7 @@ func rulesListCommand(env *Env) *ucli.Command {
 				Status    string   `json:"status"`
 				Logsource string   `json:"logsource"`
 				Tags      []string `json:"tags"`
+				ATTACK    []string `json:"attack"` // "T1486 Data Encrypted for Impact", or tactics without a technique
 				File      string   `json:"file"`
 			}
 			var rows []row
@@ -86,20 +89,14 @@ func rulesListCommand(env *Env) *ucli.Command {
 				if r.Correlation != nil {
 					ls = "correlation " + r.Correlation.Type
 				}
-				rows = append(rows, row{r.ID, r.Title, r.Kind(), r.Level, r.Status, ls, r.Tags, r.File})
+				rows = append(rows, row{r.ID, r.Title, r.Kind(), r.Level, r.Status, ls, r.Tags, attackNames(r.Tags, cfg.Catalog), r.File})
 			}
 			if format == render.JSON {
 				return render.WriteJSON(env.Stdout, rows)
 			}
-			t := render.Table{Header: []string{"ID", "TITLE", "LEVEL", "LOGSOURCE", "ATT&CK"}}
+			t := render.Table{Header: []string{"ID", "TITLE", "LEVEL", "LOGSOURCE", "ATT&CK TECHNIQUES"}}
 			for _, r := range rows {
-				var tags []string
-				for _, tag := range r.Tags {
-					if s, ok := strings.CutPrefix(tag, "attack."); ok {
-						tags = append(tags, s)
-					}
-				}
-				t.Rows = append(t.Rows, []string{r.ID, r.Title, r.Level, r.Logsource, strings.Join(tags, " ")})
+				t.Rows = append(t.Rows, []string{r.ID, r.Title, r.Level, r.Logsource, strings.Join(r.ATTACK, "; ")})
 			}
 			return render.Tables(env.Stdout, format, t)
 		},
@@ -283,7 +280,7 @@ func rulesCoverageCommand(env *Env) *ucli.Command {
 			if format == render.JSON {
 				return render.WriteJSON(env.Stdout, rows)
 			}
-			t := render.Table{Header: []string{"ID", "TACTIC", "RULES", "TECHNIQUES", "OF"}, Right: []int{2, 3, 4}}
+			t := render.Table{Header: []string{"ID", "TACTIC", "RULES", "TECHNIQUES COVERED", "TECHNIQUES IN TACTIC"}, Right: []int{2, 3, 4}}
 			for _, r := range rows {
 				t.Rows = append(t.Rows, []string{r.ID, r.Name, strconv.Itoa(r.Rules), strconv.Itoa(r.Techniques), strconv.Itoa(r.Total)})
 			}
@@ -311,3 +308,29 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+// attackNames names a rule's ATT&CK tags: its techniques by ID and name
+// ("T1486 Data Encrypted for Impact"), or its tactics when it names no
+// technique ("TA0040 Impact"). Group and software tags are left out.
+func attackNames(tags []string, cat *attack.Catalog) []string {
+	var techniques, tactics []string
+	for _, tag := range tags {
+		name, ok := strings.CutPrefix(strings.ToLower(strings.TrimSpace(tag)), "attack.")
+		if !ok {
+			continue
+		}
+		if te, ok := cat.Technique(name); ok {
+			techniques = append(techniques, te.ID+" "+te.Name)
+		} else if techniqueTag.MatchString(name) {
+			techniques = append(techniques, strings.ToUpper(name))
+		} else if ta, ok := cat.Tactic(name); ok {
+			tactics = append(tactics, ta.ID+" "+ta.Name)
+		}
+	}
+	if len(techniques) == 0 {
+		return tactics
+	}
+	return techniques
+}
+
+var techniqueTag = regexp.MustCompile(`^t[0-9]{4}(\.[0-9]{3})?$`)

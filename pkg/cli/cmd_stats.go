@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -20,6 +22,7 @@ type statsConfig struct {
 	Chart       string
 	ChartFormat string
 	Navigator   string
+	Table       string // one of stats.TableNames, or "" for all
 	Input       inputConfig
 }
 
@@ -43,6 +46,9 @@ func readStatsConfig(c *ucli.Context) (statsConfig, error) {
 		}
 	}
 	cfg.Navigator = c.String("navigator")
+	if cfg.Table = c.String("table"); cfg.Table != "" && !slices.Contains(stats.TableNames, cfg.Table) {
+		return cfg, usageErrorf("--table: unknown table %q%s (want %s)", cfg.Table, didYouMean(cfg.Table, stats.TableNames), strings.Join(stats.TableNames, ", "))
+	}
 	if cfg.Input, err = readInputConfig(c); err != nil {
 		return cfg, err
 	}
@@ -68,11 +74,19 @@ empty cells count as no tactic.
 The bucket size is chosen from the data's time span (at most about 150 buckets,
 rounded up to 1s, 5s, 10s, 30s, 1m, 5m, 10m, 15m, 30m, 1h, 2h, 3h, 6h, 12h, 1d or
 7d) unless --bucket sets it. Text tables show the first and last 5 buckets of a long
-timeline; csv, markdown and json give them all.
+timeline; csv, markdown and json give them all. The timeline's columns are headed
+by tactic ID and name.
+
+--table NAME prints one table alone (tactics, timeline, techniques, hosts, users or
+sources): with --format csv, plain CSV that pandas.read_csv loads, shares as
+fractions (0.004, not 0.4%). Without --table, csv gives the six tables, each after a
+"# title" line.
 
 --chart draws the course lab's figure, a stacked bar chart of tactics over time
 (18x8 inches), as PNG or SVG (from the extension); events without a tactic are left
 out, and a timeline of more than 600 buckets is drawn with buckets merged to fit.
+The legend reads top down as the bars stack; a tactic's count in a bucket, however
+small, is drawn at least 1/250 of the axis tall, so that a single event shows.
 --navigator writes an ATT&CK Navigator layer (format 4.5) scoring each technique
 by its number of events.
 
@@ -82,6 +96,7 @@ and line and skipped; --strict stops at the first with exit code 1.
 Examples:
    secpipe stats tactics.csv
    secpipe stats tactics.csv --bucket 1h --format markdown
+   secpipe stats tactics.csv --table timeline --format csv > timeline.csv
    secpipe stats classified_packets.csv --chart tactics.png
    secpipe stats tactics.csv --navigator layer.json --format json > stats.json
    secpipe gen | secpipe classify | secpipe stats --top 5
@@ -92,6 +107,7 @@ Examples:
 			&ucli.StringFlag{Name: "bucket", Aliases: []string{"b"}, Usage: "time bucket size `DUR` (30s, 1m, 15m, 1h, 1d, 7d; default: from the time span)"},
 			&ucli.StringFlag{Name: "chart", Usage: "draw the stacked bar chart of tactics over time to `FILE` (.png or .svg)"},
 			&ucli.StringFlag{Name: "navigator", Usage: "write an ATT&CK Navigator layer (JSON) to `FILE`"},
+			&ucli.StringFlag{Name: "table", Aliases: []string{"t"}, Usage: "print only table `NAME`: " + strings.Join(stats.TableNames, ", ")},
 			attackDataFlag(),
 		}, inputFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
@@ -125,13 +141,8 @@ Examples:
 			tel.count(int(rep.Total), int(rep.Rows))
 			tel.done()
 			reportRejects(env, prog, rejects)
-			if cfg.Format == render.JSON {
-				err = render.WriteJSON(env.Stdout, rep)
-			} else {
-				err = render.Tables(env.Stdout, cfg.Format, rep.Tables(cfg.Format == render.Text)...)
-			}
-			if err != nil {
-				return err
+			if rep.Total > 0 && len(rep.Tactics) == 0 {
+				fmt.Fprintf(env.Stderr, "%s: no event carries threat fields (a tactic): run secpipe classify first, as in: secpipe classify FILE | secpipe stats\n", prog)
 			}
 			if cfg.Chart != "" {
 				if err := writeReportFile(cfg.Chart, func(f *os.File) error { return rep.Chart(f, cfg.ChartFormat) }); err != nil {
@@ -142,6 +153,21 @@ Examples:
 				if err := writeReportFile(cfg.Navigator, func(f *os.File) error { return render.WriteJSON(f, rep.Navigator(cat)) }); err != nil {
 					return fmt.Errorf("--navigator: %w", err)
 				}
+			}
+			// The files come before stdout, which a reader such as head may close.
+			tables := rep.Tables(stats.TableOptions{Elide: cfg.Format == render.Text, Numeric: cfg.Format == render.CSV})
+			switch {
+			case cfg.Format == render.JSON && cfg.Table != "":
+				err = render.WriteJSON(env.Stdout, rep.Part(cfg.Table))
+			case cfg.Format == render.JSON:
+				err = render.WriteJSON(env.Stdout, rep)
+			case cfg.Table != "":
+				err = render.Tables(env.Stdout, cfg.Format, tables[slices.Index(stats.TableNames, cfg.Table)])
+			default:
+				err = render.Tables(env.Stdout, cfg.Format, tables...)
+			}
+			if err != nil {
+				return err
 			}
 			summary := fmt.Sprintf("%s: %d events (%d rows, %d without tactic)", prog, rep.Total, rep.Rows, rep.Unclassified)
 			if rep.Start != nil {

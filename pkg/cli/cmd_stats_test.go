@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -136,5 +138,71 @@ func TestStatsErrors(t *testing.T) {
 	code, _, stderr = runSecpipe(t, "", "stats", "--strict", path)
 	if code != ExitFailure || !strings.Contains(stderr, path+":3:") {
 		t.Errorf("strict: exit %d, %s", code, stderr)
+	}
+}
+
+// Unclassified events: stats says classify comes first, and the chart keeps
+// its time axis.
+func TestStatsUnclassified(t *testing.T) {
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "raw.jsonl")
+	os.WriteFile(raw, []byte(classifiedEvent("e1", "2026-01-15T07:00:00Z", nil)+classifiedEvent("e2", "2026-01-15T07:10:00Z", nil)), 0o644)
+	chart := filepath.Join(dir, "c.svg")
+	code, _, stderr := runSecpipe(t, "", "stats", raw, "--chart", chart)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "no event carries threat fields") || !strings.Contains(stderr, "secpipe classify") {
+		t.Errorf("stderr does not say to classify first:\n%s", stderr)
+	}
+	svg, err := os.ReadFile(chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "07:00") || !strings.Contains(string(svg), "07:10") {
+		t.Errorf("the chart has no time axis")
+	}
+}
+
+// --table gives one table alone, as data: plain CSV, numbers as numbers; the
+// timeline's columns name their tactics.
+func TestStatsTable(t *testing.T) {
+	exec := &ecs.Threat{Tactics: []string{"TA0002"}, Techniques: []string{"T1059.001"}, RuleIDs: []string{"r2"}, RuleNames: []string{"PowerShell"}}
+	path := storedCSV(t, classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce)+
+		classifiedEvent("e2", "2026-01-15T07:10:00Z", exec)+
+		classifiedEvent("e3", "2026-01-15T07:20:00Z", nil))
+	for _, name := range []string{"tactics", "timeline", "techniques", "hosts", "users", "sources"} {
+		code, stdout, stderr := runSecpipe(t, "", "stats", path, "--table", name, "--format", "csv")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, stderr)
+		}
+		recs, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+		if err != nil || len(recs) < 2 {
+			t.Fatalf("%s: not one CSV table: %v\n%s", name, err, stdout)
+		}
+		for _, rec := range recs[1:] {
+			for i, cell := range rec {
+				head := recs[0][i]
+				if head == "EVENTS" || head == "SHARE" || strings.HasPrefix(head, "TA0") {
+					if _, err := strconv.ParseFloat(cell, 64); err != nil {
+						t.Errorf("%s: %s %q is not a number", name, head, cell)
+					}
+				}
+			}
+		}
+		switch name {
+		case "tactics":
+			if strings.Join(recs[1], ",") != "TA0002,Execution,1,0.333333" || len(recs) != 4 {
+				t.Errorf("tactics: %q", recs)
+			}
+		case "timeline":
+			if strings.Join(recs[0], ",") != "START (UTC),TA0002 Execution,TA0006 Credential Access,unclassified" {
+				t.Errorf("timeline header: %q", recs[0])
+			}
+		}
+	}
+	code, _, stderr := runSecpipe(t, "", "stats", path, "--table", "tactic")
+	if code != ExitUsage || !strings.Contains(stderr, "did you mean tactics?") {
+		t.Errorf("--table tactic: exit %d, %s", code, stderr)
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -64,8 +65,9 @@ level, event_kind, destination_ip, destination_port, process_name, command_line,
 dataset. Several rules are joined with ";". Cells that a spreadsheet would run as a
 formula (starting with = + - @, tab or CR, except plain numbers) get a leading '.
 
-An existing file is appended to without a second header; a CSV whose header is
-not store's is refused. Rows reach the file whole, so an interrupted run (Ctrl-C
+An existing file is appended to without a second header (the summary on stderr
+says "appended N rows to FILE", or "wrote N rows to new FILE"); a CSV whose header
+is not store's is refused. Rows reach the file whole, so an interrupted run (Ctrl-C
 drains, then exits 130) leaves no partial row.
 
 Examples:
@@ -97,6 +99,13 @@ Examples:
 			if cfg.Spec == "-" {
 				shown = "<stdout>"
 			}
+			// Whether the file held rows before, read as the sink will: to say
+			// that rows were appended rather than written anew.
+			isFile := cfg.Spec != "-" && !strings.Contains(cfg.Spec, ":")
+			existed := false
+			if st, err := os.Stat(cfg.Spec); isFile && err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+				existed = true
+			}
 			// A stored JSON Lines event keeps its trace context: it leads to its trace.
 			out, err := openSink(c.Context, c, env, tel, cfg.Spec, sink.Options{Format: cfg.Format, Catalog: cat, CountMatched: true})
 			if err != nil {
@@ -115,7 +124,14 @@ Examples:
 			err = pipeline.Run(c.Context, src, nil, tel.sink(out), tel.policy())
 			if counter, ok := out.(sink.Counter); ok {
 				n := counter.Counts()
-				tel.summary(fmt.Sprintf("%s: %d events (%d rows, %d matched) → %s", prog, n.Events, n.Rows, n.Matched, shown))
+				switch {
+				case !isFile:
+					tel.summary(fmt.Sprintf("%s: %d events (%d rows, %d matched) → %s", prog, n.Events, n.Rows, n.Matched, shown))
+				case existed:
+					tel.summary(fmt.Sprintf("%s: %d events (%d matched): appended %d rows to %s", prog, n.Events, n.Matched, n.Rows, shown))
+				default:
+					tel.summary(fmt.Sprintf("%s: %d events (%d matched): wrote %d rows to new %s", prog, n.Events, n.Matched, n.Rows, shown))
+				}
 			} else if k, ok := out.(*sink.Kafka); ok {
 				produced, acked, _ := k.Stats()
 				tel.summary(fmt.Sprintf("%s: %d events → %s, %d acknowledged", prog, produced, shown, acked))

@@ -50,7 +50,11 @@ func TestStoreCSVAppends(t *testing.T) {
 		if code != 0 || stdout != "" {
 			t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, stderr)
 		}
-		if want := "secpipe store: 2 events (2 rows, 1 matched) → " + path + "\n"; stderr != want {
+		want := "secpipe store: 2 events (1 matched): wrote 2 rows to new " + path + "\n"
+		if run == 1 {
+			want = "secpipe store: 2 events (1 matched): appended 2 rows to " + path + "\n"
+		}
+		if stderr != want {
 			t.Errorf("stderr %q, want %q", stderr, want)
 		}
 	}

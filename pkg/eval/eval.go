@@ -46,7 +46,8 @@ type Evaluator struct {
 	tp, fp    map[string]int
 	events    int64
 	alerts    int64
-	benign    int64
+	benign    int64 // events whose truth is benign or missing
+	untruthed int64 // events without truth.scenario
 }
 
 type instance struct {
@@ -151,6 +152,9 @@ func (e *Evaluator) Add(raw []byte) {
 		}
 	} else {
 		e.benign++
+		if scenario == "" {
+			e.untruthed++
+		}
 	}
 	e.score(truth, tactics, techniques)
 }
@@ -224,13 +228,18 @@ type Report struct {
 	Overall struct {
 		Precision float64 `json:"precision"`
 		Recall    float64 `json:"recall"`
+		Items     int     `json:"items"`   // tagged events and alerts: precision's denominator
+		Support   int     `json:"support"` // expected (run, tactic) pairs: recall's denominator
 	} `json:"overall"`
 	Tactics   []TacticScore   `json:"tactics"`
 	Scenarios []ScenarioScore `json:"scenarios"`
 	Events    int64           `json:"events"`
-	Benign    int64           `json:"benign_events"`
-	Alerts    int64           `json:"alerts"`
-	Instances int             `json:"attack_instances"`
+	Benign    int64           `json:"benign_events"` // benign in the truth, or without truth
+	// WithoutTruth counts events that carry no truth (no truth.scenario),
+	// counted as benign.
+	WithoutTruth int64 `json:"events_without_truth"`
+	Alerts       int64 `json:"alerts"`
+	Instances    int   `json:"attack_instances"`
 	// Truncated counts runs cut short by the end of the output, left out of recall.
 	Truncated int `json:"truncated_instances"`
 }
@@ -310,11 +319,13 @@ func (e *Evaluator) Report(cat *attack.Catalog) Report {
 	}
 	r.Overall.Precision = ratio(tpAll, itemsAll)
 	r.Overall.Recall = ratio(detAll, supAll)
+	r.Overall.Items, r.Overall.Support = itemsAll, supAll
 	for _, s := range scen {
 		r.Scenarios = append(r.Scenarios, *s)
 	}
 	sort.Slice(r.Scenarios, func(i, j int) bool { return r.Scenarios[i].Scenario < r.Scenarios[j].Scenario })
 	r.Events, r.Benign, r.Alerts, r.Instances, r.Truncated = e.events, e.benign, e.alerts, len(e.instances), truncated
+	r.WithoutTruth = e.untruthed
 	return r
 }
 
@@ -352,6 +363,20 @@ func (Sink) Flush(context.Context) error { return nil }
 
 // Close implements pipeline.Sink.
 func (Sink) Close() error { return nil }
+
+// Nothing says why a report has nothing to score, or "" when it has: no
+// event carries gen's truth, or every event is benign and none is tagged.
+func (r *Report) Nothing() string {
+	switch {
+	case r.Events > 0 && r.WithoutTruth == r.Events:
+		return "no event carries gen's ground truth (truth.scenario): nothing to score; eval scores what gen generated, as in: secpipe gen | secpipe classify | secpipe eval"
+	case r.Events == 0:
+		return "no event read: nothing to score"
+	case r.Overall.Items == 0 && r.Instances == 0:
+		return strconv.FormatInt(r.Events, 10) + " events, all benign in gen's ground truth, and none tagged: no attack run to find and no false positive, nothing to score"
+	}
+	return ""
+}
 
 // Percent formats a ratio for tables.
 func Percent(f float64) string { return strconv.FormatFloat(f*100, 'f', 2, 64) + "%" }

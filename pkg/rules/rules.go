@@ -292,7 +292,7 @@ func Coverage(e *sigma.Engine, cat *attack.Catalog) (attack.Layer, map[string]in
 		}
 		return list[i].Tactic < list[j].Tactic
 	})
-	layer := attack.NewLayer("secpipe rule coverage", fmt.Sprintf("Techniques the %d loaded Sigma rules can detect, scored by the number of rules.", len(e.Rules)), list)
+	layer := attack.NewLayer("secpipe rule coverage", fmt.Sprintf("Techniques the %d loaded Sigma rules can detect, scored by the number of rules, coloured on a log scale.", len(e.Rules)), "rule", list)
 	return layer, perTactic
 }
 

@@ -36,23 +36,24 @@ func ChartFormat(path string) (string, error) {
 	return "", fmt.Errorf("cannot tell the image format of %q: use a .png or .svg file", path)
 }
 
-// tacticColors colour the 14 Enterprise tactics in kill-chain order, from
-// reconnaissance (cool) to impact (warm), each clearly apart from its neighbours.
+// tacticColors colour the 14 Enterprise tactics in kill-chain order: Paul Tol's
+// discrete rainbow, colour-blind safe, ordered so that tactics stacked next to
+// each other differ most, in normal vision and in each colour-vision deficiency.
 var tacticColors = []color.RGBA{
-	{0x1f, 0x77, 0xb4, 0xff}, // Reconnaissance
-	{0xae, 0xc7, 0xe8, 0xff}, // Resource Development
-	{0x17, 0xbe, 0xcf, 0xff}, // Initial Access
-	{0x2c, 0xa0, 0x2c, 0xff}, // Execution
-	{0x98, 0xdf, 0x8a, 0xff}, // Persistence
-	{0xbc, 0xbd, 0x22, 0xff}, // Privilege Escalation
-	{0x94, 0x67, 0xbd, 0xff}, // Defense Evasion
-	{0xc5, 0xb0, 0xd5, 0xff}, // Credential Access
-	{0x8c, 0x56, 0x4b, 0xff}, // Discovery
-	{0xe3, 0x77, 0xc2, 0xff}, // Lateral Movement
-	{0xff, 0xbb, 0x78, 0xff}, // Collection
-	{0xff, 0x7f, 0x0e, 0xff}, // Command and Control
-	{0xff, 0x98, 0x96, 0xff}, // Exfiltration
-	{0xd6, 0x27, 0x28, 0xff}, // Impact
+	{0xf1, 0x93, 0x2d, 0xff}, // Reconnaissance
+	{0x52, 0x89, 0xc7, 0xff}, // Resource Development
+	{0xdc, 0x05, 0x0c, 0xff}, // Initial Access
+	{0xd1, 0xbb, 0xd7, 0xff}, // Execution
+	{0x19, 0x65, 0xb0, 0xff}, // Persistence
+	{0xf6, 0xc1, 0x41, 0xff}, // Privilege Escalation
+	{0x7b, 0xaf, 0xde, 0xff}, // Defense Evasion
+	{0xf7, 0xf0, 0x56, 0xff}, // Credential Access
+	{0x4e, 0xb2, 0x65, 0xff}, // Discovery
+	{0x88, 0x2e, 0x72, 0xff}, // Lateral Movement
+	{0x90, 0xc9, 0x87, 0xff}, // Collection
+	{0xae, 0x76, 0xa3, 0xff}, // Command and Control
+	{0xe8, 0x60, 0x1c, 0xff}, // Exfiltration
+	{0xca, 0xe0, 0xab, 0xff}, // Impact
 }
 
 // otherColors colour tactics the catalog lacks.
@@ -135,14 +136,12 @@ func (r *Report) Chart(w io.Writer, format string) error {
 		if width < 0.5 {
 			width = 0.5
 		}
+		heights, yMax := stackHeights(timeline, tactics)
 		var below *plotter.BarChart
 		other := 0
-		for _, col := range tactics {
-			vals := make(plotter.Values, n)
-			for i, b := range timeline {
-				vals[i] = float64(b.Values[col])
-			}
-			bars, err := plotter.NewBarChart(vals, width)
+		var entries []plot.Thumbnailer
+		for k, col := range tactics {
+			bars, err := plotter.NewBarChart(plotter.Values(heights[k]), width)
 			if err != nil {
 				return err
 			}
@@ -158,16 +157,22 @@ func (r *Report) Chart(w io.Writer, format string) error {
 			}
 			below = bars
 			p.Add(bars)
-			legend.Add(r.Columns[col].ID+" "+r.Columns[col].Name, bars)
+			entries = append(entries, bars)
 		}
-		labels := make([]string, n)
-		step := (n + maxTickLabels - 1) / maxTickLabels
-		for i, b := range timeline {
-			if i%step == 0 {
-				labels[i] = bucketLabel(b.Start, size)
-			}
+		// The legend reads top down as the stack does.
+		for k := len(tactics) - 1; k >= 0; k-- {
+			c := r.Columns[tactics[k]]
+			legend.Add(c.ID+" "+c.Name, entries[k])
 		}
-		p.NominalX(labels...)
+		p.Y.Max = yMax
+	}
+	if len(tactics) == 0 {
+		p.Title.Text += "\n(no event carries a tactic: run secpipe classify first)"
+		p.Y.Max = 1
+	}
+	// The time axis is drawn even when no bar is.
+	if n > 0 {
+		p.NominalX(tickLabels(timeline, size)...)
 		p.X.Tick.Label.Rotation = math.Pi / 4
 		p.X.Tick.Label.XAlign = draw.XRight
 		p.X.Tick.Label.YAlign = draw.YCenter
@@ -195,6 +200,71 @@ func (r *Report) Chart(w io.Writer, format string) error {
 	}
 	_, err = c.WriteTo(w)
 	return err
+}
+
+// headroom is the share of the tallest bar left free above it.
+const headroom = 0.08
+
+// minVisible is the least height drawn for a tactic's non-zero count, as a
+// share of the y axis: about 2 pixels of the PNG, so that a bucket of one
+// event among thousands shows.
+const minVisible = 1.0 / 250
+
+// stackHeights returns the heights to draw for each tactic column (by
+// tactics) and bucket, and the y axis maximum: counts, each non-zero one
+// raised to minVisible of the axis, and headroom above the tallest stack.
+func stackHeights(timeline []BucketStat, tactics []int) ([][]float64, float64) {
+	top := 0.0
+	for _, b := range timeline {
+		sum := 0.0
+		for _, col := range tactics {
+			sum += float64(b.Values[col])
+		}
+		top = max(top, sum)
+	}
+	floor := top * minVisible
+	heights := make([][]float64, len(tactics))
+	stacked := 0.0
+	for k, col := range tactics {
+		heights[k] = make([]float64, len(timeline))
+		for i, b := range timeline {
+			if v := float64(b.Values[col]); v > 0 {
+				heights[k][i] = max(v, floor)
+			}
+		}
+	}
+	for i := range timeline {
+		sum := 0.0
+		for k := range tactics {
+			sum += heights[k][i]
+		}
+		stacked = max(stacked, sum)
+	}
+	if stacked == 0 {
+		return heights, 1
+	}
+	return heights, stacked * (1 + headroom)
+}
+
+// tickLabels labels about maxTickLabels buckets; a label gives the date only
+// where it changes, the time of day otherwise.
+func tickLabels(timeline []BucketStat, size time.Duration) []string {
+	labels := make([]string, len(timeline))
+	step := (len(timeline) + maxTickLabels - 1) / maxTickLabels
+	day := ""
+	for i, b := range timeline {
+		if i%step != 0 {
+			continue
+		}
+		full := bucketLabel(b.Start, size)
+		d, clock, ok := strings.Cut(full, " ")
+		if ok && d == day {
+			full = clock
+		}
+		day = d
+		labels[i] = full
+	}
+	return labels
 }
 
 func newCanvas(format string) (vg.CanvasWriterTo, error) {

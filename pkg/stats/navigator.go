@@ -15,7 +15,7 @@ func (r *Report) Navigator(cat *attack.Catalog) attack.Layer {
 		if p.Technique == "" {
 			continue
 		}
-		s := attack.LayerScore{Technique: p.Technique, Score: p.Count, Comment: fmt.Sprintf("%d events", p.Count)}
+		s := attack.LayerScore{Technique: p.Technique, Score: p.Count, Comment: attack.Count(p.Count, "event")}
 		if p.Tactic != "" {
 			if ta, ok := cat.Tactic(p.Tactic); ok {
 				s.Tactic = ta.Shortname
@@ -23,5 +23,5 @@ func (r *Report) Navigator(cat *attack.Catalog) attack.Layer {
 		}
 		scores = append(scores, s)
 	}
-	return attack.NewLayer("secpipe", fmt.Sprintf("secpipe stats: %d events, scored by the number of events per technique", r.Total), scores)
+	return attack.NewLayer("secpipe", fmt.Sprintf("secpipe stats: %s, scored by the number of events per technique, coloured on a log scale", attack.Count(r.Total, "event")), "event", scores)
 }

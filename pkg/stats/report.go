@@ -285,20 +285,56 @@ func bucketLabel(t time.Time, size time.Duration) string {
 // longer timelines show their first and last few rows.
 const maxTextBuckets = 40
 
-// Tables returns the report as tables for render.Tables. In a text table
-// (elide set), a timeline of more than 40 buckets shows its first and last
-// 5 rows around a "…" row.
-func (r *Report) Tables(elide bool) []render.Table {
+// TableNames name the report's tables, in the order Tables returns them.
+var TableNames = []string{"tactics", "timeline", "techniques", "hosts", "users", "sources"}
+
+// TableOptions say how Tables lays the report out.
+type TableOptions struct {
+	// Elide shows a timeline of more than 40 buckets as its first and last
+	// 5 rows around a "…" row (for text).
+	Elide bool
+	// Numeric writes shares as fractions (0.004, not "0.4%") and leaves
+	// out the "all events" row, so that each table loads as data (CSV).
+	Numeric bool
+}
+
+// Part returns the part of the report a table shows, for JSON, by its
+// name in TableNames.
+func (r *Report) Part(name string) any {
+	switch name {
+	case "tactics":
+		return r.Tactics
+	case "timeline":
+		return r.Timeline
+	case "techniques":
+		return r.Techniques
+	case "hosts":
+		return r.Hosts
+	case "users":
+		return r.Users
+	case "sources":
+		return r.SourceIPs
+	}
+	return nil
+}
+
+// Tables returns the report as tables for render.Tables, named by
+// TableNames. The timeline's columns are headed by tactic ID and name.
+func (r *Report) Tables(opt TableOptions) []render.Table {
 	pct := func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+	if opt.Numeric {
+		pct = func(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
+	}
 	itoa := func(n int64) string { return strconv.FormatInt(n, 10) }
 
 	tactics := render.Table{Title: "Tactics", Header: []string{"ID", "TACTIC", "EVENTS", "SHARE"}, Right: []int{2, 3}}
 	for _, t := range r.Tactics {
 		tactics.Rows = append(tactics.Rows, []string{t.ID, t.Name, itoa(t.Count), pct(t.Share)})
 	}
-	tactics.Rows = append(tactics.Rows,
-		[]string{"", "(no tactic)", itoa(r.Unclassified), pct(share(r.Unclassified, r.Total))},
-		[]string{"", "all events", itoa(r.Total), pct(share(r.Total, r.Total))})
+	tactics.Rows = append(tactics.Rows, []string{"", "(no tactic)", itoa(r.Unclassified), pct(share(r.Unclassified, r.Total))})
+	if !opt.Numeric {
+		tactics.Rows = append(tactics.Rows, []string{"", "all events", itoa(r.Total), pct(share(r.Total, r.Total))})
+	}
 
 	per := r.Bucket
 	if per == "" {
@@ -306,7 +342,11 @@ func (r *Report) Tables(elide bool) []render.Table {
 	}
 	tl := render.Table{Title: "Events per " + per + " and tactic", Header: []string{"START (UTC)"}}
 	for i, c := range r.Columns {
-		tl.Header = append(tl.Header, c.ID)
+		head := c.ID
+		if c.ID != Unclassified && c.Name != "" && c.Name != c.ID {
+			head += " " + c.Name
+		}
+		tl.Header = append(tl.Header, head)
 		tl.Right = append(tl.Right, i+1)
 	}
 	row := func(b BucketStat) []string {
@@ -316,7 +356,7 @@ func (r *Report) Tables(elide bool) []render.Table {
 		}
 		return cells
 	}
-	if elide && len(r.Timeline) > maxTextBuckets {
+	if opt.Elide && len(r.Timeline) > maxTextBuckets {
 		for _, b := range r.Timeline[:5] {
 			tl.Rows = append(tl.Rows, row(b))
 		}

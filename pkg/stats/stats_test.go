@@ -389,11 +389,11 @@ func TestTablesElideLongTimeline(t *testing.T) {
 	if len(r.Timeline) <= maxTextBuckets {
 		t.Fatalf("only %d buckets", len(r.Timeline))
 	}
-	tl := r.Tables(true)[1]
+	tl := r.Tables(TableOptions{Elide: true})[1]
 	if len(tl.Rows) != 11 || tl.Rows[5][0] != "…" {
 		t.Errorf("elided timeline: %d rows", len(tl.Rows))
 	}
-	if full := r.Tables(false)[1]; len(full.Rows) != len(r.Timeline) {
+	if full := r.Tables(TableOptions{})[1]; len(full.Rows) != len(r.Timeline) {
 		t.Errorf("full timeline: %d rows", len(full.Rows))
 	}
 }
