@@ -130,7 +130,7 @@ func TestLoadErrors(t *testing.T) {
 // TestNewLayer: every score is a technique of the layer; the parent of a
 // scored sub-technique is shown expanded, once per tactic.
 func TestNewLayer(t *testing.T) {
-	l := NewLayer("n", "d", []LayerScore{
+	l := NewLayer("n", "d", "event", []LayerScore{
 		{Technique: "T1110.001", Tactic: "credential-access", Score: 7, Comment: "c"},
 		{Technique: "T1110.003", Tactic: "credential-access", Score: 2},
 		{Technique: "T1059", Tactic: "execution", Score: 3},

@@ -142,7 +142,7 @@ func dense(args []string) error {
 	if n > 0xffff {
 		return fmt.Errorf("%d chunks: an .evtx header counts at most 65535", n)
 	}
-	binary.LittleEndian.PutUint64(header[0x08:], 0)          // first chunk number
+	binary.LittleEndian.PutUint64(header[0x08:], 0)           // first chunk number
 	binary.LittleEndian.PutUint64(header[0x10:], uint64(n-1)) // last chunk number
 	binary.LittleEndian.PutUint16(header[0x2a:], uint16(n))   // chunk count
 	binary.LittleEndian.PutUint32(header[0x78:], 0)           // flags: clean
