@@ -49,7 +49,7 @@ Examples:
    secpipe attack credential-access --format markdown
    secpipe attack --search powershell`,
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "search", Aliases: []string{"s"}, Usage: "list techniques whose ID or name contains `TEXT`"},
+			&ucli.StringFlag{Name: "search", Usage: "list techniques whose ID or name contains `TEXT`"},
 			formatFlag(),
 			attackDataFlag(),
 		},

@@ -28,9 +28,13 @@ and line and skipped (--dlq keeps them, --strict stops at the first).
 Examples:
    secpipe gen --count 100000 | secpipe publish --topic events --key-field source.ip
    secpipe publish --topic events --header origin=lab --compression zstd events.jsonl
+   secpipe publish -b localhost:9092 -t events -K : -H origin=lab -p 0 keyed.txt
    secpipe publish --brokers kafka:9093 --tls --sasl-mechanism SCRAM-SHA-512 --sasl-username app --topic events`,
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.StringFlag{Name: "topic", Aliases: []string{"t"}, Usage: "produce to `TOPIC`"},
+			&ucli.StringFlag{Name: "key-delimiter", Aliases: []string{"K"}, Usage: "read lines of key, `DELIM` and event: the text before the first DELIM keys the message, as kcat -K does"},
+			&ucli.IntFlag{Name: "partition", Aliases: []string{"p"}, Value: -1, Usage: "produce every message to partition `N` (default: by key)"},
+			quietFlag(),
 			&ucli.BoolFlag{Name: "no-idempotence", Usage: "turn off the idempotent producer"},
 		}, produceFlags("Kafka output"), inputFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
@@ -42,6 +46,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			in.KeyDelim = c.String("key-delimiter")
 			cfg, err := readKafkaConfig(c, env)
 			if err != nil {
 				return err
@@ -51,6 +56,13 @@ Examples:
 				return err
 			}
 			opts.NoIdempotence = c.Bool("no-idempotence")
+			if p := c.Int("partition"); c.IsSet("partition") {
+				if p < 0 {
+					return usageErrorf("--partition must be 0 or more")
+				}
+				part := int32(p)
+				opts.Partition = &part
+			}
 			opts.KeepGoing = true // report every event the broker rejected, at the end
 			tel, err := startTelemetry(c, env, prog)
 			if err != nil {

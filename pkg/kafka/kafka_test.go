@@ -81,6 +81,7 @@ func TestParseOffset(t *testing.T) {
 		"@2026-11-24":                {Kind: AtTime, Time: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)},
 		"@2026-11-25T10:00:00.5Z":    {Kind: AtTime, Time: time.Date(2026, 11, 25, 10, 0, 0, 5e8, time.UTC)},
 		"@2026-11-25T11:00:00+01:00": {Kind: AtTime, Time: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
+		"s@1795900000123":            {Kind: AtTime, Time: time.UnixMilli(1795900000123)},
 	}
 	for in, want := range cases {
 		got, err := ParseOffset(in, now)
@@ -88,7 +89,14 @@ func TestParseOffset(t *testing.T) {
 			t.Errorf("ParseOffset(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"yesterday", "@", "@soon", "1.5"} {
+	start, stop, err := ParseOffsets([]string{"s@1000", "e@2000"}, now)
+	if err != nil || start.Kind != AtTime || !start.Time.Equal(time.UnixMilli(1000)) || !stop.Equal(time.UnixMilli(2000)) {
+		t.Errorf("ParseOffsets(s@1000, e@2000) = %+v, %v, %v", start, stop, err)
+	}
+	if _, _, err := ParseOffsets([]string{"e@soon"}, now); err == nil {
+		t.Errorf("ParseOffsets(e@soon): no error")
+	}
+	for _, bad := range []string{"yesterday", "@", "@soon", "1.5", "s@x"} {
 		if _, err := ParseOffset(bad, now); err == nil {
 			t.Errorf("ParseOffset(%q): no error", bad)
 		}

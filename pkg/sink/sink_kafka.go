@@ -29,6 +29,9 @@ type KafkaOptions struct {
 	// ("source.ip" keeps one address's events in order on one partition);
 	// events without it keep the key they came with.
 	KeyField string
+	// Partition, if set, is the partition of every message (kcat -p);
+	// else the partitioner picks one from the key.
+	Partition *int32
 	// Headers are added to every message, after the message's own.
 	Headers []pipeline.Header
 	// Compression is one of Compressions ("" leaves librdkafka's default).
@@ -171,6 +174,9 @@ func (s *Kafka) checkTopic(ctx context.Context) error {
 			return err
 		}
 		if !kafka.UnknownTopic(md) && len(md.Partitions) > 0 {
+			if p := s.opts.Partition; p != nil && (*p < 0 || int(*p) >= len(md.Partitions)) {
+				return fmt.Errorf("topic %q has no partition %d (it has %d)", s.opts.Topic, *p, len(md.Partitions))
+			}
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -251,6 +257,9 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 	}
 	km := &s.msg
 	km.TopicPartition = ck.TopicPartition{Topic: s.topic, Partition: ck.PartitionAny}
+	if s.opts.Partition != nil {
+		km.TopicPartition.Partition = *s.opts.Partition
+	}
 	for i := range msgs {
 		m := &msgs[i]
 		km.Value = m.Value
