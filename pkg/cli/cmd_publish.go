@@ -20,13 +20,19 @@ func publishCommand(env *Env) *ucli.Command {
 		Description: `Reads events (JSON Lines or concatenated JSON objects) from the files or stdin and
 produces each one, compact, as one message to --topic: the kcat -P of secpipe.
 
+Each message is keyed by the first of --key-field's fields the event has
+(default ` + DefaultKeyField + `): the correlations count
+one source address's, or else one host's, events, which a key keeps on one
+partition and in order. -K DELIM takes the key from each line instead.
+
 The producer is idempotent (retries neither duplicate nor reorder messages), and
 every delivery is checked: the command exits 1 if the broker did not acknowledge
 some events, and says how many. Bad input records are reported with their file
 and line and skipped (--dlq keeps them, --strict stops at the first).
 
 Examples:
-   secpipe gen --count 100000 | secpipe publish --topic events --key-field source.ip
+   secpipe gen --count 100000 | secpipe publish --topic events
+   secpipe publish --topic events --key-field user.name events.jsonl
    secpipe publish --topic events --header origin=lab --compression zstd events.jsonl
    secpipe publish -b localhost:9092 -t events -K : -H origin=lab -p 0 keyed.txt
    secpipe publish --brokers kafka:9093 --tls --sasl-mechanism SCRAM-SHA-512 --sasl-username app --topic events`,
@@ -54,6 +60,9 @@ Examples:
 			opts, err := readProduceOptions(c, cfg, c.String("topic"))
 			if err != nil {
 				return err
+			}
+			if in.KeyDelim != "" && !c.IsSet("key-field") {
+				opts.KeyField = "" // the lines give the keys
 			}
 			opts.NoIdempotence = c.Bool("no-idempotence")
 			if p := c.Int("partition"); c.IsSet("partition") {

@@ -93,10 +93,17 @@ func kafkaSourceFlags() []ucli.Flag {
 	}
 }
 
+// DefaultKeyField keys produced events for the correlations: those of
+// network and logon events group by the source address (source.ip), those
+// of process and file events, which have none, by host (host.name);
+// source_ip and host are the same in gen's lab format. A correlation's
+// events then share a partition and stay in order.
+const DefaultKeyField = "source.ip,host.name,source_ip,host"
+
 // produceFlags shape the messages a command produces.
 func produceFlags(cat string) []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "key-field", Usage: "key each message by the event's `FIELD` (e.g. source.ip: one address's events stay in order on one partition)", Category: cat},
+		&ucli.StringFlag{Name: "key-field", Value: DefaultKeyField, Usage: "key each message by the first of the event's `FIELDS` (comma-separated) that it has; \"\" keeps the key a message came with", Category: cat},
 		listFlag("header", "add header `KEY=VALUE` to every message (repeatable)", cat, "H"),
 		&ucli.StringFlag{Name: "compression", Usage: "compress with `CODEC`: " + strings.Join(sink.Compressions, ", "), Category: cat},
 	}

@@ -25,9 +25,11 @@ var Compressions = []string{"none", "gzip", "snappy", "lz4", "zstd"}
 type KafkaOptions struct {
 	Config kafka.Config
 	Topic  string
-	// KeyField names the event field whose text becomes the message key
-	// ("source.ip" keeps one address's events in order on one partition);
-	// events without it keep the key they came with.
+	// KeyField names the event fields, comma-separated, whose text becomes
+	// the message key: the first one present with a value that is not an
+	// object, array or null ("source.ip,host.name" keeps one address's, or
+	// else one host's, events in order on one partition). Events with none
+	// keep the key they came with.
 	KeyField string
 	// Partition, if set, is the partition of every message (kcat -p);
 	// else the partitioner picks one from the key.
@@ -130,8 +132,14 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 		return nil, fmt.Errorf("kafka producer: %w", o.Config.RedactErr(err))
 	}
 	s := &Kafka{opts: o, p: p, topic: &o.Topic, progress: make(chan struct{}, 1), drained: make(chan struct{})}
-	if o.KeyField != "" {
-		s.keyPaths = event.NewPaths(o.KeyField)
+	var keys []string
+	for _, f := range strings.Split(o.KeyField, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			keys = append(keys, f)
+		}
+	}
+	if len(keys) > 0 {
+		s.keyPaths = event.NewPaths(keys...)
 	}
 	go s.drain()
 	fail := func(err error) (*Kafka, error) {
@@ -355,15 +363,22 @@ func (s *Kafka) traceMsg(ctx context.Context, m *pipeline.Message, km *ck.Messag
 	return span
 }
 
-// key returns the text of the key field in raw, or nil.
+// key returns the text of the first key field present in raw, or nil.
 func (s *Kafka) key(raw []byte) []byte {
 	s.keyPaths.Extract(raw, &s.fields)
-	vals := s.fields.Values(0)
-	if len(vals) == 0 || vals[0].Kind == event.Null {
-		return nil
+	for slot := 0; slot < s.keyPaths.Len(); slot++ {
+		vals := s.fields.Values(slot)
+		if len(vals) == 0 {
+			continue
+		}
+		switch vals[0].Kind {
+		case event.Null, event.Object, event.Array:
+			continue
+		}
+		s.keyBuf = vals[0].AppendText(s.keyBuf[:0])
+		return s.keyBuf
 	}
-	s.keyBuf = vals[0].AppendText(s.keyBuf[:0])
-	return s.keyBuf
+	return nil
 }
 
 // Flush implements pipeline.Sink: it waits until the broker acknowledged
