@@ -34,7 +34,7 @@ func TestShortFlagsOneMeaning(t *testing.T) {
 	}
 	walk("", NewApp(env).Commands)
 	kcat := map[string]string{"b": "brokers", "t": "topic", "G": "group", "K": "key-delimiter", "H": "header",
-		"p": "partition", "J": "json", "q": "quiet", "o": "offset", "c": "count", "e": "exit-at-end"}
+		"p": "partition", "J": "json", "q": "quiet", "o": "offset", "c": "count", "e": "exit-at-end", "z": "compression"}
 	for short, long := range kcat {
 		if meaning[short] != long {
 			t.Errorf("-%s is --%s, want --%s as in kcat", short, meaning[short], long)

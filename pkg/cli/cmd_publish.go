@@ -39,7 +39,7 @@ Examples:
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.StringFlag{Name: "topic", Aliases: []string{"t"}, Usage: "produce to `TOPIC`"},
 			&ucli.StringFlag{Name: "key-delimiter", Aliases: []string{"K"}, Usage: "read lines of key, `DELIM` and event: the text before the first DELIM keys the message, as kcat -K does"},
-			&ucli.IntFlag{Name: "partition", Aliases: []string{"p"}, Value: -1, Usage: "produce every message to partition `N` (default: by key)"},
+			&ucli.IntFlag{Name: "partition", Aliases: []string{"p"}, Value: -1, Usage: "produce every message to partition `N` (-1: by key, the default)"},
 			quietFlag(),
 			&ucli.BoolFlag{Name: "no-idempotence", Usage: "turn off the idempotent producer"},
 		}, produceFlags("Kafka output"), inputFlags(), kafkaFlags(), telemetryFlags()),
@@ -65,9 +65,9 @@ Examples:
 				opts.KeyField = "" // the lines give the keys
 			}
 			opts.NoIdempotence = c.Bool("no-idempotence")
-			if p := c.Int("partition"); c.IsSet("partition") {
+			if p := c.Int("partition"); c.IsSet("partition") && p != -1 {
 				if p < 0 {
-					return usageErrorf("--partition must be 0 or more")
+					return usageErrorf("--partition must be 0 or more, or -1 (by key)")
 				}
 				part := int32(p)
 				opts.Partition = &part

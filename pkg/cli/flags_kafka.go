@@ -105,7 +105,7 @@ func produceFlags(cat string) []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "key-field", Value: DefaultKeyField, Usage: "key each message by the first of the event's `FIELDS` (comma-separated) that it has; \"\" keeps the key a message came with", Category: cat},
 		listFlag("header", "add header `KEY=VALUE` to every message (repeatable)", cat, "H"),
-		&ucli.StringFlag{Name: "compression", Usage: "compress with `CODEC`: " + strings.Join(sink.Compressions, ", "), Category: cat},
+		&ucli.StringFlag{Name: "compression", Aliases: []string{"z"}, Usage: "compress with `CODEC`: " + strings.Join(sink.Compressions, ", "), Category: cat},
 	}
 }
 
