@@ -35,8 +35,8 @@ secpipe classify --from-topic events --group classifiers --to-topic classified 2
 classify_pid=$!
 pids+=($classify_pid)
 
-step "publish $COUNT generated events, keyed by source address"
-secpipe gen --count "$COUNT" --seed 7 | secpipe publish --topic events --key-field source.ip
+step "publish $COUNT generated events, keyed by source address, else host"
+secpipe gen --count "$COUNT" --seed 7 | secpipe publish --topic events
 
 step "wait until the classifier has caught up (lag 0)"
 for _ in $(seq 200); do

@@ -138,6 +138,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130 interrupted.`,
 			publishCommand(env),
 			consumeCommand(env),
 			lagCommand(env),
+			metadataCommand(env),
 			brokerCommand(env),
 		},
 	}

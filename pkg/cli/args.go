@@ -51,8 +51,12 @@ func permuteArgs(app *ucli.App, args []string) []string {
 			pos = append(pos, a)
 			continue
 		}
-		flags = append(flags, a)
 		name := strings.TrimLeft(a, "-")
+		if short, val, ok := cutShort(cmd, a); ok {
+			flags = append(flags, short, val)
+			continue
+		}
+		flags = append(flags, a)
 		if !strings.Contains(name, "=") && takesValue(cmd, name) && i < len(args) {
 			flags = append(flags, args[i])
 			i++
@@ -72,6 +76,30 @@ func findCommand(cmds []*ucli.Command, name string) *ucli.Command {
 		}
 	}
 	return nil
+}
+
+// cutShort splits a short flag written with its value attached, as kcat
+// users write them ("-K:", "-p0", "-Xacks=all"), into flag and value.
+func cutShort(cmd *ucli.Command, a string) (flag, value string, ok bool) {
+	if len(a) < 3 || a[0] != '-' || a[1] == '-' || a[2] == '=' {
+		return "", "", false
+	}
+	name, _, _ := strings.Cut(a[1:], "=")
+	if defined(cmd, name) || !takesValue(cmd, a[1:2]) {
+		return "", "", false
+	}
+	return a[:2], a[2:], true
+}
+
+func defined(cmd *ucli.Command, name string) bool {
+	for _, f := range cmd.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // takesValue reports whether a command's flag needs a value (all but bool flags).

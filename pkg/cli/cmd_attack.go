@@ -54,7 +54,7 @@ Examples:
    secpipe attack "Command and Control"
    secpipe attack --search powershell`,
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "search", Aliases: []string{"s"}, Usage: "list techniques whose ID or name contains `TEXT`"},
+			&ucli.StringFlag{Name: "search", Usage: "list techniques whose ID or name contains `TEXT`"},
 			formatFlag(),
 			attackDataFlag(),
 		},

@@ -16,7 +16,7 @@ import (
 // ruleFlags select the Sigma rules of classify and the rules commands.
 func ruleFlags() []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.StringSliceFlag{Name: "rules", Aliases: []string{"r"}, Usage: "add Sigma rules from `PATH`, a file or a folder (repeatable)", Category: "Rules"},
+		&ucli.StringSliceFlag{Name: "rules", Usage: "add Sigma rules from `PATH`, a file or a folder (repeatable)", Category: "Rules"},
 		&ucli.BoolFlag{Name: "no-builtin", Usage: "leave out the built-in rule pack", Category: "Rules"},
 		&ucli.StringSliceFlag{Name: "mapping", Usage: "extend the field mapping with `FILE` (repeatable; see secpipe rules mapping)", Category: "Rules"},
 		&ucli.StringFlag{Name: "min-level", Usage: "use only rules of `LEVEL` or higher (informational, low, medium, high, critical)", Category: "Rules"},

@@ -64,7 +64,7 @@ Examples:
    secpipe gen --list-scenarios
    secpipe gen --rate 500 --to-topic events --key-field source.ip`,
 		Flags: joinFlags([]ucli.Flag{
-			&ucli.Int64Flag{Name: "count", Aliases: []string{"n"}, Destination: &f.count, Usage: "stop after `N` events (default 1000 when neither --duration nor --rate is given)"},
+			&ucli.Int64Flag{Name: "count", Aliases: []string{"c"}, Destination: &f.count, Usage: "stop after `N` events (default 1000 when neither --duration nor --rate is given)"},
 			&ucli.StringFlag{Name: "duration", Aliases: []string{"d"}, Destination: &f.duration, Usage: "span `D` of event time to cover: a Go duration (90m, 720h) or days (30d)"},
 			&ucli.Float64Flag{Name: "rate", Aliases: []string{"r"}, Destination: &f.rate, Usage: "write `EPS` events per second of wall time, evenly spaced (0: as fast as possible)"},
 			&ucli.Uint64Flag{Name: "seed", Destination: &f.seed, Usage: "random seed `S`: the same seed and flags give the same bytes; with --seed, --start defaults to 2026-01-01T00:00:00Z"},

@@ -38,6 +38,8 @@ type inputConfig struct {
 	// NoGroup reads topics outside any consumer group unless --group names
 	// one: nothing is committed, so every run reads the whole topic.
 	NoGroup bool
+	// KeyDelim reads files and stdin as "KEY<KeyDelim>EVENT" lines (publish -K).
+	KeyDelim string
 }
 
 func readInputConfig(c *ucli.Context) (inputConfig, error) {
@@ -86,7 +88,7 @@ func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in 
 	}
 	opts := source.Options{
 		Stdin: env.Stdin, Format: in.Format, MaxRecord: in.MaxRecord,
-		Trace: tel.tracer != nil, Now: env.Now, Fields: in.Fields,
+		Trace: tel.tracer != nil, Now: env.Now, Fields: in.Fields, KeyDelim: in.KeyDelim,
 		Skipped: func(path string, err error) {
 			fmt.Fprintf(env.Stderr, "%s: passing over %v\n", prog, err)
 		},

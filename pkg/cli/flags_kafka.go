@@ -39,11 +39,21 @@ func joinFlags(groups ...[]ucli.Flag) []ucli.Flag {
 // values may hold them.
 type listValue struct{ items []string }
 
-func (l *listValue) Set(s string) error { l.items = append(l.items, s); return nil }
-func (l *listValue) String() string     { return "" }
+// aliasCopy is what urfave/cli sets a flag's other names to after parsing
+// (Serialize): all names share one listValue, so it is ignored.
+const aliasCopy = "\x00alias"
 
-func listFlag(name, usage, category string) ucli.Flag {
-	return &ucli.GenericFlag{Name: name, Value: &listValue{}, Usage: usage, Category: category}
+func (l *listValue) Set(s string) error {
+	if s != aliasCopy {
+		l.items = append(l.items, s)
+	}
+	return nil
+}
+func (l *listValue) String() string    { return "" }
+func (l *listValue) Serialize() string { return aliasCopy }
+
+func listFlag(name, usage, category string, aliases ...string) ucli.Flag {
+	return &ucli.GenericFlag{Name: name, Aliases: aliases, Value: &listValue{}, Usage: usage, Category: category}
 }
 
 // listOf returns the values given to a listFlag.
@@ -58,7 +68,7 @@ func listOf(c *ucli.Context, name string) []string {
 func kafkaFlags() []ucli.Flag {
 	const cat = "Kafka connection"
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "brokers", Value: kafka.DefaultBrokers, Usage: "bootstrap brokers, `HOST:PORT[,...]` (env " + envBrokers + ")", Category: cat},
+		&ucli.StringFlag{Name: "brokers", Aliases: []string{"b"}, Value: kafka.DefaultBrokers, Usage: "bootstrap brokers, `HOST:PORT[,...]` (env " + envBrokers + ")", Category: cat},
 		listFlag("X", "pass a librdkafka property through, `KEY=VALUE`, as kcat does (repeatable; applied last)", cat),
 		&ucli.BoolFlag{Name: "tls", Usage: "connect with TLS", Category: cat},
 		&ucli.StringFlag{Name: "tls-ca", Usage: "trust the CA certificates in `FILE` (PEM) besides the system's; implies --tls", Category: cat},
@@ -76,19 +86,26 @@ func kafkaSourceFlags() []ucli.Flag {
 	const cat = "Kafka input"
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "from-topic", Usage: "read events from Kafka `TOPIC` (comma-separated for several) instead of files or stdin", Category: cat},
-		&ucli.StringFlag{Name: "group", Usage: "consumer group `NAME` (default: secpipe-COMMAND); instances in one group share the partitions", Category: cat},
-		&ucli.StringFlag{Name: "offset", Value: "stored", Usage: "where to start: " + kafka.OffsetSyntax + "; other than stored, applies when a partition is first assigned", Category: cat},
+		&ucli.StringFlag{Name: "group", Aliases: []string{"G"}, Usage: "consumer group `NAME` (default: secpipe-COMMAND); instances in one group share the partitions", Category: cat},
+		&ucli.StringFlag{Name: "offset", Aliases: []string{"o"}, Value: "stored", Usage: "where to start: " + kafka.OffsetSyntax + "; other than stored, applies when a partition is first assigned", Category: cat},
 		&ucli.StringFlag{Name: "instance-id", Usage: "static group member `ID`: a restarted instance takes its partitions back at once (with --exactly-once, also names its transactions)", Category: cat},
-		&ucli.BoolFlag{Name: "exit-at-end", Usage: "stop once every assigned partition reached the end it had at start", Category: cat},
+		&ucli.BoolFlag{Name: "exit-at-end", Aliases: []string{"e"}, Usage: "stop once every assigned partition reached the end it had at start", Category: cat},
 	}
 }
+
+// DefaultKeyField keys produced events for the correlations: those of
+// network and logon events group by the source address (source.ip), those
+// of process and file events, which have none, by host (host.name);
+// source_ip and host are the same in gen's lab format. A correlation's
+// events then share a partition and stay in order.
+const DefaultKeyField = "source.ip,host.name,source_ip,host"
 
 // produceFlags shape the messages a command produces.
 func produceFlags(cat string) []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "key-field", Usage: "key each message by the event's `FIELD` (e.g. source.ip: one address's events stay in order on one partition)", Category: cat},
-		listFlag("header", "add header `KEY=VALUE` to every message (repeatable)", cat),
-		&ucli.StringFlag{Name: "compression", Usage: "compress with `CODEC`: " + strings.Join(sink.Compressions, ", "), Category: cat},
+		&ucli.StringFlag{Name: "key-field", Value: DefaultKeyField, Usage: "key each message by the first of the event's `FIELDS` (comma-separated) that it has; \"\" keeps the key a message came with", Category: cat},
+		listFlag("header", "add header `KEY=VALUE` to every message (repeatable)", cat, "H"),
+		&ucli.StringFlag{Name: "compression", Aliases: []string{"z"}, Usage: "compress with `CODEC`: " + strings.Join(sink.Compressions, ", "), Category: cat},
 	}
 }
 

@@ -40,6 +40,11 @@ func telemetryFlags() []ucli.Flag {
 	}
 }
 
+// quietFlag is kcat's -q: no summary line on stderr (errors still show).
+func quietFlag() ucli.Flag {
+	return &ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no summary line on stderr (errors still show)"}
+}
+
 // telemetryRun is the tracing, metrics and progress bar of one run of a
 // command. Its methods are no-ops for what is off.
 type telemetryRun struct {
@@ -55,11 +60,12 @@ type telemetryRun struct {
 	progress *progress
 	span     trace.Span // the run's own span (stats)
 	closed   bool
+	quiet    bool // -q: no summary line
 }
 
 // startTelemetry sets up what the telemetry flags ask for.
 func startTelemetry(c *ucli.Context, env *Env, prog string) (*telemetryRun, error) {
-	t := &telemetryRun{env: env, prog: prog, name: c.Command.Name, stats: c.Bool("stats")}
+	t := &telemetryRun{env: env, prog: prog, name: c.Command.Name, stats: c.Bool("stats"), quiet: c.Bool("quiet")}
 	addr := c.String("metrics-addr")
 	if addr != "" || t.stats {
 		t.metrics = telemetry.NewMetrics(t.name, env.Now)
@@ -226,7 +232,7 @@ func (t *telemetryRun) summary(line string) {
 			line += "; " + t.metrics.Summary()
 		}
 	}
-	if line != "" {
+	if line != "" && !t.quiet {
 		fmt.Fprintln(t.env.Stderr, line)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -193,5 +194,29 @@ func TestTraceFlag(t *testing.T) {
 	env, _, stderr = testEnv(nil, nil)
 	if code := runEnv(env, "gen", "--count", "1", "--metrics-addr", "nowhere"); code != ExitUsage {
 		t.Errorf("bad --metrics-addr: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestTraceNoCollector: with --trace and no collector listening, the
+// command says so once at start and exits without waiting to export.
+func TestTraceNoCollector(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now: refused
+	env, stdout, stderr := testEnv(nil, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
+	start := time.Now()
+	code := runEnv(env, "gen", "--count", "3", "--seed", "1", "--trace")
+	if took := time.Since(start); code != ExitOK || took > 3*time.Second {
+		t.Fatalf("exit %d after %v; stderr:\n%s", code, took, stderr)
+	}
+	want := "secpipe gen: tracing: no OpenTelemetry collector at " + endpoint + " (connect: connection refused): spans are not sent\n"
+	if stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+	if n := strings.Count(stdout.String(), `{"traceparent":"00-`); n != 3 {
+		t.Errorf("%d events carry their trace context, want 3:\n%s", n, stdout)
 	}
 }

@@ -225,3 +225,67 @@ func (a *Admin) listOffsets(ctx context.Context, parts []ck.TopicPartition, spec
 	}
 	return out, nil
 }
+
+// Metadata is what kcat -L lists: the brokers, and each topic's partitions
+// with their leader, replicas and in-sync replicas.
+type Metadata struct {
+	Brokers []BrokerInfo `json:"brokers"`
+	Topics  []TopicInfo  `json:"topics"`
+}
+
+// BrokerInfo is one broker of the cluster.
+type BrokerInfo struct {
+	ID   int32  `json:"id"`
+	Addr string `json:"addr"`
+}
+
+// TopicInfo is one topic and its partitions.
+type TopicInfo struct {
+	Topic      string          `json:"topic"`
+	Partitions []PartitionInfo `json:"partitions"`
+}
+
+// PartitionInfo is one partition: its leader, replicas and in-sync replicas.
+type PartitionInfo struct {
+	Partition int32   `json:"partition"`
+	Leader    int32   `json:"leader"`
+	Replicas  []int32 `json:"replicas"`
+	ISRs      []int32 `json:"isrs"`
+}
+
+// Metadata returns the cluster's brokers and the partitions of topics
+// (nil: every topic but the internal ones, whose names start with "__").
+func (a *Admin) Metadata(topics []string) (Metadata, error) {
+	var out Metadata
+	// All topics: asking for one by name may create it.
+	md, err := a.a.GetMetadata(nil, true, a.timeoutMs())
+	if err != nil {
+		return out, fmt.Errorf("metadata: %w", a.cfg.RedactErr(err))
+	}
+	for _, b := range md.Brokers {
+		out.Brokers = append(out.Brokers, BrokerInfo{ID: b.ID, Addr: fmt.Sprintf("%s:%d", b.Host, b.Port)})
+	}
+	sort.Slice(out.Brokers, func(i, j int) bool { return out.Brokers[i].ID < out.Brokers[j].ID })
+	names := topics
+	if len(names) == 0 {
+		for name := range md.Topics {
+			if !strings.HasPrefix(name, "__") {
+				names = append(names, name)
+			}
+		}
+		sort.Strings(names)
+	}
+	for _, name := range names {
+		tm, ok := md.Topics[name]
+		if !ok || UnknownTopic(&tm) || len(tm.Partitions) == 0 {
+			return out, fmt.Errorf("topic %q does not exist", name)
+		}
+		ti := TopicInfo{Topic: name}
+		for _, p := range tm.Partitions {
+			ti.Partitions = append(ti.Partitions, PartitionInfo{Partition: p.ID, Leader: p.Leader, Replicas: p.Replicas, ISRs: p.Isrs})
+		}
+		sort.Slice(ti.Partitions, func(i, j int) bool { return ti.Partitions[i].Partition < ti.Partitions[j].Partition })
+		out.Topics = append(out.Topics, ti)
+	}
+	return out, nil
+}

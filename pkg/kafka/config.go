@@ -13,7 +13,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -228,16 +230,18 @@ func (c Config) Connect(ctx context.Context, h metadataClient, topic string) (*c
 	if timeout <= 0 {
 		timeout = DefaultConnectTimeout
 	}
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
 	var last error
+	checked := false
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
 			break
 		}
-		step := left
-		if step > time.Second {
-			step = time.Second
+		step := min(left, time.Second)
+		if !checked {
+			step = min(step, RefusedAfter) // then check for refusals
 		}
 		var tp *string
 		if topic != "" {
@@ -257,6 +261,12 @@ func (c Config) Connect(ctx context.Context, h metadataClient, topic string) (*c
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if !checked && time.Since(start) >= RefusedAfter {
+			checked = true
+			if addrs := c.bootstrap(); allRefused(addrs) {
+				return nil, &noBrokerError{msg: fmt.Sprintf("%v at %s: connection refused (check --brokers or SECPIPE_BROKERS, and that the broker runs)", errNoBroker, strings.Join(addrs, ","))}
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -274,6 +284,52 @@ func (c Config) Connect(ctx context.Context, h metadataClient, topic string) (*c
 		msg += ": last error: " + c.Redact(last.Error())
 	}
 	return nil, &noBrokerError{msg: msg}
+}
+
+// RefusedAfter is how long Connect tries before it checks whether every
+// bootstrap address refuses TCP connections, and if so fails at once.
+var RefusedAfter = 500 * time.Millisecond
+
+// bootstrap returns the bootstrap addresses, "host:port", as -X
+// bootstrap.servers or Brokers give them.
+func (c Config) bootstrap() []string {
+	list := c.Brokers
+	if v, ok := c.Prop("bootstrap.servers"); ok {
+		list = v
+	}
+	var out []string
+	for _, b := range strings.Split(list, ",") {
+		b = strings.TrimSpace(b)
+		if i := strings.Index(b, "://"); i >= 0 {
+			b = b[i+3:]
+		}
+		if b == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			b = net.JoinHostPort(b, "9092")
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// allRefused reports whether a TCP dial to each address is refused.
+func allRefused(addrs []string) bool {
+	if len(addrs) == 0 {
+		return false
+	}
+	for _, a := range addrs {
+		conn, err := net.DialTimeout("tcp", a, time.Second)
+		if err == nil {
+			conn.Close()
+			return false
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			return false
+		}
+	}
+	return true
 }
 
 // errAuth is wrapped by the error of a connection check that failed on

@@ -81,6 +81,7 @@ func TestParseOffset(t *testing.T) {
 		"@2026-11-24":                {Kind: AtTime, Time: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)},
 		"@2026-11-25T10:00:00.5Z":    {Kind: AtTime, Time: time.Date(2026, 11, 25, 10, 0, 0, 5e8, time.UTC)},
 		"@2026-11-25T11:00:00+01:00": {Kind: AtTime, Time: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
+		"s@1795900000123":            {Kind: AtTime, Time: time.UnixMilli(1795900000123)},
 	}
 	for in, want := range cases {
 		got, err := ParseOffset(in, now)
@@ -88,7 +89,14 @@ func TestParseOffset(t *testing.T) {
 			t.Errorf("ParseOffset(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"yesterday", "@", "@soon", "1.5"} {
+	start, stop, err := ParseOffsets([]string{"s@1000", "e@2000"}, now)
+	if err != nil || start.Kind != AtTime || !start.Time.Equal(time.UnixMilli(1000)) || !stop.Equal(time.UnixMilli(2000)) {
+		t.Errorf("ParseOffsets(s@1000, e@2000) = %+v, %v, %v", start, stop, err)
+	}
+	if _, _, err := ParseOffsets([]string{"e@soon"}, now); err == nil {
+		t.Errorf("ParseOffsets(e@soon): no error")
+	}
+	for _, bad := range []string{"yesterday", "@", "@soon", "1.5", "s@x"} {
 		if _, err := ParseOffset(bad, now); err == nil {
 			t.Errorf("ParseOffset(%q): no error", bad)
 		}
@@ -185,10 +193,26 @@ func TestLagNeverCommitted(t *testing.T) {
 	}
 }
 
-// TestConnectTimeout: no broker is no broker, with SASL too.
+// TestConnectTimeout: an address that takes connections but never answers
+// is no broker, with SASL too, once the connect timeout has passed.
 func TestConnectTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent
+		}
+	}()
+	addr := ln.Addr().String()
 	for _, mech := range []string{"", "PLAIN"} {
-		cfg := Config{Brokers: "127.0.0.1:1", ConnectTimeout: 700 * time.Millisecond, SASLMechanism: mech, SASLUsername: "u", SASLPassword: "p"}
+		cfg := Config{Brokers: addr, ConnectTimeout: 700 * time.Millisecond, SASLMechanism: mech, SASLUsername: "u", SASLPassword: "p"}
 		p, err := ck.NewProducer(cfg.ConfigMap(Prop{Key: "log_level", Value: "0"}))
 		if err != nil {
 			t.Fatal(err)
@@ -199,9 +223,40 @@ func TestConnectTimeout(t *testing.T) {
 		if took := time.Since(start); err == nil || !IsNoBroker(err) || IsAuthFailure(err) || took > 3*time.Second {
 			t.Fatalf("SASL %q: Connect: %v after %v", mech, err, took)
 		}
-		if !strings.Contains(err.Error(), "no Kafka broker answered at 127.0.0.1:1 within 700ms") {
+		if !strings.Contains(err.Error(), "no Kafka broker answered at "+addr+" within 700ms") {
 			t.Fatalf("SASL %q: message: %v", mech, err)
 		}
+	}
+}
+
+// TestConnectRefused: when every bootstrap address refuses the connection,
+// Connect fails within about a second, not the connect timeout, and names
+// the addresses.
+func TestConnectRefused(t *testing.T) {
+	var addrs []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, ln.Addr().String())
+		ln.Close() // nothing listens there now: refused
+	}
+	cfg := Config{Brokers: strings.Join(addrs, ",")} // the default 10 s timeout
+	p, err := ck.NewProducer(cfg.ConfigMap(Prop{Key: "log_level", Value: "0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	start := time.Now()
+	_, err = cfg.Connect(context.Background(), p, "x")
+	took := time.Since(start)
+	if err == nil || !IsNoBroker(err) || took > 2*time.Second {
+		t.Fatalf("Connect: %v after %v", err, took)
+	}
+	want := "no Kafka broker answered at " + strings.Join(addrs, ",") + ": connection refused"
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("message %q, want %q", err, want)
 	}
 }
 

@@ -29,14 +29,22 @@ type StartOffset struct {
 }
 
 // OffsetSyntax describes what ParseOffset accepts, for help texts.
-const OffsetSyntax = "beginning|end|stored|N|-N|@TIME (TIME: RFC 3339, or a duration ago such as -1h)"
+const OffsetSyntax = "beginning|end|stored|N|-N|@TIME|s@MS (TIME: RFC 3339, or a duration ago such as -1h; MS: Unix milliseconds, as kcat takes)"
 
 // ParseOffset reads a start offset: "beginning", "end", "stored", an offset
 // N, -N for N messages before the end, or "@" and a time: RFC 3339
 // ("@2026-11-25T10:00:00Z"), a date ("@2026-11-25", UTC), or a duration
-// before now ("@-1h", "@-30m").
+// before now ("@-1h", "@-30m"), or "s@" and Unix milliseconds (kcat's
+// "s@1700000000000").
 func ParseOffset(s string, now time.Time) (StartOffset, error) {
 	t := strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(t, "s@"); ok {
+		ms, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil {
+			return StartOffset{}, fmt.Errorf("offset %q: want s@ and Unix milliseconds", s)
+		}
+		return StartOffset{Kind: AtTime, Time: time.UnixMilli(ms)}, nil
+	}
 	switch strings.ToLower(t) {
 	case "beginning", "earliest", "oldest", "start":
 		return StartOffset{Kind: Beginning}, nil
@@ -95,4 +103,24 @@ func (o StartOffset) Logical() (ck.Offset, bool) {
 		return ck.Offset(o.Offset), true
 	}
 	return 0, false
+}
+
+// ParseOffsets reads kcat's repeatable -o: a start offset (ParseOffset) and
+// "e@MS", the Unix milliseconds of the first message not to read. The
+// last start given wins; stop is zero without e@.
+func ParseOffsets(specs []string, now time.Time) (start StartOffset, stop time.Time, err error) {
+	for _, s := range specs {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(s), "e@"); ok {
+			ms, err := strconv.ParseInt(rest, 10, 64)
+			if err != nil {
+				return start, stop, fmt.Errorf("offset %q: want e@ and Unix milliseconds", s)
+			}
+			stop = time.UnixMilli(ms)
+			continue
+		}
+		if start, err = ParseOffset(s, now); err != nil {
+			return start, stop, err
+		}
+	}
+	return start, stop, nil
 }

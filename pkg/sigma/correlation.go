@@ -197,6 +197,7 @@ type corrState struct {
 	e        *Engine
 	groups   []map[string]*group
 	maxTime  int64
+	late     int64 // the most an event's time fell behind maxTime (up to MaxLateness)
 	observed int
 	keyBuf   []byte
 }
@@ -230,6 +231,8 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 	}
 	if t > cs.maxTime {
 		cs.maxTime = t
+	} else if behind := min(cs.maxTime-t, int64(MaxLateness)); behind > cs.late {
+		cs.late = behind
 	}
 	cs.observed++
 
@@ -370,8 +373,18 @@ func (cs *corrState) fieldValue(m *Matcher, link *corrLink) string {
 	return strings.Join(parts, "\x00")
 }
 
+// MaxLateness bounds how far behind the latest event time seen an event may
+// come and still find its group's window as it was. Events read from
+// several Kafka partitions interleave: one partition may be behind the
+// others in event time, while each group's events, keyed to one
+// partition, stay in order.
+var MaxLateness = time.Hour
+
 // sweep drops groups whose window has passed, so that state stays bounded
-// by what the windows hold.
+// by what the windows hold. A window has passed once the latest event time
+// is a span beyond it, and twice the lateness seen so far: events in time
+// order (a pipe) drop groups as soon as possible, events interleaved from
+// partitions only once no lagging partition can still add to them.
 func (cs *corrState) sweep(m *Matcher) {
 	if cs.observed < 4096 {
 		return
@@ -380,7 +393,7 @@ func (cs *corrState) sweep(m *Matcher) {
 	for pos, gm := range cs.groups {
 		span := cs.e.corrs[pos].span
 		for k, g := range gm {
-			if g.last < cs.maxTime-span {
+			if g.last < cs.maxTime-span-2*cs.late {
 				delete(gm, k)
 			}
 		}

@@ -25,10 +25,15 @@ var Compressions = []string{"none", "gzip", "snappy", "lz4", "zstd"}
 type KafkaOptions struct {
 	Config kafka.Config
 	Topic  string
-	// KeyField names the event field whose text becomes the message key
-	// ("source.ip" keeps one address's events in order on one partition);
-	// events without it keep the key they came with.
+	// KeyField names the event fields, comma-separated, whose text becomes
+	// the message key: the first one present with a value that is not an
+	// object, array or null ("source.ip,host.name" keeps one address's, or
+	// else one host's, events in order on one partition). Events with none
+	// keep the key they came with.
 	KeyField string
+	// Partition, if set, is the partition of every message (kcat -p);
+	// else the partitioner picks one from the key.
+	Partition *int32
 	// Headers are added to every message, after the message's own.
 	Headers []pipeline.Header
 	// Compression is one of Compressions ("" leaves librdkafka's default).
@@ -127,8 +132,14 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 		return nil, fmt.Errorf("kafka producer: %w", o.Config.RedactErr(err))
 	}
 	s := &Kafka{opts: o, p: p, topic: &o.Topic, progress: make(chan struct{}, 1), drained: make(chan struct{})}
-	if o.KeyField != "" {
-		s.keyPaths = event.NewPaths(o.KeyField)
+	var keys []string
+	for _, f := range strings.Split(o.KeyField, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			keys = append(keys, f)
+		}
+	}
+	if len(keys) > 0 {
+		s.keyPaths = event.NewPaths(keys...)
 	}
 	go s.drain()
 	fail := func(err error) (*Kafka, error) {
@@ -171,6 +182,9 @@ func (s *Kafka) checkTopic(ctx context.Context) error {
 			return err
 		}
 		if !kafka.UnknownTopic(md) && len(md.Partitions) > 0 {
+			if p := s.opts.Partition; p != nil && (*p < 0 || int(*p) >= len(md.Partitions)) {
+				return fmt.Errorf("topic %q has no partition %d (it has %d)", s.opts.Topic, *p, len(md.Partitions))
+			}
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -251,6 +265,9 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 	}
 	km := &s.msg
 	km.TopicPartition = ck.TopicPartition{Topic: s.topic, Partition: ck.PartitionAny}
+	if s.opts.Partition != nil {
+		km.TopicPartition.Partition = *s.opts.Partition
+	}
 	for i := range msgs {
 		m := &msgs[i]
 		km.Value = m.Value
@@ -346,15 +363,22 @@ func (s *Kafka) traceMsg(ctx context.Context, m *pipeline.Message, km *ck.Messag
 	return span
 }
 
-// key returns the text of the key field in raw, or nil.
+// key returns the text of the first key field present in raw, or nil.
 func (s *Kafka) key(raw []byte) []byte {
 	s.keyPaths.Extract(raw, &s.fields)
-	vals := s.fields.Values(0)
-	if len(vals) == 0 || vals[0].Kind == event.Null {
-		return nil
+	for slot := 0; slot < s.keyPaths.Len(); slot++ {
+		vals := s.fields.Values(slot)
+		if len(vals) == 0 {
+			continue
+		}
+		switch vals[0].Kind {
+		case event.Null, event.Object, event.Array:
+			continue
+		}
+		s.keyBuf = vals[0].AppendText(s.keyBuf[:0])
+		return s.keyBuf
 	}
-	s.keyBuf = vals[0].AppendText(s.keyBuf[:0])
-	return s.keyBuf
+	return nil
 }
 
 // Flush implements pipeline.Sink: it waits until the broker acknowledged

@@ -154,8 +154,8 @@ func TestKafkaUndelivered(t *testing.T) {
 	}
 }
 
-// TestKafkaKeyAndHeaders checks the key taken from a field and the headers
-// added to every message.
+// TestKafkaKeyAndHeaders checks the key taken from the first of the key
+// fields an event has, and the headers added to every message.
 func TestKafkaKeyAndHeaders(t *testing.T) {
 	addr, stop, err := kafka.StartDevBroker(context.Background(), kafka.DevBrokerOptions{Topics: []string{"events"}})
 	if err != nil {
@@ -163,7 +163,7 @@ func TestKafkaKeyAndHeaders(t *testing.T) {
 	}
 	defer stop()
 	cfg := kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second}
-	s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "events", KeyField: "source.ip",
+	s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "events", KeyField: "source.ip, host.name",
 		Headers: []pipeline.Header{{Key: "origin", Value: []byte("lab")}}, Compression: "zstd"})
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +173,8 @@ func TestKafkaKeyAndHeaders(t *testing.T) {
 		{Value: []byte(`{"source.ip":"10.0.0.2"}`)},
 		{Value: []byte(`{"other":1}`), Key: []byte("kept")},
 		{Value: []byte(`{"source":{"ip":null}}`)},
+		{Value: []byte(`{"host":{"name":"ws-1"},"process":{}}`)},
+		{Value: []byte(`{"source":{"ip":{"v":4}},"host":{"name":"ws-2"}}`)},
 	}
 	if err := s.Write(context.Background(), msgs); err != nil {
 		t.Fatal(err)
@@ -189,7 +191,7 @@ func TestKafkaKeyAndHeaders(t *testing.T) {
 	defer c.Close()
 	c.Subscribe("events", nil)
 	keys := map[string]string{}
-	for len(keys) < 4 {
+	for len(keys) < len(msgs) {
 		m, err := c.ReadMessage(10 * time.Second)
 		if err != nil {
 			t.Fatal(err)
@@ -205,10 +207,12 @@ func TestKafkaKeyAndHeaders(t *testing.T) {
 		keys[string(m.Value)] = key + " " + hdrs
 	}
 	want := map[string]string{
-		`{"source":{"ip":"10.0.0.1"}}`: "10.0.0.1 trace=t1;origin=lab;",
-		`{"source.ip":"10.0.0.2"}`:     "10.0.0.2 origin=lab;",
-		`{"other":1}`:                  "kept origin=lab;",
-		`{"source":{"ip":null}}`:       "<nil> origin=lab;",
+		`{"source":{"ip":"10.0.0.1"}}`:                     "10.0.0.1 trace=t1;origin=lab;",
+		`{"source.ip":"10.0.0.2"}`:                         "10.0.0.2 origin=lab;",
+		`{"other":1}`:                                      "kept origin=lab;",
+		`{"source":{"ip":null}}`:                           "<nil> origin=lab;",
+		`{"host":{"name":"ws-1"},"process":{}}`:            "ws-1 origin=lab;",
+		`{"source":{"ip":{"v":4}},"host":{"name":"ws-2"}}`: "ws-2 origin=lab;",
 	}
 	for v, w := range want {
 		if keys[v] != w {

@@ -49,6 +49,9 @@ type Options struct {
 	// Now is the clock that relative start offsets and timestamps without
 	// a year are read against.
 	Now func() time.Time
+	// KeyDelim, if set, reads files and stdin as lines "KEY<KeyDelim>EVENT"
+	// (kcat -P -K): see KeyedLines.
+	KeyDelim string
 	// Skipped is told of files in folders that hold no format secpipe
 	// reads; they are passed over.
 	Skipped func(path string, err error)
@@ -86,6 +89,9 @@ func Open(ctx context.Context, specs []string, opt Options) (pipeline.Source, er
 	}
 	if len(parsed) > 0 && parsed[0].Scheme != "" {
 		return openers[parsed[0].Scheme](ctx, parsed, opt)
+	}
+	if opt.KeyDelim != "" {
+		return NewKeyedLines(specs, opt.Stdin, opt.KeyDelim, opt.MaxRecord, opt.Rejects), nil
 	}
 	names, err := expandPaths(specs, opt.Format, opt.Skipped)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -43,6 +44,16 @@ type KafkaOptions struct {
 	// WithMeta wraps each event with its Kafka metadata:
 	// {"topic","partition","offset","key","headers","timestamp","value"}.
 	WithMeta bool
+	// KcatJSON wraps each message as kcat -J does (see appendKcat).
+	KcatJSON bool
+	// KeyDelim, if set, makes each message "KEY<KeyDelim>VALUE", as kcat -K
+	// prints it (no key: an empty one).
+	KeyDelim string
+	// Partitions, if set, are the only partitions read (without a group).
+	Partitions []int32
+	// StopAt, if set, ends each partition before its first message at or
+	// after that time (kcat's -o e@MS); it implies ExitAtEnd.
+	StopAt time.Time
 	// ExactlyOnce leaves offset commits to a transactional sink
 	// (pipeline.TransactionalSink), which asks for them with TxOffsets.
 	ExactlyOnce bool
@@ -103,6 +114,8 @@ type Kafka struct {
 	closing  bool
 	acked    chan struct{}
 	lag      []kafka.PartitionLag
+
+	leaders map[tp]int32 // KcatJSON: each partition's leader
 }
 
 // ReadLinger is how long Read waits for more messages before it returns a
@@ -126,6 +139,9 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	}
 	if o.Rejects == nil {
 		o.Rejects = &pipeline.Rejects{}
+	}
+	if !o.StopAt.IsZero() {
+		o.ExitAtEnd = true
 	}
 	k := &Kafka{
 		opts: o, maxRecord: o.MaxRecord, topicPtr: map[string]*string{},
@@ -230,7 +246,17 @@ func (k *Kafka) partitions(ctx context.Context, first *ck.TopicMetadata) ([]ck.T
 		if kafka.UnknownTopic(md) || len(md.Partitions) == 0 {
 			return nil, fmt.Errorf("topic %q does not exist", topic)
 		}
+		if len(k.opts.Partitions) > 0 {
+			for _, want := range k.opts.Partitions {
+				if !slices.ContainsFunc(md.Partitions, func(p ck.PartitionMetadata) bool { return p.ID == want }) {
+					return nil, fmt.Errorf("topic %q has no partition %d (it has %d)", topic, want, len(md.Partitions))
+				}
+			}
+		}
 		for _, p := range md.Partitions {
+			if len(k.opts.Partitions) > 0 && !slices.Contains(k.opts.Partitions, p.ID) {
+				continue
+			}
 			parts = append(parts, ck.TopicPartition{Topic: k.topic(topic), Partition: p.ID, Offset: ck.OffsetStored})
 		}
 	}
@@ -325,6 +351,11 @@ func (k *Kafka) message(m *ck.Message, b *pipeline.Batch) error {
 	topic := topicName(m.TopicPartition)
 	origin := pipeline.Origin{Input: topic, Partition: m.TopicPartition.Partition, Offset: int64(m.TopicPartition.Offset)}
 	t := tp{topic, origin.Partition}
+	if end, ok := k.ends[t]; ok && !k.opts.StopAt.IsZero() && origin.Offset >= end {
+		k.addMark(t, origin.Offset+1) // at or past the e@ time: not read
+		k.reached(t, origin.Offset+1)
+		return nil
+	}
 	var value []byte
 	var reason string
 	if len(m.Value) > k.maxRecord {
@@ -366,8 +397,14 @@ func (k *Kafka) message(m *ck.Message, b *pipeline.Batch) error {
 	if k.opts.Tracer != nil {
 		value = k.trace(&msg, t)
 	}
-	if k.opts.WithMeta {
+	switch {
+	case k.opts.KcatJSON:
+		msg.Value = appendKcat(b, m, origin, k.leader(t))
+	case k.opts.WithMeta:
 		msg.Value = appendMeta(b, m, origin, value)
+	case k.opts.KeyDelim != "":
+		buf := b.Alloc(len(m.Key) + len(k.opts.KeyDelim) + len(value))[:0]
+		msg.Value = append(append(append(buf, m.Key...), k.opts.KeyDelim...), value...)
 	}
 	b.Add(msg)
 	k.count++

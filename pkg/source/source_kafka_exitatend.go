@@ -20,10 +20,25 @@ func (k *Kafka) queryEnds(parts []ck.TopicPartition) error {
 	if timeout <= 0 {
 		timeout = int(kafka.DefaultConnectTimeout / time.Millisecond)
 	}
-	for _, p := range parts {
+	var stops []ck.TopicPartition
+	if !k.opts.StopAt.IsZero() {
+		query := make([]ck.TopicPartition, len(parts))
+		for i, p := range parts {
+			query[i] = p
+			query[i].Offset = ck.Offset(k.opts.StopAt.UnixMilli())
+		}
+		var err error
+		if stops, err = k.c.OffsetsForTimes(query, timeout); err != nil {
+			return fmt.Errorf("offsets for e@%d: %w", k.opts.StopAt.UnixMilli(), err)
+		}
+	}
+	for i, p := range parts {
 		lo, hi, err := k.c.QueryWatermarkOffsets(*p.Topic, p.Partition, timeout)
 		if err != nil {
 			return fmt.Errorf("end offset of %s[%d]: %w", *p.Topic, p.Partition, err)
+		}
+		if stops != nil && stops[i].Offset >= 0 && int64(stops[i].Offset) < hi {
+			hi = int64(stops[i].Offset) // the first message at or after StopAt
 		}
 		t := tp{*p.Topic, p.Partition}
 		k.ends[t] = hi

@@ -26,6 +26,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -133,6 +135,18 @@ func Setup(ctx context.Context, o Options) (*Tracer, func() error, error) {
 	if o.Errors != nil {
 		otel.SetErrorHandler(&errorLog{w: o.Errors, prefix: o.Prefix})
 	}
+	if err := dialCollector(endpoint); err != nil {
+		// Spans are still made, so that trace context goes on to the next
+		// stage, but not exported: shutdown has nothing to wait for.
+		if o.Errors != nil {
+			fmt.Fprintf(o.Errors, "%s: tracing: no OpenTelemetry collector at %s (%v): spans are not sent\n", o.Prefix, endpoint, err)
+		}
+		sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		exp.Shutdown(sctx)
+		cancel()
+		t, _ := New(sampler, res)
+		return t, func() error { return nil }, nil
+	}
 	t, tp := New(sampler, res, BatchProcessor(exp))
 	shutdown := func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
@@ -147,6 +161,35 @@ func Setup(ctx context.Context, o Options) (*Tracer, func() error, error) {
 		return nil
 	}
 	return t, shutdown, nil
+}
+
+// CollectorDialTimeout bounds the check, at start, that the collector
+// accepts connections.
+var CollectorDialTimeout = time.Second
+
+// dialCollector opens and closes a TCP connection to an OTLP endpoint
+// ("http://host:port", "host:port").
+func dialCollector(endpoint string) error {
+	hostport := endpoint
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		hostport = u.Host
+		if u.Port() == "" {
+			port := "80"
+			if u.Scheme == "https" {
+				port = "443"
+			}
+			hostport = net.JoinHostPort(u.Hostname(), port)
+		}
+	}
+	c, err := net.DialTimeout("tcp", hostport, CollectorDialTimeout)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			err = op.Err // "connect: connection refused", without the addresses
+		}
+		return err
+	}
+	return c.Close()
 }
 
 // newExporter returns the OTLP exporter the variables ask for, and where
