@@ -107,7 +107,7 @@ Examples:
 			&ucli.StringFlag{Name: "bucket", Usage: "time bucket size `DUR` (30s, 1m, 15m, 1h, 1d, 7d; default: from the time span)"},
 			&ucli.StringFlag{Name: "chart", Usage: "draw the stacked bar chart of tactics over time to `FILE` (.png or .svg)"},
 			&ucli.StringFlag{Name: "navigator", Usage: "write an ATT&CK Navigator layer (JSON) to `FILE`"},
-			&ucli.StringFlag{Name: "table", Aliases: []string{"t"}, Usage: "print only table `NAME`: " + strings.Join(stats.TableNames, ", ")},
+			&ucli.StringFlag{Name: "table", Usage: "print only table `NAME`: " + strings.Join(stats.TableNames, ", ")},
 			attackDataFlag(),
 		}, inputFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
