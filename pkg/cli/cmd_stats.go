@@ -76,8 +76,9 @@ out, and a timeline of more than 600 buckets is drawn with buckets merged to fit
 --navigator writes an ATT&CK Navigator layer (format 4.5) scoring each technique
 by its number of events.
 
-Bad rows (wrong cell count, unparsable timestamp) are reported with their file
-and line and skipped; --strict stops at the first with exit code 1.
+Bad rows (wrong cell count, a stray quote) are reported with their file and line
+and skipped; --strict stops at the first with exit code 1. An event whose timestamp
+does not parse is named and counted, without timestamp.
 
 Examples:
    secpipe stats tactics.csv

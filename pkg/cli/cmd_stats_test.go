@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,14 +128,39 @@ func TestStatsErrors(t *testing.T) {
 		}
 	}
 	data, _ := os.ReadFile(path)
-	bad := string(data) + "e2,not-a-time,u,h,ip,x,,,,,,,,,,,,,\n"
+	bad := string(data) + "e2,not-a-time,u,h,ip,x,,,,,,,,,,,,,\n" + "e3,x\n"
 	os.WriteFile(path, []byte(bad), 0o644)
 	code, _, stderr = runSecpipe(t, "", "stats", path)
-	if code != 0 || !strings.Contains(stderr, path+`:3: unparsable timestamp "not-a-time" (skipped)`) {
-		t.Errorf("bad row: exit %d, %s", code, stderr)
+	if code != 0 || !strings.Contains(stderr, path+`:3: unparsable timestamp "not-a-time" (counted without timestamp)`) ||
+		!strings.Contains(stderr, path+":4: 2 cells, the header has 19 (skipped)") ||
+		!strings.Contains(stderr, "secpipe stats: 2 events") || !strings.Contains(stderr, "1 without timestamp") {
+		t.Errorf("bad rows: exit %d, %s", code, stderr)
 	}
 	code, _, stderr = runSecpipe(t, "", "stats", "--strict", path)
-	if code != ExitFailure || !strings.Contains(stderr, path+":3:") {
+	if code != ExitFailure || !strings.Contains(stderr, path+":4:") {
 		t.Errorf("strict: exit %d, %s", code, stderr)
+	}
+}
+
+// A stray quote in one row of a lab CSV costs that row only: the rows
+// after it are counted, and the row is named.
+func TestStatsLabCSVStrayQuote(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("event_id,timestamp,user,host,source_ip,event_type,mitre_tactic,mitre_technique\n")
+	for i := 1; i <= 2000; i++ {
+		user := "alice"
+		if i == 11 {
+			user = `"charlie`
+		}
+		fmt.Fprintf(&b, "e%d,2026-01-15T07:%02d:%02d+00:00,%s,win-01,10.0.0.11,user_login,TA0006,T1110\n", i, i/60%60, i%60, user)
+	}
+	path := filepath.Join(t.TempDir(), "lab.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runSecpipe(t, "", "stats", path, "--format", "json")
+	if code != 0 || !strings.Contains(stdout, `"total": 1999`) || !strings.Contains(stderr, "secpipe stats: 1999 events") ||
+		!strings.Contains(stderr, path+":12: a quoted cell never closes") {
+		t.Errorf("exit %d\n%s\n%.300s", code, stderr, stdout)
 	}
 }
