@@ -164,3 +164,17 @@ func TestStatsLabCSVStrayQuote(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%.300s", code, stderr, stdout)
 	}
 }
+
+// A host named like a formula reaches a spreadsheet as text, and a '|'
+// stays inside its Markdown cell.
+func TestStatsReportCellsEscaped(t *testing.T) {
+	ev := strings.Replace(classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce), `"web-01"`, `"=cmd|' /C calc'!A0"`, 1)
+	code, stdout, stderr := runSecpipe(t, ev, "stats", "--format", "csv")
+	if code != 0 || !strings.Contains(stdout, "\n'=cmd|' /C calc'!A0,1") {
+		t.Errorf("csv: exit %d %s\n%s", code, stderr, stdout)
+	}
+	code, stdout, _ = runSecpipe(t, ev, "stats", "--format", "markdown")
+	if code != 0 || !strings.Contains(stdout, `| =cmd\|' /C calc'!A0 `) {
+		t.Errorf("markdown:\n%s", stdout)
+	}
+}
