@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -131,30 +130,6 @@ func TestReaderBadRaw(t *testing.T) {
 	if err != nil || string(rec.Raw) != `{"a":2}` {
 		t.Fatalf("next record: %q %v", rec.Raw, err)
 	}
-}
-
-// FuzzReader checks that the reader never fails, always ends, and returns
-// only valid objects; and that valid JSON Lines come back intact.
-func FuzzReader(f *testing.F) {
-	f.Add([]byte("{\"a\":1}\n{\"b\":[1,{\"c\":null}]}\n"))
-	f.Add([]byte("{\n \"a\": \"\\u00e9\"\n}{}"))
-	f.Add([]byte("{\"a\":\n{\"b\":2}\n"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		rd := NewReader(bytes.NewReader(in), "fuzz", 4096)
-		for i := 0; i <= len(in)+1; i++ {
-			rec, err := rd.Next()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				continue
-			}
-			if !json.Valid(rec.Raw) || rec.Raw[0] != '{' {
-				t.Fatalf("invalid record %q from %q", rec.Raw, in)
-			}
-		}
-		t.Fatalf("reader did not end on %q", in)
-	})
 }
 
 // A read error in the middle of a record is returned as such, not reported
