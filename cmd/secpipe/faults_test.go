@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/secpipe/secpipe/pkg/kafka"
 )
 
 // A downstream that stops reading (| head -1) ends the command quietly:
@@ -192,4 +194,33 @@ func TestBrokerRestartUnderClassify(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// store --from-topic onto a full device fails and commits no offset past
+// what it wrote: the group's lag still counts every event.
+func TestStoreFromTopicDiskFull(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("this test needs /dev/full")
+		}
+		t.Skip("SKIPPED: this test needs /dev/full (CI=true makes this a failure)")
+	}
+	addr, stopBroker, err := kafka.StartDevBroker(context.Background(), kafka.DevBrokerOptions{Topics: []string{"events"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopBroker()
+	cfg := kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second}
+	publishSeq(t, cfg, "events", 0, 3000)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "secpipe", "store", "--brokers", addr, "--from-topic", "events", "--group", "full", "--exit-at-end", "--format", "csv", "/dev/full").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "no space left on device") || !strings.Contains(string(out), "0 events (0 rows") {
+		t.Fatalf("exit %v, want 1 with the error and no rows claimed\n%s", err, out)
+	}
+	lag, err := kafka.Lag(context.Background(), cfg, "full", []string{"events"})
+	if err != nil || lag.Total != 3000 {
+		t.Fatalf("lag after the failure: %+v %v, want 3000: an offset was committed past what was written", lag, err)
+	}
 }
