@@ -304,10 +304,10 @@ func (s *skipper) next(limit int) []byte {
 
 // Read implements io.Reader.
 func (s *skipper) Read(p []byte) (int, error) {
-	if s.r.skip != s || len(p) == 0 {
-		if s.r.skip != s {
-			return 0, io.EOF
-		}
+	if s.r.skip != s {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
 		return 0, nil
 	}
 	chunk := s.next(len(p))

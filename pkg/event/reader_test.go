@@ -147,3 +147,33 @@ func TestReaderReadErrorMidRecord(t *testing.T) {
 		t.Fatalf("want the read error, got %v", err)
 	}
 }
+
+// A record over the size limit comes whole through Raw and Rest, and the
+// reader goes on at the next record, whether Rest was read or not.
+func TestOversizedRecordRest(t *testing.T) {
+	big := `{"a":"` + strings.Repeat("x", 10000) + `"}`
+	in := "{\"a\":1}\n" + big + "\n" + big + "\n{\"b\":2}\n"
+	rd := NewReader(strings.NewReader(in), "in", 4096)
+	if rec, err := rd.Next(); err != nil || string(rec.Raw) != `{"a":1}` {
+		t.Fatalf("first: %q %v", rec.Raw, err)
+	}
+	_, err := rd.Next()
+	var bad *BadRecordError
+	if !errors.As(err, &bad) || bad.Line != 2 || bad.Rest == nil {
+		t.Fatalf("second: %v", err)
+	}
+	rest, _ := io.ReadAll(bad.Rest)
+	if got := string(bad.Raw) + string(rest); strings.TrimSpace(got) != big {
+		t.Errorf("raw and rest: %d bytes, want %d", len(strings.TrimSpace(got)), len(big))
+	}
+	// The third record's Rest is left unread.
+	if _, err := rd.Next(); !errors.As(err, &bad) || bad.Line != 3 {
+		t.Fatalf("third: %v", err)
+	}
+	if rec, err := rd.Next(); err != nil || string(rec.Raw) != `{"b":2}` || rec.Line != 4 {
+		t.Fatalf("last: %q line %d %v", rec.Raw, rec.Line, err)
+	}
+	if n, err := bad.Rest.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+		t.Errorf("a stale Rest reads %d, %v", n, err)
+	}
+}
