@@ -8,7 +8,7 @@ DEMO    := demo
 SIGMA   ?= ../shared/sigma
 SIGMA_RULES := --rules $(SIGMA)/rules --rules $(SIGMA)/rules-emerging-threats --rules $(SIGMA)/rules-threat-hunting
 
-.PHONY: all build install demo test test-race examples lint fmt bench bench-deps eval conformance jaeger e2e clean
+.PHONY: all build install demo test test-race examples lint fmt bench bench-deps eval conformance jaeger e2e soak fuzz clean
 
 all: build
 
@@ -64,6 +64,17 @@ eval: build
 conformance: build
 	$(BIN) rules lint --summary --min-loaded 0.99 $(SIGMA)/rules $(SIGMA)/rules-emerging-threats $(SIGMA)/rules-threat-hunting
 	$(BIN) rules test --no-builtin $(SIGMA_RULES) $(SIGMA)/regression
+
+# Soak: gen --rate | publish -> classify -> store over secpipe broker for
+# SOAK_SECONDS at SOAK_RATE events/s, sampling memory and lag every 10 s.
+SOAK_SECONDS ?= 600
+SOAK_RATE    ?= 2000
+soak: build
+	./scripts/soak.sh $(SOAK_SECONDS) $(SOAK_RATE)
+
+# Each fuzz target for FUZZTIME (default 20s).
+fuzz:
+	./scripts/fuzz.sh $(FUZZTIME)
 
 # Jaeger v2 for the end-to-end tests, built from its own module
 # (tools/jaeger) with Go's build cache: the first build takes minutes, the

@@ -199,6 +199,7 @@ Example:
 			if err != nil {
 				return err
 			}
+			reportProblems(env, prog, problems)
 			byID := rules.ProblemsByID(problems)
 			m := e.NewMatcher()
 			pass, fail, unsupported := 0, 0, 0

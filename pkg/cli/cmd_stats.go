@@ -90,8 +90,9 @@ small, is drawn at least 1/250 of the axis tall, so that a single event shows.
 --navigator writes an ATT&CK Navigator layer (format 4.5) scoring each technique
 by its number of events.
 
-Bad rows (wrong cell count, unparsable timestamp) are reported with their file
-and line and skipped; --strict stops at the first with exit code 1.
+Bad rows (wrong cell count, a stray quote) are reported with their file and line
+and skipped; --strict stops at the first with exit code 1. An event whose timestamp
+does not parse is named and counted, without timestamp.
 
 Examples:
    secpipe stats tactics.csv

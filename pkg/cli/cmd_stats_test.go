@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -204,5 +205,42 @@ func TestStatsTable(t *testing.T) {
 	code, _, stderr := runSecpipe(t, "", "stats", path, "--table", "tactic")
 	if code != ExitUsage || !strings.Contains(stderr, "did you mean tactics?") {
 		t.Errorf("--table tactic: exit %d, %s", code, stderr)
+	}
+}
+
+// A stray quote in one row of a lab CSV costs that row only: the rows
+// after it are counted, and the row is named.
+func TestStatsLabCSVStrayQuote(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("event_id,timestamp,user,host,source_ip,event_type,mitre_tactic,mitre_technique\n")
+	for i := 1; i <= 2000; i++ {
+		user := "alice"
+		if i == 11 {
+			user = `"charlie`
+		}
+		fmt.Fprintf(&b, "e%d,2026-01-15T07:%02d:%02d+00:00,%s,win-01,10.0.0.11,user_login,TA0006,T1110\n", i, i/60%60, i%60, user)
+	}
+	path := filepath.Join(t.TempDir(), "lab.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runSecpipe(t, "", "stats", path, "--format", "json")
+	if code != 0 || !strings.Contains(stdout, `"total": 1999`) || !strings.Contains(stderr, "secpipe stats: 1999 events") ||
+		!strings.Contains(stderr, path+":12: a quoted cell never closes") {
+		t.Errorf("exit %d\n%s\n%.300s", code, stderr, stdout)
+	}
+}
+
+// A host named like a formula reaches a spreadsheet as text, and a '|'
+// stays inside its Markdown cell.
+func TestStatsReportCellsEscaped(t *testing.T) {
+	ev := strings.Replace(classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce), `"web-01"`, `"=cmd|' /C calc'!A0"`, 1)
+	code, stdout, stderr := runSecpipe(t, ev, "stats", "--format", "csv")
+	if code != 0 || !strings.Contains(stdout, "\n'=cmd|' /C calc'!A0,1") {
+		t.Errorf("csv: exit %d %s\n%s", code, stderr, stdout)
+	}
+	code, stdout, _ = runSecpipe(t, ev, "stats", "--format", "markdown")
+	if code != 0 || !strings.Contains(stdout, `| =cmd\|' /C calc'!A0 `) {
+		t.Errorf("markdown:\n%s", stdout)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // DefaultMaxRecord is the default size limit of one record. Lines up to this size are valid.
@@ -15,8 +16,6 @@ const (
 	// rescanBelow is the pending size under which an incomplete multi-line
 	// record is rescanned at every new line; above it, only once it grew by half.
 	rescanBelow = 1 << 20
-	// maxBadRaw caps the bytes of a bad record kept for the dead-letter file.
-	maxBadRaw = 1 << 20
 )
 
 // Record is one JSON object read from an input.
@@ -37,10 +36,16 @@ type BadRecordError struct {
 	// Reason says what is wrong, including the position of the fault when it
 	// is not on the first line.
 	Reason string
-	// Raw holds the skipped bytes (at most 1 MiB; Truncated tells when cut).
-	Raw       []byte
-	Truncated bool
+	// Raw holds the skipped bytes; of a record longer than the reader's
+	// size limit, the first limit bytes, and Rest reads the others.
+	Raw []byte
+	// Rest, when not nil, reads the rest of the record from the input: it
+	// is valid until the reader's next Next, which skips what is left of it.
+	Rest io.Reader
 }
+
+// RawRest returns Rest, for pipeline.Rejects.
+func (e *BadRecordError) RawRest() io.Reader { return e.Rest }
 
 func (e *BadRecordError) Error() string {
 	if e.Line == 0 { // a binary input: Reason says where
@@ -68,7 +73,8 @@ type Reader struct {
 	eof     bool
 	readErr error
 	compact []byte
-	begun   bool // the start of input was looked at for a byte order mark
+	begun   bool     // the start of input was looked at for a byte order mark
+	skip    *skipper // a bad record's Rest, not read to its end yet
 }
 
 // NewReader returns a reader of the stream r, named name in messages.
@@ -113,6 +119,11 @@ func (r *Reader) Buffered() bool {
 func (r *Reader) Next() (Record, error) {
 	if !r.begun {
 		r.skipBOM()
+	}
+	if r.skip != nil { // the rest of the last bad record
+		for r.skip.next(math.MaxInt) != nil {
+		}
+		r.skip = nil
 	}
 	// Skip whitespace between values.
 	for {
@@ -241,12 +252,42 @@ func (r *Reader) badOversize(startLine int) error {
 }
 
 // skipBad consumes input up to the next line starting with '{' and reports
-// what was skipped.
+// what was skipped: up to the size limit in Raw, the rest through Rest, so
+// that memory stays bounded by the limit.
 func (r *Reader) skipBad(startLine int, reason string) error {
 	e := &BadRecordError{Input: r.name, Line: startLine, Reason: reason}
-	atLineStart := false // the consumed input ended with a newline
+	sk := &skipper{r: r}
 	for {
-		if atLineStart && r.start < r.end && r.buf[r.start] == '{' {
+		chunk := sk.next(r.max - len(e.Raw))
+		if chunk == nil {
+			break
+		}
+		e.Raw = append(e.Raw, chunk...)
+		if len(e.Raw) == r.max && !sk.done {
+			r.skip = sk
+			e.Rest = sk
+			return e
+		}
+	}
+	e.Raw = bytes.TrimRight(e.Raw, " \t\r\n")
+	return e
+}
+
+// skipper consumes a bad record, chunk by chunk, up to the next line that
+// starts with '{'.
+type skipper struct {
+	r           *Reader
+	atLineStart bool // the consumed input ended with a newline
+	done        bool
+}
+
+// next consumes and returns the next chunk of at most limit bytes (> 0) of
+// the bad record, valid until the next call; nil at its end.
+func (s *skipper) next(limit int) []byte {
+	r := s.r
+	for !s.done {
+		if s.atLineStart && r.start < r.end && r.buf[r.start] == '{' {
+			s.done = true
 			break
 		}
 		next := r.nextObjectLine(r.start)
@@ -255,22 +296,60 @@ func (r *Reader) skipBad(startLine int, reason string) error {
 			stop = next
 		}
 		if stop > r.start {
-			atLineStart = r.buf[stop-1] == '\n'
-			e.Raw, e.Truncated = appendCapped(e.Raw, r.buf[r.start:stop], e.Truncated)
-			r.consume(stop - r.start)
+			cut := stop-r.start > limit
+			if cut {
+				stop = r.start + limit
+			}
+			chunk := r.buf[r.start:stop]
+			s.atLineStart = chunk[len(chunk)-1] == '\n'
+			r.consume(len(chunk))
+			// Whole lines consumed and the input is idle: the record ends
+			// here rather than wait for the next line.
+			idle := s.atLineStart && r.start == r.end && !r.ready()
+			if !cut && (next >= 0 || r.eof || idle) {
+				s.done = true
+			}
+			return chunk
 		}
-		if next >= 0 || r.eof {
-			break
-		}
-		if atLineStart && r.start == r.end && !r.ready() {
-			// Whole lines consumed and the input is idle: report now
-			// rather than wait for the next line.
+		if next >= 0 || r.eof || (s.atLineStart && r.start == r.end && !r.ready()) {
+			s.done = true
 			break
 		}
 		r.fill()
 	}
-	e.Raw = bytes.TrimRight(e.Raw, " \t\r\n")
-	return e
+	return nil
+}
+
+// Read implements io.Reader.
+func (s *skipper) Read(p []byte) (int, error) {
+	if s.r.skip != s {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	chunk := s.next(len(p))
+	if chunk == nil {
+		return 0, io.EOF
+	}
+	return copy(p, chunk), nil
+}
+
+// WriteTo implements io.WriterTo: it writes what is left of the record.
+func (s *skipper) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for s.r.skip == s {
+		chunk := s.next(math.MaxInt)
+		if chunk == nil {
+			break
+		}
+		k, err := w.Write(chunk)
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // nextObjectLine returns the offset of the first line after the one holding
@@ -293,19 +372,7 @@ func (r *Reader) nextObjectLine(from int) int {
 }
 
 func (r *Reader) bad(line int, reason string, raw []byte) error {
-	e := &BadRecordError{Input: r.name, Line: line, Reason: reason}
-	e.Raw, e.Truncated = appendCapped(nil, raw, false)
-	return e
-}
-
-func appendCapped(dst, src []byte, truncated bool) ([]byte, bool) {
-	if truncated {
-		return dst, true
-	}
-	if room := maxBadRaw - len(dst); len(src) > room {
-		return append(dst, src[:room]...), true
-	}
-	return append(dst, src...), false
+	return &BadRecordError{Input: r.name, Line: line, Reason: reason, Raw: bytes.Clone(raw)}
 }
 
 func (r *Reader) consume(n int) {

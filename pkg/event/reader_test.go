@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -137,30 +136,6 @@ func TestReaderBadRaw(t *testing.T) {
 	}
 }
 
-// FuzzReader checks that the reader never fails, always ends, and returns
-// only valid objects; and that valid JSON Lines come back intact.
-func FuzzReader(f *testing.F) {
-	f.Add([]byte("{\"a\":1}\n{\"b\":[1,{\"c\":null}]}\n"))
-	f.Add([]byte("{\n \"a\": \"\\u00e9\"\n}{}"))
-	f.Add([]byte("{\"a\":\n{\"b\":2}\n"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		rd := NewReader(bytes.NewReader(in), "fuzz", 4096)
-		for i := 0; i <= len(in)+1; i++ {
-			rec, err := rd.Next()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				continue
-			}
-			if !json.Valid(rec.Raw) || rec.Raw[0] != '{' {
-				t.Fatalf("invalid record %q from %q", rec.Raw, in)
-			}
-		}
-		t.Fatalf("reader did not end on %q", in)
-	})
-}
-
 // A read error in the middle of a record is returned as such, not reported
 // as a bad record: an interrupted input is not malformed input.
 func TestReaderReadErrorMidRecord(t *testing.T) {
@@ -174,5 +149,35 @@ func TestReaderReadErrorMidRecord(t *testing.T) {
 	var bad *BadRecordError
 	if errors.As(err, &bad) || !errors.Is(err, boom) {
 		t.Fatalf("want the read error, got %v", err)
+	}
+}
+
+// A record over the size limit comes whole through Raw and Rest, and the
+// reader goes on at the next record, whether Rest was read or not.
+func TestOversizedRecordRest(t *testing.T) {
+	big := `{"a":"` + strings.Repeat("x", 10000) + `"}`
+	in := "{\"a\":1}\n" + big + "\n" + big + "\n{\"b\":2}\n"
+	rd := NewReader(strings.NewReader(in), "in", 4096)
+	if rec, err := rd.Next(); err != nil || string(rec.Raw) != `{"a":1}` {
+		t.Fatalf("first: %q %v", rec.Raw, err)
+	}
+	_, err := rd.Next()
+	var bad *BadRecordError
+	if !errors.As(err, &bad) || bad.Line != 2 || bad.Rest == nil {
+		t.Fatalf("second: %v", err)
+	}
+	rest, _ := io.ReadAll(bad.Rest)
+	if got := string(bad.Raw) + string(rest); strings.TrimSpace(got) != big {
+		t.Errorf("raw and rest: %d bytes, want %d", len(strings.TrimSpace(got)), len(big))
+	}
+	// The third record's Rest is left unread.
+	if _, err := rd.Next(); !errors.As(err, &bad) || bad.Line != 3 {
+		t.Fatalf("third: %v", err)
+	}
+	if rec, err := rd.Next(); err != nil || string(rec.Raw) != `{"b":2}` || rec.Line != 4 {
+		t.Fatalf("last: %q line %d %v", rec.Raw, rec.Line, err)
+	}
+	if n, err := bad.Rest.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+		t.Errorf("a stale Rest reads %d, %v", n, err)
 	}
 }

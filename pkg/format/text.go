@@ -19,6 +19,7 @@ type lineReader struct {
 	max  int
 	line int // number of the line last returned
 	buf  []byte
+	rest *lineRest // an oversized line's rest, not read to its end yet
 }
 
 func newLineReader(r *bufio.Reader, opt Options) *lineReader {
@@ -31,24 +32,35 @@ func newLineReader(r *bufio.Reader, opt Options) *lineReader {
 
 // next returns the next line without its line end, valid until the next
 // call. A line longer than the record limit is skipped and reported as a
-// *event.BadRecordError; at the end of input next returns io.EOF.
+// *event.BadRecordError, its first limit bytes in Raw and the others read
+// from the input by its Rest; at the end of input next returns io.EOF.
 func (l *lineReader) next() ([]byte, error) {
+	if l.rest != nil { // what is left of the last oversized line
+		if _, err := io.Copy(io.Discard, l.rest); err != nil {
+			return nil, err
+		}
+		l.rest = nil
+	}
 	l.buf = l.buf[:0]
-	over := false
 	for {
 		chunk, err := l.r.ReadSlice('\n')
 		if err == nil && len(l.buf) == 0 && len(chunk) <= l.max+2 {
 			l.line++ // a whole line in the buffer: no copy
 			return bytes.TrimRight(chunk, "\r\n"), nil
 		}
-		if !over {
-			if len(l.buf)+len(chunk) > l.max+2 { // +2: the line end
-				over = true
-				l.buf = appendUpTo(l.buf, chunk, 1<<20)
-			} else {
-				l.buf = append(l.buf, chunk...)
+		if len(l.buf)+len(chunk) > l.max+2 { // +2: the line end
+			room := l.max - len(l.buf)
+			l.buf = append(l.buf, chunk[:room]...)
+			l.line++
+			l.rest = &lineRest{l: l, pending: chunk[room:], ended: err != bufio.ErrBufferFull}
+			if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+				return nil, err
 			}
+			e := l.bad(fmt.Sprintf("record over %d bytes", l.max), l.buf)
+			e.Rest = l.rest
+			return nil, e
 		}
+		l.buf = append(l.buf, chunk...)
 		if err == bufio.ErrBufferFull {
 			continue
 		}
@@ -59,26 +71,44 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, io.EOF
 		}
 		l.line++
-		if over {
-			return nil, l.bad(fmt.Sprintf("record over %d bytes", l.max), l.buf)
-		}
 		return bytes.TrimRight(l.buf, "\r\n"), nil
 	}
+}
+
+// lineRest reads the rest of an oversized line from the input, until the
+// line reader's next call to next.
+type lineRest struct {
+	l       *lineReader
+	pending []byte // read from the input, not yet returned
+	ended   bool   // the line's end is in pending
+}
+
+// Read implements io.Reader.
+func (r *lineRest) Read(p []byte) (int, error) {
+	if r.l.rest != r {
+		return 0, io.EOF
+	}
+	for len(r.pending) == 0 {
+		if r.ended {
+			return 0, io.EOF
+		}
+		chunk, err := r.l.r.ReadSlice('\n')
+		r.pending, r.ended = chunk, err != bufio.ErrBufferFull
+		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+			return 0, err
+		}
+	}
+	n := copy(p, r.pending)
+	r.pending = r.pending[n:]
+	return n, nil
 }
 
 // buffered reports whether a line (or part of one) is already in memory.
 func (l *lineReader) buffered() bool { return l.r.Buffered() > 0 }
 
 // bad reports the line last read as a skipped record.
-func (l *lineReader) bad(reason string, raw []byte) error {
+func (l *lineReader) bad(reason string, raw []byte) *event.BadRecordError {
 	return &event.BadRecordError{Input: l.name, Line: l.line, Reason: reason, Raw: bytes.Clone(raw)}
-}
-
-func appendUpTo(dst, src []byte, limit int) []byte {
-	if room := limit - len(dst); room < len(src) {
-		src = src[:max(room, 0)]
-	}
-	return append(dst, src...)
 }
 
 // jsonObject builds one compact JSON object, keys in the order added.

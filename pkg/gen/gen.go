@@ -264,7 +264,7 @@ func (g *Generator) Next(dst []byte) ([]byte, bool) {
 			}
 			r.next++
 			if r.next == len(r.events) {
-				g.free = append(g.free, g.heap.pop())
+				g.release(g.heap.pop())
 			} else {
 				g.heap.down(0)
 			}
@@ -345,11 +345,24 @@ func (g *Generator) newBuilder(s *Scenario, t int64) *builder {
 	return &builder{g: g, r: g.r, w: g.w, run: r, t: t, start: t}
 }
 
+// keptEvents caps the events a freed run keeps room for: a big run (a
+// ransomware burst) must not leave its room in the free list for good,
+// or memory grows with the largest runs seen.
+const keptEvents = 256
+
+// release puts a finished run on the free list.
+func (g *Generator) release(r *run) {
+	if cap(r.events) > keptEvents {
+		r.events = nil
+	}
+	g.free = append(g.free, r)
+}
+
 // push schedules a built run and returns its number of events.
 func (g *Generator) push(b *builder) int {
 	r := b.run
 	if len(r.events) == 0 {
-		g.free = append(g.free, r)
+		g.release(r)
 		return 0
 	}
 	r.sort()

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -50,11 +51,51 @@ func (r *Rejects) Reject(err error, raw []byte) error {
 		}
 	}
 	if r.DLQ != nil {
-		if _, werr := r.DLQ.Write(append(raw[:len(raw):len(raw)], '\n')); werr != nil {
+		if werr := r.writeDead(err, raw); werr != nil {
 			return fmt.Errorf("writing dead-letter file: %w", werr)
 		}
 	}
 	return nil
+}
+
+// RawRester is a bad-record error whose raw bytes go on past those given
+// to Reject (a record over the size limit, streamed from its input).
+type RawRester interface{ RawRest() io.Reader }
+
+// writeDead writes a bad record whole to the dead-letter output, and a
+// newline after it.
+func (r *Rejects) writeDead(err error, raw []byte) error {
+	var rr RawRester
+	if !errors.As(err, &rr) || rr.RawRest() == nil {
+		_, werr := r.DLQ.Write(append(raw[:len(raw):len(raw)], '\n'))
+		return werr
+	}
+	if _, werr := r.DLQ.Write(raw); werr != nil {
+		return werr
+	}
+	lw := &lastByte{w: r.DLQ}
+	if _, werr := io.Copy(lw, rr.RawRest()); werr != nil {
+		return werr
+	}
+	if lw.last == '\n' {
+		return nil
+	}
+	_, werr := r.DLQ.Write([]byte{'\n'})
+	return werr
+}
+
+// lastByte passes writes on and remembers the last byte written.
+type lastByte struct {
+	w    io.Writer
+	last byte
+}
+
+func (l *lastByte) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.last = p[n-1]
+	}
+	return n, err
 }
 
 // Count returns the number of bad records seen.

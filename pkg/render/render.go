@@ -4,7 +4,6 @@
 package render
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/secpipe/secpipe/pkg/store"
 )
 
 // Format is an output format for reports.
@@ -108,9 +109,13 @@ func writeTable(w io.Writer, t Table, markdown bool) error {
 	if markdown {
 		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()))
 	}
+	header, rows := t.Header, t.Rows
+	if markdown {
+		header, rows = markdownCells([][]string{header})[0], markdownCells(rows)
+	}
 	tbl := tablewriter.NewTable(w, opts...)
-	tbl.Header(t.Header)
-	if err := tbl.Bulk(t.Rows); err != nil {
+	tbl.Header(header)
+	if err := tbl.Bulk(rows); err != nil {
 		return err
 	}
 	return tbl.Render()
@@ -122,10 +127,38 @@ func writeCSV(w io.Writer, t Table, titled bool) error {
 			return err
 		}
 	}
-	cw := csv.NewWriter(w)
-	cw.Write(t.Header)
-	cw.WriteAll(t.Rows)
-	return cw.Error()
+	// Cells go through store.AppendCell, as store's CSV does, so that an
+	// event value such as =cmd|' /C calc'!A0 reaches a spreadsheet as text.
+	var line []byte
+	for _, row := range append([][]string{t.Header}, t.Rows...) {
+		line = line[:0]
+		for i, c := range row {
+			if i > 0 {
+				line = append(line, ',')
+			}
+			line = store.AppendCell(line, []byte(c))
+		}
+		if _, err := w.Write(append(line, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mdEscaper keeps a value in its Markdown table cell: a '|' would end the
+// cell and a line break the row.
+var mdEscaper = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ")
+
+// markdownCells returns rows with each cell escaped for a Markdown table.
+func markdownCells(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, row := range rows {
+		out[i] = make([]string, len(row))
+		for j, c := range row {
+			out[i][j] = mdEscaper.Replace(c)
+		}
+	}
+	return out
 }
 
 // WriteJSON writes v as indented JSON and a newline.

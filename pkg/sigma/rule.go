@@ -11,7 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -136,7 +139,7 @@ func Parse(data []byte, file string) ([]*Rule, []error) {
 			break
 		}
 		if err != nil {
-			errs = append(errs, &ParseError{File: file, Err: fmt.Errorf("invalid YAML: %w", err)})
+			errs = append(errs, &ParseError{File: file, Line: yamlErrorLine(err, data), Err: fmt.Errorf("invalid YAML: %w", err)})
 			break
 		}
 		if len(doc.Content) == 0 {
@@ -429,4 +432,28 @@ func stringList(n *yaml.Node, key string) ([]string, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("%s must be a list of strings", key)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+):`)
+
+// yamlErrorLine returns the line a YAML error is on: the one the parser
+// names, else that of the first byte YAML refuses (invalid UTF-8, a
+// control character), else 0.
+func yamlErrorLine(err error, data []byte) int {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == '\n':
+			line++
+		case r == utf8.RuneError && size == 1, r < 0x20 && r != '\t' && r != '\r', r == 0x7f:
+			return line
+		}
+		i += size
+	}
+	return 0
 }

@@ -55,6 +55,12 @@ type Counts struct {
 	Matched int // events that matched a rule, tactic or technique
 }
 
+func (c *Counts) plus(o Counts) {
+	c.Events += o.Events
+	c.Rows += o.Rows
+	c.Matched += o.Matched
+}
+
 func (c *Counts) add(rows int, matched bool) {
 	c.Events++
 	c.Rows += rows
@@ -98,10 +104,16 @@ func OpenFile(path string, f Format, cat *attack.Catalog) (Counter, error) {
 	if f == JSONL {
 		s := NewJSONLSink(file, file)
 		s.buf = append(s.buf, lead...)
+		if st.Mode().IsRegular() {
+			s.writesFile(file, st.Size())
+		}
 		return s, nil
 	}
 	s := NewCSVSink(file, file, cat, fresh)
 	s.buf = append(s.buf, lead...)
+	if st.Mode().IsRegular() {
+		s.writesFile(file, st.Size())
+	}
 	return s, nil
 }
 

@@ -65,7 +65,7 @@ func (s *CSVSink) Write(_ context.Context, msgs []pipeline.Message) error {
 		var n int
 		var matched bool
 		s.buf, n, matched = s.rows.Append(s.buf, msgs[i].Value)
-		s.counts.add(n, matched)
+		s.pending.add(n, matched)
 		if len(s.buf) >= flushAt {
 			if err := s.writeOut(); err != nil {
 				return err
@@ -100,7 +100,7 @@ func (s *CSVSink) writeParallel(msgs []pipeline.Message, k int) error {
 		var n int
 		var matched bool
 		s.buf, n, matched = s.rows.Append(s.buf, msgs[i].Value)
-		s.counts.add(n, matched)
+		s.pending.add(n, matched)
 	}
 	wg.Wait()
 	for _, part := range s.helpers[:k] {
@@ -110,9 +110,7 @@ func (s *CSVSink) writeParallel(msgs []pipeline.Message, k int) error {
 			}
 		}
 		s.buf = append(s.buf, part.buf...)
-		s.counts.Events += part.counts.Events
-		s.counts.Rows += part.counts.Rows
-		s.counts.Matched += part.counts.Matched
+		s.pending.plus(part.counts)
 	}
 	if len(s.buf) >= flushAt {
 		return s.writeOut()

@@ -52,11 +52,7 @@ func (s *JSONLSink) Write(_ context.Context, msgs []pipeline.Message) error {
 			s.buf = append(s.buf, v...)
 		}
 		s.buf = append(s.buf, '\n')
-		s.counts.Events++
-		s.counts.Rows++
-		if s.paths != nil && s.matched(v) {
-			s.counts.Matched++
-		}
+		s.pending.add(1, s.paths != nil && s.matched(v))
 		if len(s.buf) >= flushAt {
 			if err := s.writeOut(); err != nil {
 				return err

@@ -309,7 +309,7 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 				s.delivered.Add(1)
 				s.mu.Lock()
 				if s.firstErr == nil {
-					s.firstErr = fmt.Errorf("%v (%d bytes)", err, len(km.Value))
+					s.firstErr = fmt.Errorf("%v: %v (%d bytes)", m.Origin, err, len(km.Value))
 				}
 				s.mu.Unlock()
 				break

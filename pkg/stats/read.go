@@ -12,7 +12,7 @@ import (
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
-// RowError reports a bad input event, which is skipped.
+// RowError reports where a bad input event is and what is wrong with it.
 type RowError struct {
 	Input  string
 	Line   int
@@ -32,14 +32,15 @@ func (e *RowError) Error() string {
 // Each message is one event, its tactics and techniques taken from the
 // ECS threat fields or the lab's mitre_tactic/mitre_technique; adjacent
 // messages with the same event id are one event (store's CSV has one row
-// per tactic/technique pair). An event with an unparsable timestamp goes
-// to the rejects.
+// per tactic/technique pair). An event without a timestamp, or with one
+// that does not parse, counts as undated (Report.Undated).
 type Sink struct {
 	agg     *Agg
 	rejects *pipeline.Rejects
 	paths   *jsonPaths
 	f       event.Fields
 	tc      timeCache
+	badTime int // events whose timestamp did not parse
 
 	id, prevID, ts, user, host, ip []byte
 }
@@ -50,6 +51,20 @@ func NewSink(a *Agg, rejects *pipeline.Rejects) *Sink {
 		rejects = &pipeline.Rejects{}
 	}
 	return &Sink{agg: a, rejects: rejects, paths: newJSONPaths()}
+}
+
+// maxBadTimeLogged caps the unparsable timestamps named on the log.
+const maxBadTimeLogged = 10
+
+// noteBadTime names, on the rejects' log, the first events whose
+// timestamp does not parse; they are counted, as undated.
+func (s *Sink) noteBadTime(at pipeline.Origin) {
+	s.badTime++
+	if s.rejects.Log == nil || s.badTime > maxBadTimeLogged {
+		return
+	}
+	e := &RowError{Input: at.Input, Line: at.Line, Reason: fmt.Sprintf("unparsable timestamp %q", s.ts)}
+	fmt.Fprintf(s.rejects.Log, "%s: %v (counted without timestamp)\n", s.rejects.Prefix, e)
 }
 
 // Write implements pipeline.Sink.
@@ -138,11 +153,12 @@ func (s *Sink) add(raw []byte, at pipeline.Origin) error {
 	sameEvent := a.open && len(s.id) > 0 && string(s.id) == string(s.prevID)
 	if !sameEvent {
 		s.ts = first(f, s.ts[:0], j.ts)
-		ns, dated := int64(0), len(s.ts) > 0
-		if dated {
-			var ok bool
-			if ns, ok = s.tc.parse(s.ts); !ok {
-				return s.rejects.Reject(&RowError{Input: at.Input, Line: at.Line, Reason: fmt.Sprintf("unparsable timestamp %q", s.ts)}, raw)
+		// An unparsable timestamp counts as none: the event still counts.
+		var ns int64
+		dated := false
+		if len(s.ts) > 0 {
+			if ns, dated = s.tc.parse(s.ts); !dated {
+				s.noteBadTime(at)
 			}
 		}
 		s.user, s.host, s.ip = first(f, s.user[:0], j.user), first(f, s.host[:0], j.host), first(f, s.ip[:0], j.ip)

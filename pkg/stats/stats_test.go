@@ -249,10 +249,11 @@ func TestJSONInput(t *testing.T) {
 	for _, ta := range r.Tactics {
 		got[ta.ID] = ta.Count
 	}
-	if r.Total != 3 || r.Unclassified != 1 || !reflect.DeepEqual(got, map[string]int64{"TA0001": 1, "TA0002": 1, "TA0006": 1}) {
-		t.Errorf("total %d unclassified %d tactics %v", r.Total, r.Unclassified, got)
+	// The event with an unparsable timestamp counts, as undated.
+	if r.Total != 4 || r.Unclassified != 2 || r.Undated != 1 || !reflect.DeepEqual(got, map[string]int64{"TA0001": 1, "TA0002": 1, "TA0006": 1}) {
+		t.Errorf("total %d unclassified %d undated %d tactics %v", r.Total, r.Unclassified, r.Undated, got)
 	}
-	if !strings.Contains(log.String(), "events.jsonl:4:") || !strings.Contains(log.String(), `events.jsonl:5: unparsable timestamp "not a time"`) {
+	if !strings.Contains(log.String(), "events.jsonl:4:") || !strings.Contains(log.String(), `events.jsonl:5: unparsable timestamp "not a time" (counted without timestamp)`) {
 		t.Errorf("rejects log:\n%s", log.String())
 	}
 }
@@ -260,23 +261,23 @@ func TestJSONInput(t *testing.T) {
 func TestBadRowsReportedAndSkipped(t *testing.T) {
 	data := fixture()
 	lines := strings.SplitAfter(string(data), "\n")
-	// Line 3 gets a column too many, line 5 a bad timestamp.
+	// Line 3 gets a column too many (skipped), line 5 a bad timestamp (counted).
 	lines[2] = strings.TrimSuffix(lines[2], "\n") + ",extra\n"
 	lines[4] = strings.Replace(lines[4], "2026-01-15T07:01:00Z", "15/01/2026 7am", 1)
 	bad := []byte(strings.Join(lines, ""))
 	var log bytes.Buffer
 	rej := &pipeline.Rejects{Log: &log, Prefix: "secpipe stats"}
 	r := readCSVBytes(t, bad, 0, rej)
-	if rej.Count() != 2 {
+	if rej.Count() != 1 {
 		t.Errorf("%d rejects", rej.Count())
 	}
-	for _, want := range []string{"test.csv:3: 20 cells, the header has 19 (skipped)", `test.csv:5: unparsable timestamp "15/01/2026 7am" (skipped)`} {
+	for _, want := range []string{"test.csv:3: 20 cells, the header has 19 (skipped)", `test.csv:5: unparsable timestamp "15/01/2026 7am" (counted without timestamp)`} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, log.String())
 		}
 	}
-	if r.Total != 4 || r.Rows != 5 {
-		t.Errorf("neighbours: total %d rows %d, want 4 5", r.Total, r.Rows)
+	if r.Total != 5 || r.Rows != 6 || r.Undated != 1 {
+		t.Errorf("neighbours: total %d rows %d undated %d, want 5 6 1", r.Total, r.Rows, r.Undated)
 	}
 	a := NewAgg(attack.Default(), 0)
 	err := a.Read(context.Background(), bytes.NewReader(bad), "test.csv", &pipeline.Rejects{Strict: true})

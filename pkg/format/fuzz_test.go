@@ -1,0 +1,90 @@
+package format
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/secpipe/secpipe/pkg/event"
+)
+
+// fuzzFormat reads data as format f: no panic, no endless loop, every
+// event a valid JSON object, every bad record on a line of the input.
+func fuzzFormat(t *testing.T, f Format, name string, data []byte) {
+	lines := bytes.Count(data, []byte{'\n'}) + 1
+	rd, _, err := Open(bytes.NewReader(data), f, Options{Name: name, MaxRecord: 8192})
+	if err != nil {
+		return // not this format: a clear error is the answer
+	}
+	if c, ok := rd.(io.Closer); ok {
+		defer c.Close()
+	}
+	for i := 0; ; i++ {
+		if i > len(data)+2 {
+			t.Fatalf("more than %d records from %d bytes", i, len(data))
+		}
+		rec, err := rd.Next()
+		if err == io.EOF {
+			return
+		}
+		var bad *event.BadRecordError
+		if errors.As(err, &bad) {
+			if bad.Line < 0 || bad.Line > lines {
+				t.Fatalf("bad record at line %d of %d: %v", bad.Line, lines, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		if len(rec.Raw) == 0 || rec.Raw[0] != '{' || !json.Valid(rec.Raw) {
+			t.Fatalf("line %d: not a valid object: %q", rec.Line, rec.Raw)
+		}
+	}
+}
+
+func FuzzCSV(f *testing.F) {
+	for _, s := range []string{
+		"event_id,timestamp,user\n1,2026-01-15T07:00:00Z,alice\n2,x,\"Smith, Bob\"\n",
+		"a,b\n\"multi\nline\",2\n\"charlie,3\n4,5\n",
+		"a,b\r\n1,2,3\r\n\"x\"\"y\",\xff\n=cmd,\x00\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzFormat(t, "csv", "fuzz.csv", data) })
+}
+
+func FuzzSyslog(f *testing.F) {
+	for _, s := range []string{
+		"Jan  2 03:04:05 host sshd[12]: Failed password for root\n",
+		"<34>1 2026-01-15T07:00:00.123Z host app 42 ID47 [x@1 a=\"b\"] msg\n<13>Feb 30 25:61:61 h p: m\n",
+		"2026-01-15T07:00:00+01:00 host prog: \xff\x00\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzFormat(t, "syslog", "auth.log", data) })
+}
+
+func FuzzZeek(f *testing.F) {
+	for _, s := range []string{
+		"#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tn\tv\n#types\ttime\tstring\taddr\tcount\tvector[string]\n1704164700.5\tC1\t10.0.0.1\t3\ta,b\n",
+		"#separator \\x2c\n#fields,ts,x\n#types,time,interval\nnot-a-time,1e400\n",
+		"{\"ts\":1.5,\"uid\":\"C\",\"id.orig_h\":\"1.2.3.4\"}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzFormat(t, "zeek", "conn.log", data) })
+}
+
+func FuzzAuditd(f *testing.F) {
+	for _, s := range []string{
+		"type=SYSCALL msg=audit(1364481363.243:24287): arch=c000003e syscall=59 success=yes comm=\"cp\" exe=\"/usr/bin/cp\"\n",
+		"type=EXECVE msg=audit(1.2:3): argc=2 a0=\"ls\" a1=2F746D70\ntype=PROCTITLE msg=audit(x:y): proctitle=ZZ\n",
+		"type=USER msg=audit(1364481363.243:24287): msg='op=login acct=\"root\" res=failed'\x00\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzFormat(t, "auditd", "audit.log", data) })
+}

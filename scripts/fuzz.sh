@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target of the module (each func FuzzX in a _test.go
+# file) for a given time, one after the other, and prints the executions
+# of each. A crasher is written by go test to the package's
+# testdata/fuzz/FuzzX/ and fails the run: fix it, and keep the file, so
+# that go test runs it as a regression case from then on.
+#
+# Usage: scripts/fuzz.sh [TIME_PER_TARGET]   (default 20s; FUZZ_PARALLEL=N)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TIME=${1:-20s}
+case $TIME in *[0-9]) TIME=${TIME}s ;; esac
+PARALLEL=${FUZZ_PARALLEL:-$(nproc)}
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+
+failed=0
+printf '%-28s %-22s %12s\n' package target executions
+while IFS=: read -r file decl; do
+	pkg=./$(dirname "$file")
+	target=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/' <<<"$decl")
+	if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$TIME" -parallel "$PARALLEL" "$pkg" >"$LOG" 2>&1; then
+		execs=$(grep -oE 'execs: [0-9]+' "$LOG" | tail -1 | grep -oE '[0-9]+' || echo '?')
+		printf '%-28s %-22s %12s\n' "$pkg" "$target" "$execs"
+	else
+		failed=1
+		printf '%-28s %-22s %12s\n' "$pkg" "$target" FAILED
+		cat "$LOG" >&2
+	fi
+done < <(grep -rE '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' --include='*_test.go' pkg cmd | sort)
+exit $failed
