@@ -65,6 +65,12 @@ level, event_kind, destination_ip, destination_port, process_name, command_line,
 dataset. Several rules are joined with ";". Cells that a spreadsheet would run as a
 formula (starting with = + - @, tab or CR, except plain numbers) get a leading '.
 
+--format lab writes the course lab's classified_packets.csv instead: its 8 columns
+only, one row per event with the event's first tactic and technique (TA0000,T0000
+when it matched nothing), so that a notebook counting rows counts events as stats
+does. Use it to feed the lab's notebook; use the default for analysis (every tactic
+and technique of an event, rule names, levels).
+
 An existing file is appended to without a second header (the summary on stderr
 says "appended N rows to FILE", or "wrote N rows to new FILE"); a CSV whose header
 is not store's is refused. Rows reach the file whole, so an interrupted run (Ctrl-C
@@ -74,10 +80,11 @@ Examples:
    secpipe gen | secpipe classify | secpipe store
    secpipe classify events.jsonl | secpipe store alerts.csv
    secpipe classify events.jsonl | secpipe store --format jsonl classified.log
+   secpipe classify events.jsonl | secpipe store --format lab classified_packets.csv
    secpipe classify events.jsonl | secpipe store - | head
    secpipe store --from-topic classified --group storage tactics.csv`,
 		Flags: joinFlags([]ucli.Flag{
-			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: csv or jsonl (default: from the file's extension)"},
+			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: csv (store's columns, a row per tactic and technique), lab (the lab's 8 columns, a row per event) or jsonl (default: from the file's extension)"},
 			attackDataFlag(),
 		}, inputFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {

@@ -116,3 +116,53 @@ func TestStoreUsageAndErrors(t *testing.T) {
 		t.Errorf("two files: exit %d", code)
 	}
 }
+
+// --format lab writes the lab's classified_packets.csv: its 8 columns, one
+// row per event, so that counting rows per tactic (as the lab's notebook
+// does) gives what stats gives.
+func TestStoreLabLayout(t *testing.T) {
+	two := &ecs.Threat{Tactics: []string{"TA0002", "TA0005"}, Techniques: []string{"T1059.001", "T1027"}, RuleIDs: []string{"r2"}, RuleNames: []string{"Encoded PowerShell"}}
+	events := classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce) +
+		classifiedEvent("e2", "2026-01-15T07:00:01Z", two) +
+		classifiedEvent("e3", "2026-01-15T07:00:02Z", nil)
+	dir := t.TempDir()
+	lab, full := filepath.Join(dir, "classified_packets.csv"), filepath.Join(dir, "tactics.csv")
+	if code, _, stderr := runSecpipe(t, events, "store", "--format", "lab", lab); code != 0 {
+		t.Fatalf("store --format lab: %s", stderr)
+	}
+	if code, _, stderr := runSecpipe(t, events, "store", full); code != 0 {
+		t.Fatalf("store: %s", stderr)
+	}
+	data, _ := os.ReadFile(lab)
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	want := [][]string{
+		{"event_id", "timestamp", "user", "host", "source_ip", "event_type", "mitre_tactic", "mitre_technique"},
+		{"e1", "2026-01-15T07:00:00Z", "alice", "web-01", "203.0.113.7", "logon-failed", "TA0006", "T1110.001"},
+		{"e2", "2026-01-15T07:00:01Z", "alice", "web-01", "203.0.113.7", "logon-failed", "TA0002", "T1059.001"},
+		{"e3", "2026-01-15T07:00:02Z", "alice", "web-01", "203.0.113.7", "logon-failed", "TA0000", "T0000"},
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("lab CSV:\n%s", data)
+	}
+	for i := range want {
+		if strings.Join(recs[i], ",") != strings.Join(want[i], ",") {
+			t.Errorf("row %d: %q, want %q", i, recs[i], want[i])
+		}
+	}
+	// Appending keeps one header; a file of store's columns is refused.
+	if code, _, stderr := runSecpipe(t, events, "store", "--format", "lab", lab); code != 0 || !strings.Contains(stderr, "appended 3 rows") {
+		t.Errorf("append: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runSecpipe(t, events, "store", "--format", "lab", full); code == 0 || !strings.Contains(stderr, "other columns") {
+		t.Errorf("lab onto store's CSV: exit %d, %s", code, stderr)
+	}
+	// stats reads both layouts alike: 3 events each.
+	for _, f := range []string{full} {
+		if code, stdout, _ := runSecpipe(t, "", "stats", f, "--format", "json"); code != 0 || !strings.Contains(stdout, `"total": 3`) {
+			t.Errorf("stats %s: %s", f, stdout)
+		}
+	}
+}

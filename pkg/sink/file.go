@@ -20,6 +20,9 @@ type Format string
 const (
 	CSV   Format = "csv"   // store's table: one row per event and tactic/technique pair
 	JSONL Format = "jsonl" // the events as they are, one a line
+	// LabCSV is the course lab's classified_packets.csv: its 8 columns, one
+	// row per event with its first tactic and technique.
+	LabCSV Format = "lab"
 )
 
 // Extensions lists the file extensions the format is told from, for messages.
@@ -32,8 +35,10 @@ func ParseFormat(s string) (Format, error) {
 		return CSV, nil
 	case "jsonl", "ndjson", "json":
 		return JSONL, nil
+	case "lab":
+		return LabCSV, nil
 	}
-	return "", fmt.Errorf("unknown format %q (want csv or jsonl)", s)
+	return "", fmt.Errorf("unknown format %q (want csv, jsonl or lab)", s)
 }
 
 // FormatOf tells the format of a file from its extension: .csv is CSV;
@@ -109,7 +114,7 @@ func OpenFile(path string, f Format, cat *attack.Catalog) (Counter, error) {
 		}
 		return s, nil
 	}
-	s := NewCSVSink(file, file, cat, fresh)
+	s := newCSVSink(file, file, cat, fresh, f == LabCSV)
 	s.buf = append(s.buf, lead...)
 	if st.Mode().IsRegular() {
 		s.writesFile(file, st.Size())
@@ -133,12 +138,16 @@ func checkExisting(file *os.File, path string, size int64, f Format) error {
 	}
 	line, _, _ := bytes.Cut(head, []byte{'\n'})
 	line = bytes.TrimSuffix(bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")), []byte{'\r'})
-	if string(line) != store.HeaderLine {
+	want := store.HeaderLine
+	if f == LabCSV {
+		want = store.LabHeaderLine
+	}
+	if string(line) != want {
 		shown := string(line)
 		if len(shown) > 200 {
 			shown = shown[:200] + "..."
 		}
-		return fmt.Errorf("%s exists with other columns than secpipe store's; not appending to it (write to a new file)\n  its header: %s\n  ours:       %s", path, shown, store.HeaderLine)
+		return fmt.Errorf("%s exists with other columns than secpipe store's; not appending to it (write to a new file)\n  its header: %s\n  ours:       %s", path, shown, want)
 	}
 	return nil
 }

@@ -79,8 +79,8 @@ func openStream(path string, opt Options) (Counter, error) {
 		if f == "" {
 			f = JSONL
 		}
-		if f == CSV {
-			return NewCSVSink(opt.Stdout, nil, opt.Catalog, true), nil
+		if f == CSV || f == LabCSV {
+			return newCSVSink(opt.Stdout, nil, opt.Catalog, true, f == LabCSV), nil
 		}
 		return withOptions(NewJSONLSink(opt.Stdout, nil), opt), nil
 	}

@@ -41,13 +41,26 @@ const minPerHelper = 512
 // NewCSVSink returns a sink writing CSV rows to w, starting with the header
 // line if header is set. Close also closes closer, if not nil.
 func NewCSVSink(w io.Writer, closer io.Closer, cat *attack.Catalog, header bool) *CSVSink {
-	s := &CSVSink{output: newOutput(w, closer), rows: store.NewRows(cat)}
+	return newCSVSink(w, closer, cat, header, false)
+}
+
+// NewLabCSVSink is NewCSVSink in the lab's layout (store.NewLabRows).
+func NewLabCSVSink(w io.Writer, closer io.Closer, cat *attack.Catalog, header bool) *CSVSink {
+	return newCSVSink(w, closer, cat, header, true)
+}
+
+func newCSVSink(w io.Writer, closer io.Closer, cat *attack.Catalog, header, lab bool) *CSVSink {
+	newRows, headerLine := store.NewRows, store.HeaderLine
+	if lab {
+		newRows, headerLine = store.NewLabRows, store.LabHeaderLine
+	}
+	s := &CSVSink{output: newOutput(w, closer), rows: newRows(cat)}
 	// One core reads input; this goroutine and the helpers share the rest.
 	for i := 0; i < min(runtime.GOMAXPROCS(0)-2, 3); i++ {
-		s.helpers = append(s.helpers, &csvPart{rows: store.NewRows(cat)})
+		s.helpers = append(s.helpers, &csvPart{rows: newRows(cat)})
 	}
 	if header {
-		s.buf = append(s.buf, store.HeaderLine...)
+		s.buf = append(s.buf, headerLine...)
 		s.buf = append(s.buf, '\n')
 	}
 	return s

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"strings"
+
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/ecs"
 	"github.com/secpipe/secpipe/pkg/event"
@@ -27,6 +29,13 @@ var HeaderLine = func() string {
 	return s
 }()
 
+// LabColumns are the course lab's classified_packets.csv columns, the first
+// eight of Columns, for the lab's layout: one row per event.
+var LabColumns = Columns[:8]
+
+// LabHeaderLine is the lab layout's header, without its line end.
+var LabHeaderLine = strings.Join(LabColumns, ",")
+
 // column lists the fields a cell is read from, first holding a value wins.
 type column struct {
 	paths []string
@@ -50,6 +59,8 @@ type Rows struct {
 	ecsTactics, ecsTechs, labTactics, labTechs             []int
 	ruleName, ruleID                                       int
 
+	lab bool // the lab's layout: one row per event, its first pair
+
 	headBuf, tailBuf, scratch, key []byte
 	cache                          map[string]*pairSet
 }
@@ -57,6 +68,20 @@ type Rows struct {
 // pairSet is the rows' pair cells of one combination of tactics and techniques.
 type pairSet struct {
 	cells [][]byte // per pair: the encoded tactic,technique,tactic_name,technique_name cells
+	lab   []byte   // the first pair's tactic,technique cells
+}
+
+// labNone are the lab layout's cells of an event without a tactic, as the
+// lab's classifier writes them.
+const labNone = "TA0000,T0000"
+
+// NewLabRows returns a row builder of the lab's layout: its eight columns,
+// one row per event with its first tactic and a technique of that tactic,
+// TA0000,T0000 when it has none.
+func NewLabRows(cat *attack.Catalog) *Rows {
+	r := NewRows(cat)
+	r.lab = true
+	return r
 }
 
 // maxCached bounds the cached combinations of tactics and techniques.
@@ -148,6 +173,17 @@ func (r *Rows) Append(dst, raw []byte) (out []byte, rows int, matched bool) {
 		r.headBuf = AppendCell(r.headBuf, r.scratch)
 		r.headBuf = append(r.headBuf, ',')
 	}
+	set, matched := r.pairs()
+	matched = matched || len(r.f.Values(r.ruleID)) > 0
+	if r.lab {
+		dst = append(dst, r.headBuf...)
+		if set == nil {
+			dst = append(dst, labNone...)
+		} else {
+			dst = append(dst, set.lab...)
+		}
+		return append(dst, '\n'), 1, matched
+	}
 	r.tailBuf = r.tailBuf[:0]
 	for i, c := range r.tail {
 		r.scratch = r.scratch[:0]
@@ -164,8 +200,6 @@ func (r *Rows) Append(dst, raw []byte) (out []byte, rows int, matched bool) {
 	}
 	r.tailBuf = append(r.tailBuf, '\n')
 
-	set, matched := r.pairs()
-	matched = matched || len(r.f.Values(r.ruleID)) > 0
 	if set == nil {
 		dst = append(dst, r.headBuf...)
 		dst = append(dst, ",,,"...)
@@ -326,6 +360,9 @@ func (r *Rows) buildPairs(tacticSlots, techSlots []int) *pairSet {
 		c = append(c, ',')
 		c = AppendCell(c, []byte(qname))
 		set.cells = append(set.cells, c)
+		if set.lab == nil && (len(tactics) == 0 || p.Tactic == tactics[0]) {
+			set.lab = AppendCell(append(AppendCell(nil, []byte(p.Tactic)), ','), []byte(p.Technique))
+		}
 	}
 	return set
 }
