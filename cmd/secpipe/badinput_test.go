@@ -23,13 +23,18 @@ import (
 // the command ends within a deadline, and that every good event around
 // the bad one is delivered.
 
+// withoutEval are the commands of the cases without ground truth (no
+// events, or a CSV of classified events): eval has nothing to score there,
+// says so and exits 1 (eval.txtar checks that).
+var withoutEval = []string{"classify", "store", "stats", "publish"}
+
 // badDeadline bounds one command on one case: a hang fails the case.
 const badDeadline = 90 * time.Second
 
-// good1 and good2 are events as gen writes them, with ground truth, so
-// that eval reads them too.
+// good1 and good2 are events as gen writes them, with ground truth (an
+// attack run and a benign event), so that eval has something to score.
 const (
-	good1 = `{"@timestamp":"2026-01-01T00:00:00.000Z","event":{"id":"g1","kind":"event","category":["process"],"action":"process-start"},"host":{"name":"WS-1","os":{"type":"windows"}},"user":{"name":"alice"},"process":{"command_line":"powershell -enc SQBFAFgA"},"truth":{"scenario":"benign"}}`
+	good1 = `{"@timestamp":"2026-01-01T00:00:00.000Z","event":{"id":"g1","kind":"event","category":["process"],"action":"process-start"},"host":{"name":"WS-1","os":{"type":"windows"}},"user":{"name":"alice"},"process":{"command_line":"powershell -enc SQBFAFgA"},"truth":{"scenario":"encoded_powershell","run":1,"events":1,"techniques":["T1059.001"],"tactics":["TA0002"]}}`
 	good2 = `{"@timestamp":"2026-01-01T00:00:01.000Z","event":{"id":"g2","kind":"event","category":["process"],"action":"process-start"},"host":{"name":"WS-2","os":{"type":"windows"}},"user":{"name":"bob"},"process":{"command_line":"whoami"},"truth":{"scenario":"benign"}}`
 )
 
@@ -91,11 +96,11 @@ func eventCases() []badCase {
 			ts(`"2026-01-01T00:00:00Z"`), ts(`"2026-01-01T01:00:00.123456+01:00"`), ts(`"2026-01-01 00:00:00"`),
 			ts(`1767225600`), ts(`"1767225600000"`), ts(`"yesterday at noon"`),
 		}, "\n") + "\n", events: 6, says: map[string]string{"stats": `in.jsonl:6: unparsable timestamp "yesterday at noon" (counted without timestamp)`}},
-		{name: "empty", whole: "", events: 0},
-		{name: "blank lines", whole: "\n\n  \n", events: 0},
-		{name: "csv wrong cell count", file: "in.csv", whole: csvHeader + "1,2026-01-01T00:00:00Z,alice,h1,x,TA0006,T1110\n2,2026-01-01T00:00:01Z,bob\n3,2026-01-01T00:00:02Z,carol,h3,x,TA0002,T1059\n", badLine: 3},
-		{name: "csv extra columns", file: "in.csv", whole: "event_id,timestamp,user,zz_extra,host,event_type,mitre_tactic,mitre_technique,more\n1,2026-01-01T00:00:00Z,alice,?,h1,x,TA0006,T1110,m\n2,2026-01-01T00:00:01Z,bob,?,h2,x,,,\n"},
-		{name: "csv stray quote", file: "in.csv", whole: csvHeader + "1,2026-01-01T00:00:00Z,\"charlie,h1,x,TA0006,T1110\n2,2026-01-01T00:00:01Z,bob,h2,x,,\n3,2026-01-01T00:00:02Z,carol,h3,x,,\n", badLine: 2},
+		{name: "empty", whole: "", events: 0, only: withoutEval},
+		{name: "blank lines", whole: "\n\n  \n", events: 0, only: withoutEval},
+		{name: "csv wrong cell count", file: "in.csv", whole: csvHeader + "1,2026-01-01T00:00:00Z,alice,h1,x,TA0006,T1110\n2,2026-01-01T00:00:01Z,bob\n3,2026-01-01T00:00:02Z,carol,h3,x,TA0002,T1059\n", badLine: 3, only: withoutEval},
+		{name: "csv extra columns", file: "in.csv", whole: "event_id,timestamp,user,zz_extra,host,event_type,mitre_tactic,mitre_technique,more\n1,2026-01-01T00:00:00Z,alice,?,h1,x,TA0006,T1110,m\n2,2026-01-01T00:00:01Z,bob,?,h2,x,,,\n", only: withoutEval},
+		{name: "csv stray quote", file: "in.csv", whole: csvHeader + "1,2026-01-01T00:00:00Z,\"charlie,h1,x,TA0006,T1110\n2,2026-01-01T00:00:01Z,bob,h2,x,,\n3,2026-01-01T00:00:02Z,carol,h3,x,,\n", badLine: 2, only: withoutEval},
 	}
 }
 
