@@ -184,7 +184,10 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 			err = fmt.Errorf("closing output: %w", cerr)
 		}
 		if cerr := src.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("closing input: %w", cerr)
+			err = cerr
+			if !errors.As(cerr, new(*NoValidRecordError)) {
+				err = fmt.Errorf("closing input: %w", cerr)
+			}
 		}
 	}()
 	out := &Batch{Limit: p.MaxBatch}

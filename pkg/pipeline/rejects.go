@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 )
 
@@ -103,4 +104,15 @@ func (r *Rejects) Count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.count
+}
+
+// NoValidRecordError reports inputs that held records but not one valid
+// one: most likely not the format they were read as. A source returns it
+// from Close, once every good input was delivered.
+type NoValidRecordError struct {
+	Inputs []string // "NAME (N bad records, read as FORMAT)"
+}
+
+func (e *NoValidRecordError) Error() string {
+	return "no valid record in " + strings.Join(e.Inputs, ", ") + ": is it the format it was read as? (--input-format names one)"
 }

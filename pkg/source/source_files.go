@@ -35,6 +35,10 @@ type Files struct {
 	trace   *telemetry.FieldCutter // nil: tracing off
 	now     func() time.Time       // the clock of formats whose timestamps lack a year
 	fields  []string               // the only fields the consumer reads (nil: all)
+
+	curFormat format.Format
+	good, bad int      // records of the current input
+	worthless []string // inputs with bad records and no good one
 }
 
 // NewFiles returns a source over the named files (stdin when names is
@@ -77,6 +81,7 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 		rec, err := f.cur.Next()
 		switch {
 		case err == nil:
+			f.good++
 			msg := pipeline.Message{
 				Value:  b.Copy(rec.Raw),
 				Origin: pipeline.Origin{Input: rec.Input, Line: rec.Line, Offset: -1},
@@ -92,6 +97,7 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 				return nil
 			}
 		case errors.Is(err, io.EOF):
+			f.endInput()
 			f.closeCurrent()
 			if f.next >= len(f.names) {
 				if len(b.Msgs) > 0 {
@@ -106,6 +112,7 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 		default:
 			var bad *event.BadRecordError
 			if errors.As(err, &bad) {
+				f.bad++
 				if rerr := f.rejects.Reject(bad, bad.Raw); rerr != nil {
 					return rerr
 				}
@@ -141,7 +148,8 @@ func (f *Files) open(ctx context.Context) error {
 	if !f.regular {
 		r = NewCancelReader(ctx, r) // a pipe, FIFO or device can block forever
 	}
-	rd, _, err := format.Open(r, f.format, format.Options{Name: f.curName, MaxRecord: f.maxRecord, Now: f.now, Fields: f.fields})
+	f.good, f.bad = 0, 0
+	rd, fm, err := format.Open(r, f.format, format.Options{Name: f.curName, MaxRecord: f.maxRecord, Now: f.now, Fields: f.fields})
 	if err != nil {
 		f.closeCurrent()
 		return err
@@ -149,7 +157,7 @@ func (f *Files) open(ctx context.Context) error {
 	if c, ok := rd.(io.Closer); ok {
 		f.closers = append([]io.Closer{c}, f.closers...)
 	}
-	f.cur = rd
+	f.cur, f.curFormat = rd, fm
 	return nil
 }
 
@@ -177,5 +185,19 @@ func (f *Files) Ack(context.Context, []pipeline.Message) error { return nil }
 // Close implements pipeline.Source.
 func (f *Files) Close() error {
 	f.closeCurrent()
+	if len(f.worthless) > 0 {
+		return &pipeline.NoValidRecordError{Inputs: f.worthless}
+	}
 	return nil
+}
+
+// endInput notes an input that ended with bad records and no good one.
+func (f *Files) endInput() {
+	if f.good == 0 && f.bad > 0 {
+		plural := "s"
+		if f.bad == 1 {
+			plural = ""
+		}
+		f.worthless = append(f.worthless, fmt.Sprintf("%s (%d bad record%s, read as %s)", f.curName, f.bad, plural, f.curFormat))
+	}
 }
