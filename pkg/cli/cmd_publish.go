@@ -85,6 +85,7 @@ Examples:
 			defer closeDLQ()
 			opts.Logs = kafka.NewLogs(env.Stderr, prog, cfg)
 			opts.Tracer = tel.tracer
+			opts.Refused = rejects // named by file and line, kept by --dlq
 			opened, err := sink.Open(c.Context, "kafka://"+opts.Topic, sink.Options{Kafka: opts})
 			if err != nil {
 				src.Close()

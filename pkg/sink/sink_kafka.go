@@ -48,6 +48,12 @@ type KafkaOptions struct {
 	// for callers that check Err at the end instead (publish from files,
 	// where nothing is acknowledged upstream).
 	KeepGoing bool
+	// Refused, if set, takes each message the broker (or the client's
+	// size check) refused, as a bad record named by its origin (file and
+	// line): reported, and kept raw in its dead-letter file, if it has one.
+	// It costs a small allocation per message, and with a dead-letter file
+	// each delivery report brings the message's value back.
+	Refused *pipeline.Rejects
 	// Logs reports client errors; the sink closes it.
 	Logs *kafka.Logs
 	// Tracer, if set, traces each message: a producer span "publish
@@ -101,9 +107,15 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	if o.Topic == "" {
 		return nil, errors.New("no topic to write to")
 	}
+	// Delivery reports carry nothing back, but a refused message's value
+	// when a dead-letter file is to keep it.
+	reportFields := "none"
+	if o.Refused != nil && o.Refused.DLQ != nil {
+		reportFields = "value"
+	}
 	defaults := []kafka.Prop{
 		{Key: "enable.idempotence", Value: fmt.Sprint(!o.NoIdempotence)},
-		{Key: "go.delivery.report.fields", Value: "none"},
+		{Key: "go.delivery.report.fields", Value: reportFields},
 	}
 	if o.Compression != "" {
 		ok := false
@@ -205,11 +217,19 @@ func (s *Kafka) drain() {
 	for ev := range events {
 		switch e := ev.(type) {
 		case *ck.Message:
-			if span, ok := e.Opaque.(trace.Span); ok {
+			span, _ := e.Opaque.(trace.Span)
+			sent, named := e.Opaque.(*sentMessage)
+			if named {
+				span = sent.span
+			}
+			if span != nil {
 				telemetry.Delivered(span, e.TopicPartition.Partition, int64(e.TopicPartition.Offset), e.TopicPartition.Error)
 			}
 			if err := e.TopicPartition.Error; err != nil {
 				s.failed.Add(1)
+				if named {
+					s.opts.Refused.Reject(&RefusedError{Origin: sent.origin, Err: s.opts.Config.RedactErr(err)}, e.Value)
+				}
 				s.mu.Lock()
 				if s.firstErr == nil {
 					s.firstErr = s.opts.Config.RedactErr(err)
@@ -292,6 +312,9 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 			}
 			km.Headers = s.hdrs
 		}
+		if s.opts.Refused != nil {
+			km.Opaque = &sentMessage{span: span, origin: m.Origin}
+		}
 		for {
 			err := s.p.Produce(km, nil)
 			if err == nil {
@@ -307,6 +330,9 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 				s.produced++
 				s.failed.Add(1)
 				s.delivered.Add(1)
+				if s.opts.Refused != nil {
+					s.opts.Refused.Reject(&RefusedError{Origin: m.Origin, Err: err}, m.Value)
+				}
 				s.mu.Lock()
 				if s.firstErr == nil {
 					s.firstErr = fmt.Errorf("%v: %v (%d bytes)", m.Origin, err, len(km.Value))
@@ -419,6 +445,25 @@ func (s *Kafka) Err() error {
 	}
 	return nil
 }
+
+// sentMessage is what a produced message carries to its delivery report
+// when refused messages are named (KafkaOptions.Refused).
+type sentMessage struct {
+	span   trace.Span
+	origin pipeline.Origin
+}
+
+// RefusedError reports an event the broker (or the client) refused.
+type RefusedError struct {
+	Origin pipeline.Origin
+	Err    error
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%v: refused by Kafka: %v", e.Origin, e.Err)
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }
 
 // DeliveryError reports messages the broker did not acknowledge.
 type DeliveryError struct {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/secpipe/secpipe/pkg/kafka"
 	"github.com/secpipe/secpipe/pkg/pipeline"
@@ -218,5 +219,49 @@ func TestKafkaKeyAndHeaders(t *testing.T) {
 		if keys[v] != w {
 			t.Errorf("%s: got %q, want %q", v, keys[v], w)
 		}
+	}
+}
+
+// A message the broker refuses (over the topic's size limit) is named by
+// its origin and kept whole in the dead-letter file; the others arrive.
+func TestKafkaRefusedNamed(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.SeedTopics(1, "small"), kfake.BrokerConfigs(map[string]string{"message.max.bytes": "2000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg := kafka.Config{Brokers: strings.Join(c.ListenAddrs(), ","), ConnectTimeout: 5 * time.Second, Props: []kafka.Prop{{Key: "log_level", Value: "0"}}}
+	var log, dlq bytes.Buffer
+	rejects := &pipeline.Rejects{Log: &log, Prefix: "secpipe publish", DLQ: &dlq}
+	s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "small", KeepGoing: true, Refused: rejects})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := `{"message":"` + strings.Repeat("x", 5000) + `"}`
+	ctx := context.Background()
+	for i, v := range []string{`{"seq":1}`, big, `{"seq":3}`} {
+		msg := pipeline.Message{Value: []byte(v), Origin: pipeline.Origin{Input: "in.jsonl", Line: i + 1, Offset: -1}}
+		if err := s.Write(ctx, []pipeline.Message{msg}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Flush(ctx); err != nil { // one message a request: the broker judges each alone
+			t.Fatal(err)
+		}
+	}
+	var de *sink.DeliveryError
+	if err := s.Err(); !errors.As(err, &de) || de.Failed != 1 {
+		t.Errorf("Err() = %v, want one message not acknowledged", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "in.jsonl:2: refused by Kafka") || rejects.Count() != 1 {
+		t.Errorf("rejects log (%d):\n%s", rejects.Count(), log.String())
+	}
+	if dlq.String() != big+"\n" {
+		t.Errorf("dead-letter file holds %d bytes, want the refused event whole", dlq.Len())
+	}
+	if n := count(t, cfg, "small"); n != 2 {
+		t.Errorf("%d messages on the topic, want 2", n)
 	}
 }
