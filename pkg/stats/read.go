@@ -133,11 +133,13 @@ func first(f *event.Fields, dst []byte, slots []int) []byte {
 	return dst
 }
 
+// strs returns the strings at the slots, leaving out the lab's
+// "unclassified" (TA0000, T0000) and empty ones.
 func strs(f *event.Fields, slots ...int) []string {
 	var out []string
 	for _, s := range slots {
 		for _, v := range f.Values(s) {
-			if v.Kind == event.String && len(v.Raw) > 0 {
+			if v.Kind == event.String && !unclassifiedTactic(string(v.Raw)) && !unclassifiedTechnique(string(v.Raw)) {
 				out = append(out, v.Text())
 			}
 		}
