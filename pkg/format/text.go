@@ -3,7 +3,6 @@ package format
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -140,27 +139,44 @@ func (o *jsonObject) done() []byte { return append(o.b, '}') }
 
 // isJSONNumber reports whether s is a number as JSON writes them.
 func isJSONNumber(s string) bool {
-	if s == "" {
-		return false
+	// -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+	digits := func(i int) int {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i
 	}
-	_, err := strconv.ParseFloat(s, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return false
-	}
-	// ParseFloat also takes "inf", "0x1p-2", "1_000" and "+1": JSON does not.
 	i := 0
-	if s[0] == '-' {
+	if i < len(s) && s[i] == '-' {
 		i++
 	}
-	if i >= len(s) || s[i] < '0' || s[i] > '9' || (s[i] == '0' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9') {
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		i = digits(i)
+	default:
 		return false
 	}
-	for _, c := range []byte(s[i:]) {
-		if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+	if i < len(s) && s[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
 			return false
 		}
+		i = j
 	}
-	return true
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return false
+		}
+		i = j
+	}
+	return i == len(s)
 }
 
 // headLines returns up to n lines of head that are not blank; the last
