@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/secpipe/secpipe/pkg/event"
 )
 
 // jsonWriter appends compact JSON to a reused buffer. It tracks only
@@ -51,14 +53,14 @@ func (w *jsonWriter) closeArray() {
 // key starts an object member.
 func (w *jsonWriter) key(k string) {
 	w.sep()
-	w.buf = appendString(w.buf, k)
+	w.buf = event.AppendString(w.buf, k)
 	w.buf = append(w.buf, ':')
 	w.first = true
 }
 
 func (w *jsonWriter) str(s string) {
 	w.sep()
-	w.buf = appendString(w.buf, s)
+	w.buf = event.AppendString(w.buf, s)
 }
 
 func (w *jsonWriter) null() {
@@ -96,57 +98,6 @@ func (w *jsonWriter) time(t time.Time) {
 }
 
 const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD;
-// control characters are escaped, and so are U+2028 and U+2029 (as
-// encoding/json does); '<', '>' and '&' are left alone.
-func appendString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				buf = append(buf, '\\', c)
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, "\ufffd"...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
-}
 
 // appendUTF16String appends UTF-16LE text as a JSON string, without its
 // trailing NULs. An unpaired surrogate becomes U+FFFD.

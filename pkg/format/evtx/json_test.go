@@ -21,22 +21,6 @@ var tricky = []string{
 	"bad \xff utf-8 \xc3",
 }
 
-func TestAppendStringIsJSON(t *testing.T) {
-	for _, s := range tricky {
-		got := appendString(nil, s)
-		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatalf("%q gives invalid JSON %s: %v", s, got, err)
-		}
-		want, _ := json.Marshal(s)
-		var wantBack string
-		json.Unmarshal(want, &wantBack)
-		if back != wantBack {
-			t.Errorf("%q reads back as %q, want %q", s, back, wantBack)
-		}
-	}
-}
-
 func utf16LE(s string) []byte {
 	units := utf16.Encode([]rune(s))
 	b := make([]byte, 2*len(units))
