@@ -2,13 +2,10 @@ package stats
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/secpipe/secpipe/pkg/ecs"
 	"github.com/secpipe/secpipe/pkg/event"
-	"github.com/secpipe/secpipe/pkg/format"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -190,41 +187,4 @@ func (s *Sink) add(raw []byte, at pipeline.Origin) error {
 		a.Tag([]byte(p.Tactic), []byte(p.Technique), tname, nil)
 	}
 	return nil
-}
-
-// Read adds the events of one input in any format secpipe reads (see
-// package format), recognised from its content; bad records go to
-// rejects. The command reads its inputs through a pipeline into a Sink
-// instead; Read is the same for one stream.
-func (a *Agg) Read(ctx context.Context, r io.Reader, name string, rejects *pipeline.Rejects) error {
-	s := NewSink(a, rejects)
-	defer s.Close()
-	rd, _, err := format.Open(r, format.Auto, format.Options{Name: name})
-	if err != nil {
-		return err
-	}
-	if c, ok := rd.(io.Closer); ok {
-		defer c.Close()
-	}
-	for n := 0; ; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		rec, err := rd.Next()
-		var bad *event.BadRecordError
-		switch {
-		case err == io.EOF:
-			return nil
-		case errors.As(err, &bad):
-			if err := s.rejects.Reject(bad, bad.Raw); err != nil {
-				return err
-			}
-			continue
-		case err != nil:
-			return fmt.Errorf("reading %s: %w", name, err)
-		}
-		if err := s.add(rec.Raw, pipeline.Origin{Input: rec.Input, Line: rec.Line, Offset: -1}); err != nil {
-			return err
-		}
-	}
 }
