@@ -86,9 +86,10 @@ func (s *Sink) Close() error {
 // Fields lists the event fields stats reads, for sources that can leave
 // the others out.
 func Fields() []string {
-	var out []string
-	for _, paths := range [][]string{ecs.EventID, ecs.Timestamp, ecs.User, ecs.Host, ecs.SourceIP, ecs.TacticID, ecs.TechID, ecs.SubTechID, ecs.TacticName} {
-		out = append(out, paths...)
+	p := newJSONPaths().p
+	out := make([]string, p.Len())
+	for i := range out {
+		out[i] = p.Name(i)
 	}
 	return out
 }
