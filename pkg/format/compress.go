@@ -28,13 +28,13 @@ func decompress(br *bufio.Reader, name string) (*bufio.Reader, io.Closer, error)
 			return nil, nil, fmt.Errorf("%s: gzip: %w", name, err)
 		}
 		z.Multistream(true) // concatenated .gz files, as zcat reads them
-		return bufio.NewReaderSize(z, HeadSize), z, nil
+		return bufio.NewReaderSize(corruptReader{z, "gzip"}, HeadSize), z, nil
 	case bytes.HasPrefix(head, zstdMagic):
 		z, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: zstd: %w", name, err)
 		}
-		return bufio.NewReaderSize(z, HeadSize), closerFunc(func() error { z.Close(); return nil }), nil
+		return bufio.NewReaderSize(corruptReader{z, "zstd"}, HeadSize), closerFunc(func() error { z.Close(); return nil }), nil
 	}
 	return br, nil, nil
 }
@@ -42,3 +42,30 @@ func decompress(br *bufio.Reader, name string) (*bufio.Reader, io.Closer, error)
 type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }
+
+// CorruptError ends an input whose compressed stream is truncated or
+// damaged: the events decoded before it were read.
+type CorruptError struct {
+	Codec string // gzip or zstd
+	Err   error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("%s stream truncated or corrupt: %v", e.Codec, e.Err)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// corruptReader names the codec in a decoder's errors.
+type corruptReader struct {
+	r     io.Reader
+	codec string
+}
+
+func (c corruptReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &CorruptError{Codec: c.codec, Err: err}
+	}
+	return n, err
+}

@@ -166,7 +166,7 @@ func open(br *bufio.Reader, f Format, opt Options) (Reader, Format, error) {
 	if f == Auto || f == "" {
 		head, err := peekHead(br, opt.Ready)
 		if err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("reading %s: %w", opt.Name, err)
 		}
 		var known bool
 		if f, known = Detect(head, opt.Name); !known {
