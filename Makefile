@@ -52,7 +52,7 @@ bench: build jaeger
 # stats, kcat for the publish comparison, GNU time for peak memory,
 # evtxexport for the .evtx comparison.
 bench-deps:
-	apt-get update && apt-get install -y python3-pandas python3-matplotlib kcat time bc util-linux libevtx-utils
+	apt-get update && apt-get install -y python3-pandas python3-matplotlib kcat jq time bc util-linux libevtx-utils
 
 # Detection quality of the built-in pack on a million events (a seed no test uses).
 eval: build

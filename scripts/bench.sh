@@ -147,6 +147,14 @@ else
 	echo "(skipped: kcat is missing; apt-get install -y kcat)"
 fi
 echo
+echo "### Group failover after a SIGKILL"
+echo
+if command -v jq >/dev/null; then
+	SECPIPE="$SECPIPE" ./scripts/bench_failover.sh 300000 10000 2>/dev/null
+else
+	echo "(skipped: jq is missing; apt-get install -y jq)"
+fi
+echo
 
 echo "## Tracing"
 echo

@@ -12,21 +12,14 @@ import (
 	"time"
 
 	"github.com/secpipe/secpipe/pkg/format"
+	"github.com/secpipe/secpipe/pkg/shareddata"
 )
-
-// sigmaCorpus is where the SigmaHQ rules are checked out for tests.
-const sigmaCorpus = "/work/shared/sigma/rules"
 
 // corpusRules returns the paths of SigmaHQ rules under the corpus; without
 // the corpus the test is skipped, or fails on CI.
 func corpusRules(t *testing.T, rel ...string) []string {
 	t.Helper()
-	if _, err := os.Stat(sigmaCorpus); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("SigmaHQ corpus missing at %s: %v", sigmaCorpus, err)
-		}
-		t.Skipf("SKIPPED: SigmaHQ corpus missing at %s (%v); these tests check SigmaHQ rules against the text formats", sigmaCorpus, err)
-	}
+	sigmaCorpus := shareddata.Dir(t, "sigma", "rules")
 	var out []string
 	for _, r := range rel {
 		out = append(out, filepath.Join(sigmaCorpus, r))

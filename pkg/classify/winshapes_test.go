@@ -12,11 +12,9 @@ import (
 	"time"
 
 	"github.com/secpipe/secpipe/pkg/gen"
+	"github.com/secpipe/secpipe/pkg/shareddata"
 	"github.com/secpipe/secpipe/pkg/sigma"
 )
-
-// realEvents is evtx_dump-shaped JSON of real Windows event logs.
-const realEvents = "/work/shared/realdata/evtx-to-mitre/events"
 
 // winEvent is the parts of an evtx_dump event the other shapes carry.
 type winEvent struct {
@@ -185,12 +183,11 @@ func matchAll(e *sigma.Engine, events [][]byte) (sources, tags []string) {
 // corpus and by the built-in pack.
 func TestWindowsShapesTagAlike(t *testing.T) {
 	corpus := corpusRules(t, ".")
+	// evtx_dump-shaped JSON of real Windows event logs.
+	realEvents := shareddata.Dir(t, "realdata", "evtx-to-mitre", "events")
 	files, err := filepath.Glob(filepath.Join(realEvents, "*.jsonl"))
 	if err != nil || len(files) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no real events in %s: %v", realEvents, err)
-		}
-		t.Skipf("SKIPPED: no real events in %s (%v)", realEvents, err)
+		t.Fatalf("no real events in %s: %v", realEvents, err)
 	}
 	var evtx, wlb, nx [][]byte
 	skipped := 0

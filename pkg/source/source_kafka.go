@@ -165,6 +165,11 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 		{Key: "enable.auto.offset.store", Value: "false"},
 		{Key: "enable.auto.commit", Value: strconv.FormatBool(autoCommit)},
 		{Key: "auto.commit.interval.ms", Value: "1000"},
+		// A member that dies (SIGKILL, a lost host) loses its partitions to
+		// the others within 10 s rather than librdkafka's 45 s; 10 s stays
+		// above a broker's default group.min.session.timeout.ms (6 s).
+		{Key: "session.timeout.ms", Value: "10000"},
+		{Key: "heartbeat.interval.ms", Value: "3000"},
 		{Key: "auto.offset.reset", Value: reset},
 		{Key: "enable.partition.eof", Value: "true"},
 		{Key: "isolation.level", Value: "read_committed"},

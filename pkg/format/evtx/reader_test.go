@@ -16,35 +16,14 @@ import (
 	"time"
 
 	"github.com/secpipe/secpipe/pkg/event"
+	"github.com/secpipe/secpipe/pkg/shareddata"
 )
 
-// realData returns the directory of the shared evtx-to-mitre data set,
-// ../shared/realdata/evtx-to-mitre from the repository top. Without it
-// the test is skipped, or fails when CI=true.
+// realData returns the directory of the shared evtx-to-mitre data set.
 func realData(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "realdata", "evtx-to-mitre")
-	if _, err := os.Stat(filepath.Join(data, "evtx")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared real data missing: %v", err)
-		}
-		t.Skipf("!!! SKIPPED: shared real data not found at %s (%v); set it up to run this test !!!", data, err)
-	}
-	return data
+	shareddata.Dir(t, "realdata", "evtx-to-mitre", "evtx") // the .evtx files must be there
+	return shareddata.Dir(t, "realdata", "evtx-to-mitre")
 }
 
 // readAll reads every event of an .evtx stream, and the bad records.
