@@ -67,8 +67,11 @@ type KafkaOptions struct {
 //
 // Write hands messages to librdkafka, which batches and sends them; Flush
 // returns once the broker has acknowledged every one, or reports how many
-// it did not. Delivery reports are drained by one goroutine that only
-// counts, so producing costs no channel per message.
+// it did not. Untraced, librdkafka reports only the messages it failed to
+// deliver (delivery.report.only.error): a message that left the client's
+// queue without a report was acknowledged, so a success costs no report to
+// build in Go. Traced, every message's report ends its span. Reports are
+// drained by one goroutine that only counts.
 type Kafka struct {
 	opts  KafkaOptions
 	p     *ck.Producer
@@ -84,10 +87,16 @@ type Kafka struct {
 	inTxn    bool
 	phdrs    []pipeline.Header // tracing: the headers of the message being written
 
-	delivered atomic.Int64
-	failed    atomic.Int64
-	progress  chan struct{}
-	drained   chan struct{}
+	// onlyErrors: librdkafka reports failed deliveries only, and delivered
+	// counts those alone; else it counts every report.
+	onlyErrors bool
+	delivered  atomic.Int64
+	failed     atomic.Int64
+	progress   chan struct{}
+	drained    chan struct{}
+	// barrier takes a channel that drain closes once it has handled every
+	// report received before it.
+	barrier chan chan struct{}
 
 	mu       sync.Mutex
 	firstErr error
@@ -113,9 +122,11 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	if o.Refused != nil && o.Refused.DLQ != nil {
 		reportFields = "value"
 	}
+	onlyErrors := o.Tracer == nil
 	defaults := []kafka.Prop{
 		{Key: "enable.idempotence", Value: fmt.Sprint(!o.NoIdempotence)},
 		{Key: "go.delivery.report.fields", Value: reportFields},
+		{Key: "delivery.report.only.error", Value: fmt.Sprint(onlyErrors)},
 	}
 	if o.Compression != "" {
 		ok := false
@@ -143,7 +154,10 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 		}
 		return nil, fmt.Errorf("kafka producer: %w", o.Config.RedactErr(err))
 	}
-	s := &Kafka{opts: o, p: p, topic: &o.Topic, progress: make(chan struct{}, 1), drained: make(chan struct{})}
+	s := &Kafka{
+		opts: o, p: p, topic: &o.Topic, onlyErrors: onlyErrors,
+		progress: make(chan struct{}, 1), drained: make(chan struct{}), barrier: make(chan chan struct{}),
+	}
 	var keys []string
 	for _, f := range strings.Split(o.KeyField, ",") {
 		if f = strings.TrimSpace(f); f != "" {
@@ -214,43 +228,57 @@ func (s *Kafka) checkTopic(ctx context.Context) error {
 func (s *Kafka) drain() {
 	defer close(s.drained)
 	events := s.p.Events()
-	for ev := range events {
-		switch e := ev.(type) {
-		case *ck.Message:
-			span, _ := e.Opaque.(trace.Span)
-			sent, named := e.Opaque.(*sentMessage)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			s.report(ev, len(events) == 0)
+		case done := <-s.barrier:
+			close(done)
+		}
+	}
+}
+
+// report counts one event of the producer; last tells that no other is
+// waiting behind it.
+func (s *Kafka) report(ev ck.Event, last bool) {
+	switch e := ev.(type) {
+	case *ck.Message:
+		span, _ := e.Opaque.(trace.Span)
+		sent, named := e.Opaque.(*sentMessage)
+		if named {
+			span = sent.span
+		}
+		if span != nil {
+			telemetry.Delivered(span, e.TopicPartition.Partition, int64(e.TopicPartition.Offset), e.TopicPartition.Error)
+		}
+		if err := e.TopicPartition.Error; err != nil {
+			s.failed.Add(1)
 			if named {
-				span = sent.span
+				s.opts.Refused.Reject(&RefusedError{Origin: sent.origin, Err: s.opts.Config.RedactErr(err)}, e.Value)
 			}
-			if span != nil {
-				telemetry.Delivered(span, e.TopicPartition.Partition, int64(e.TopicPartition.Offset), e.TopicPartition.Error)
+			s.mu.Lock()
+			if s.firstErr == nil {
+				s.firstErr = s.opts.Config.RedactErr(err)
 			}
-			if err := e.TopicPartition.Error; err != nil {
-				s.failed.Add(1)
-				if named {
-					s.opts.Refused.Reject(&RefusedError{Origin: sent.origin, Err: s.opts.Config.RedactErr(err)}, e.Value)
-				}
-				s.mu.Lock()
-				if s.firstErr == nil {
-					s.firstErr = s.opts.Config.RedactErr(err)
-				}
-				s.mu.Unlock()
+			s.mu.Unlock()
+		}
+		s.delivered.Add(1)
+		if last {
+			s.signal()
+		}
+	case ck.Error:
+		if e.IsFatal() {
+			s.mu.Lock()
+			if s.fatal == nil {
+				s.fatal = fmt.Errorf("kafka producer: %w", s.opts.Config.RedactErr(e))
 			}
-			s.delivered.Add(1)
-			if len(events) == 0 {
-				s.signal()
-			}
-		case ck.Error:
-			if e.IsFatal() {
-				s.mu.Lock()
-				if s.fatal == nil {
-					s.fatal = fmt.Errorf("kafka producer: %w", s.opts.Config.RedactErr(e))
-				}
-				s.mu.Unlock()
-				s.signal()
-			} else if s.opts.Logs != nil {
-				s.opts.Logs.Printf("%v", e)
-			}
+			s.mu.Unlock()
+			s.signal()
+		} else if s.opts.Logs != nil {
+			s.opts.Logs.Printf("%v", e)
 		}
 	}
 }
@@ -349,7 +377,7 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 			// The local queue is full: wait for deliveries to make room.
 			select {
 			case <-s.progress:
-			case <-time.After(50 * time.Millisecond):
+			case <-time.After(s.pollInterval()):
 			case <-ctx.Done():
 				if span != nil {
 					telemetry.Delivered(span, 0, 0, ctx.Err())
@@ -418,12 +446,12 @@ func (s *Kafka) wait(ctx context.Context) error {
 		if err := s.fatalErr(); err != nil {
 			return err
 		}
-		if s.delivered.Load() >= s.produced {
+		if s.settled() {
 			break
 		}
 		select {
 		case <-s.progress:
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(s.pollInterval()):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -432,6 +460,38 @@ func (s *Kafka) wait(ctx context.Context) error {
 		return nil
 	}
 	return s.Err()
+}
+
+// settled reports whether every message produced was acknowledged or its
+// failure counted.
+func (s *Kafka) settled() bool {
+	if !s.onlyErrors {
+		return s.delivered.Load() >= s.produced
+	}
+	// Len counts messages not yet acknowledged and reports not yet taken
+	// by drain; a message leaves it only once its report, if any, was
+	// handed to the events channel. The barrier then waits for drain to
+	// finish counting the report it took last.
+	if s.p.Len() > 0 {
+		return false
+	}
+	done := make(chan struct{})
+	select {
+	case s.barrier <- done:
+		<-done
+	case <-s.drained:
+	}
+	return true
+}
+
+// pollInterval is how often waits look again: reports wake them when
+// every message is reported, but acknowledgements must be polled for when
+// only failures are.
+func (s *Kafka) pollInterval() time.Duration {
+	if s.onlyErrors {
+		return time.Millisecond
+	}
+	return 50 * time.Millisecond
 }
 
 // Err returns a *DeliveryError if the broker did not acknowledge some
@@ -539,6 +599,10 @@ func (s *Kafka) abort(ctx context.Context, err error) error {
 // Stats returns the messages produced, acknowledged and failed so far.
 func (s *Kafka) Stats() (produced, acked, failed int64) {
 	d, f := s.delivered.Load(), s.failed.Load()
+	if s.onlyErrors {
+		// Every message out of the client's queue was reported (a failure) or acknowledged.
+		return s.produced, max(s.produced-int64(s.p.Len())-f, 0), f
+	}
 	return s.produced, d - f, f
 }
 
@@ -549,7 +613,7 @@ func (s *Kafka) Close() error {
 	if s.inTxn {
 		s.abort(context.Background(), nil)
 	}
-	if s.delivered.Load() >= s.produced {
+	if s.settled() {
 		go func() {
 			s.p.Close()
 			<-s.drained
