@@ -4,12 +4,14 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/secpipe/secpipe/pkg/cli"
+	"github.com/secpipe/secpipe/pkg/enrich/enrichtest"
 )
 
 func TestMain(m *testing.M) {
@@ -24,6 +26,19 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// mkmmdb DIR: writes GeoLite2-City, GeoLite2-ASN and
+			// DB-IP-Country laid out test databases (city.mmdb, asn.mmdb,
+			// country.mmdb) with enrichtest's networks into DIR.
+			"mkmmdb": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: mkmmdb DIR")
+				}
+				dir := ts.MkAbs(args[0])
+				ts.Check(os.MkdirAll(dir, 0o755))
+				ts.Check(enrichtest.WriteCity(filepath.Join(dir, "city.mmdb")))
+				ts.Check(enrichtest.WriteASN(filepath.Join(dir, "asn.mmdb")))
+				ts.Check(enrichtest.WriteDBIPCountry(filepath.Join(dir, "country.mmdb")))
+			},
 			// exitcode N command args...: runs the command and checks its exit code.
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) < 2 {
