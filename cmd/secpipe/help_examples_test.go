@@ -23,7 +23,7 @@ func TestHelpExamplesRun(t *testing.T) {
 		}
 		all.Write(b)
 	}
-	for _, cmd := range []string{"enrich"} {
+	for _, cmd := range []string{"enrich", "alert"} {
 		var out bytes.Buffer
 		env := &cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, Now: time.Now}
 		if code := cli.Run(t.Context(), []string{"secpipe", cmd, "--help"}, env); code != 0 {
