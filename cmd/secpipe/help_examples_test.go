@@ -12,7 +12,8 @@ import (
 )
 
 // TestHelpExamplesRun checks that every example in the help of the
-// commands below is run, as written, by a script in testdata/script.
+// commands below, and in the README's section on them, is run, as
+// written, by a script in testdata/script.
 func TestHelpExamplesRun(t *testing.T) {
 	scripts, _ := filepath.Glob("testdata/script/*.txtar")
 	var all strings.Builder
@@ -22,6 +23,28 @@ func TestHelpExamplesRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		all.Write(b)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## The SOC pipeline: secpipe enrich and alert")
+	section, _, _ = strings.Cut(section, "\n## ")
+	if !ok {
+		t.Fatal("README: no section on the SOC pipeline")
+	}
+	n := 0
+	for _, block := range strings.Split(section, "```sh\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+			n++
+			if !strings.Contains(all.String(), line) {
+				t.Errorf("README: no script runs the example %q", line)
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("README's SOC section: %d examples found", n)
 	}
 	for _, cmd := range []string{"enrich", "alert"} {
 		var out bytes.Buffer
