@@ -18,7 +18,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"strconv"
 	"sync"
@@ -242,7 +241,7 @@ type Stage struct {
 	urlDom int
 
 	cur     *tables
-	geoFrag map[netip.Addr][]byte
+	geoFrag map[recordKey][]byte
 	scratch []byte
 	key     []byte
 	top     []byte
@@ -272,7 +271,7 @@ type edit struct {
 
 // NewStage returns a stage over the enricher's files.
 func (e *Enricher) NewStage() *Stage {
-	s := &Stage{e: e, cfg: e.cfg, paths: event.NewPaths(), geoFrag: map[netip.Addr][]byte{}}
+	s := &Stage{e: e, cfg: e.cfg, paths: event.NewPaths(), geoFrag: map[recordKey][]byte{}}
 	p := s.paths
 	for i, name := range []string{"source", "destination"} {
 		s.sides[i] = side{name: name, obj: p.Add(name), ip: p.Add(name + ".ip"), geo: p.Add(name + ".geo"), asn: p.Add(name + ".as")}
@@ -584,26 +583,32 @@ func (s *Stage) apply(out *pipeline.Batch, raw []byte) []byte {
 	return append(buf, raw[prev:]...)
 }
 
-// geoFields renders the geo and as members of an address, cached.
+// geoFields renders the geo and as members of an address, cached by the
+// records the databases hold for it.
 func (s *Stage) geoFields(text []byte) ([]byte, error) {
 	addr, ok := parseAddr(text)
 	if !ok {
 		return nil, nil
 	}
-	if f, ok := s.geoFrag[addr]; ok {
-		return f, nil
-	}
-	place, found, err := s.cur.geo.Lookup(addr)
-	if err != nil {
+	k, found, cacheable, err := s.cur.geo.key(addr)
+	if err != nil || !found {
 		return nil, err
 	}
-	var frag []byte
-	if found {
-		frag = place.appendFields(nil)
+	if cacheable {
+		if f, ok := s.geoFrag[k]; ok {
+			return f, nil
+		}
 	}
-	if len(s.geoFrag) >= 1<<16 {
-		clear(s.geoFrag)
+	place, found, err := s.cur.geo.Lookup(addr)
+	if err != nil || !found {
+		return nil, err
 	}
-	s.geoFrag[addr] = frag
+	frag := place.appendFields(nil)
+	if cacheable {
+		if len(s.geoFrag) >= 1<<16 {
+			clear(s.geoFrag)
+		}
+		s.geoFrag[k] = frag
+	}
 	return frag, nil
 }

@@ -95,6 +95,34 @@ type Place struct {
 	ASOrg                                                           string
 }
 
+// recordKey names the records the databases hold for an address (offset+1
+// in each of the first four databases, 0 where none), so that addresses of
+// the same records share their rendered fields.
+type recordKey [4]uintptr
+
+// key returns the records of addr; ok is false when no database has one
+// (or the address is not public). cacheable is false with more than four
+// databases.
+func (g *GeoIP) key(addr netip.Addr) (k recordKey, ok, cacheable bool, err error) {
+	addr = addr.Unmap()
+	if !Public(addr) {
+		return k, false, true, nil
+	}
+	for i, db := range g.dbs {
+		res := db.reader.Lookup(addr)
+		if err := res.Err(); err != nil {
+			return k, false, false, fmt.Errorf("%s: %w", db.path, err)
+		}
+		if res.Found() {
+			ok = true
+			if i < len(k) {
+				k[i] = res.Offset() + 1
+			}
+		}
+	}
+	return k, ok, len(g.dbs) <= len(k), nil
+}
+
 // Lookup returns what the databases know of addr. Private, loopback,
 // link-local, multicast, documentation and other reserved addresses are
 // not looked up.

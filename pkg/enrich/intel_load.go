@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -153,12 +153,13 @@ func looksLikeCSV(data []byte) bool {
 // refang undoes the usual defanging of shared indicators: hxxp://,
 // evil[.]example, 1.2.3[.]4.
 func refang(s string) string {
-	if !strings.ContainsAny(s, "[x") {
+	if strings.IndexByte(s, '[') < 0 && strings.IndexByte(s, '(') < 0 && !strings.HasPrefix(s, "hxxp") && !strings.HasPrefix(s, "hXXp") {
 		return s
 	}
-	r := strings.NewReplacer("[.]", ".", "(.)", ".", "[:]", ":", "hxxp", "http", "hXXp", "http", "[://]", "://")
-	return r.Replace(s)
+	return refanger.Replace(s)
 }
+
+var refanger = strings.NewReplacer("[.]", ".", "(.)", ".", "[:]", ":", "hxxp", "http", "hXXp", "http", "[://]", "://")
 
 // parseValue reads one indicator value of any kind (want 0) or of kind want.
 func parseValue(s string, want Kind) (Kind, string, error) {
@@ -168,19 +169,25 @@ func parseValue(s string, want Kind) (Kind, string, error) {
 	}
 	isURL := strings.Contains(s, "://")
 	switch {
-	case (want == 0 || want == KindIP) && !isURL:
-		if p, err := netip.ParsePrefix(s); err == nil {
-			if p.Bits() == p.Addr().BitLen() {
-				return KindIP, p.Addr().Unmap().String(), nil
+	case (want == 0 || want == KindIP) && !isURL && (strings.IndexByte(s, ':') >= 0 || s[0] >= '0' && s[0] <= '9'):
+		if strings.IndexByte(s, '/') >= 0 {
+			if p, err := netip.ParsePrefix(s); err == nil {
+				if p.Bits() == p.Addr().BitLen() {
+					return KindIP, p.Addr().Unmap().String(), nil
+				}
+				return KindIP, p.Masked().String(), nil
 			}
-			return KindIP, p.Masked().String(), nil
-		}
-		if a, err := netip.ParseAddr(s); err == nil {
+		} else if a, ok := parseAddr([]byte(s)); ok {
+			if a.Is4() {
+				return KindIP, s, nil // as written: a dotted quad is canonical
+			}
 			return KindIP, a.Unmap().String(), nil
 		}
 		if want == KindIP {
 			return 0, "", fmt.Errorf("%q is not an IP address or CIDR range", s)
 		}
+	case want == KindIP:
+		return 0, "", fmt.Errorf("%q is not an IP address or CIDR range", s)
 	}
 	if want == KindMD5 || want == KindSHA1 || want == KindSHA256 || want == 0 && !isURL {
 		if k := hashKind([]byte(s)); k != 0 && (want == 0 || want == k) {
@@ -211,32 +218,39 @@ func parseValue(s string, want Kind) (Kind, string, error) {
 // file's "0.0.0.0 evil.example" is the domain.
 func (l *loader) list(path string, data []byte) {
 	provider := l.intern(providerOf(path))
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	l.ins = slices.Grow(l.ins, bytes.Count(data, []byte("\n"))+1)
 	n := 0
-	for sc.Scan() {
+	for len(data) > 0 {
 		n++
-		line := strings.TrimSpace(sc.Text())
-		if i := strings.IndexAny(line, "#;"); i >= 0 && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
-			line = strings.TrimSpace(line[:i])
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
 		}
-		if line == "" {
+		line = bytes.TrimSpace(line)
+		if i := bytes.IndexAny(line, "#;"); i >= 0 && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
+			line = bytes.TrimSpace(line[:i])
+		}
+		if len(line) == 0 {
 			continue
 		}
-		fields := strings.Fields(line)
-		v := fields[0]
-		if len(fields) > 1 && (v == "0.0.0.0" || v == "127.0.0.1" || v == "::") {
-			v = fields[1]
+		v := line
+		if i := bytes.IndexAny(line, " \t"); i >= 0 {
+			v = line[:i]
+			if first := string(v); first == "0.0.0.0" || first == "127.0.0.1" || first == "::" {
+				v = bytes.TrimSpace(line[i+1:]) // a hosts file
+				if j := bytes.IndexAny(v, " \t"); j >= 0 {
+					v = v[:j]
+				}
+			}
 		}
-		kind, value, err := parseValue(v, 0)
+		kind, value, err := parseValue(string(v), 0)
 		if err != nil {
 			l.bad(path, n, "%v", err)
 			continue
 		}
 		l.ins = append(l.ins, Indicator{Kind: kind, Value: value, Provider: provider, Score: DefaultScore})
-	}
-	if err := sc.Err(); err != nil {
-		l.bad(path, n+1, "%v", err)
 	}
 }
 
@@ -292,6 +306,7 @@ var mispTypes = map[string]Kind{
 func (l *loader) csv(path string, data []byte) {
 	provider := l.intern(providerOf(path))
 	lines := bytes.Split(data, []byte("\n"))
+	l.ins = slices.Grow(l.ins, len(lines))
 	var roles []int
 	var kinds []Kind
 	start := 0
