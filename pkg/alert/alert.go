@@ -45,8 +45,8 @@ type Config struct {
 	// Throttle is the window of a group: one alert at its first event, a
 	// digest at its end. 0: an alert per event.
 	Throttle time.Duration
-	// Now is the clock; windows close by event time, or by this clock when
-	// events stop coming.
+	// Now is the clock; windows close by event time, or by this clock as
+	// the next events are read (the stage runs only when input comes).
 	Now func() time.Time
 }
 

@@ -29,8 +29,9 @@ secpipe enrich) with or without a rule. Alerts are grouped by --group-by and
 throttled per group: the first event of a group sends an alert at once (count 1,
 first and last seen); when the --throttle window closes with more events, a digest
 follows with their count and the first and last seen. A brute force of a thousand
-attempts is two messages, not a thousand. Windows close by event time, or by the
-clock when events stop; the end of input and Ctrl-C send every open digest.
+attempts is two messages, not a thousand. Windows close by event time; when event
+time stands still, by the clock, as the next events are read. The end of input
+and Ctrl-C send every open digest.
 
 Alerts go to stdout as JSON Lines, or to:
   --webhook URL   a JSON POST of each alert (generic webhook: SOAR, Teams flows...)
@@ -169,6 +170,9 @@ func readDestinations(c *ucli.Context, env *Env) ([]destination, error) {
 			return "", nil
 		}
 		u, err := url.Parse(v)
+		if err == nil {
+			_, err = url.ParseQuery(u.RawQuery)
+		}
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return "", usageErrorf("--%s: want an http:// or https:// URL (the value is not shown: it may be a secret)", flag)
 		}
