@@ -391,9 +391,10 @@ func (s *Stage) event(out *pipeline.Batch, raw []byte) ([]byte, error) {
 				if i > 0 {
 					s.scratch = append(s.scratch, ',')
 				}
-				in := &s.cur.intel.Indicators[m.id]
-				score = max(score, in.Score)
-				s.scratch = appendEnrichment(s.scratch, in, m)
+				x := s.cur.intel
+				in := &x.Indicators[m.id]
+				score = max(score, int(in.Score))
+				s.scratch = appendEnrichment(s.scratch, in, &x.metas[in.meta], m)
 			}
 			s.scratch = append(s.scratch, ']')
 			enrEnd = len(s.scratch)

@@ -254,8 +254,8 @@ func TestIntelLoadProblems(t *testing.T) {
 	// out), stix 2+2+1 (the expired one left out; the later one kept for
 	// its window).
 	if x.Len() != 17 {
-		for _, in := range x.Indicators {
-			t.Logf("%+v", in)
+		for i := range x.Indicators {
+			t.Logf("%+v", x.Record(i))
 		}
 		t.Errorf("%d indicators, want 17", x.Len())
 	}

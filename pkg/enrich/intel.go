@@ -50,15 +50,12 @@ func (k Kind) hashName() string {
 	return ""
 }
 
-// Indicator is one loaded indicator of compromise.
-type Indicator struct {
+// Record describes one indicator of compromise, as its file gives it.
+type Record struct {
 	Kind Kind
 	// Value is the indicator as given (refanged): an address or CIDR, a
 	// lower-case domain, a URL, a lower-case hex digest.
-	Value string
-	// key is the value as matched: Value, but a URL without its scheme,
-	// default port and fragment, its host in lower case.
-	key      string
+	Value    string
 	Provider string
 	// Name says what the indicator stands for (a STIX name, a CSV
 	// description, a MISP comment); may be empty.
@@ -72,9 +69,58 @@ type Indicator struct {
 	ValidFrom, ValidUntil int64
 }
 
+// Indicator is a loaded indicator, compact: what many indicators share
+// (provider, name, reference, validity) is kept once, in the index's
+// metas.
+type Indicator struct {
+	Value string
+	// key is the value as matched: Value, but a URL without its scheme,
+	// default port and fragment, its host in lower case.
+	key   string
+	meta  uint32
+	Kind  Kind
+	Score uint8
+}
+
+// meta is what indicators of one file row, feed or STIX object share.
+type meta struct {
+	Provider, Name, Reference string
+	ValidFrom, ValidUntil     int64
+}
+
 // validAt reports whether the indicator holds at t (Unix nanoseconds).
-func (in *Indicator) validAt(t int64) bool {
-	return (in.ValidFrom == 0 || t >= in.ValidFrom) && (in.ValidUntil == 0 || t < in.ValidUntil)
+func (m *meta) validAt(t int64) bool {
+	return (m.ValidFrom == 0 || t >= m.ValidFrom) && (m.ValidUntil == 0 || t < m.ValidUntil)
+}
+
+func (m *meta) bounded() bool { return m.ValidFrom != 0 || m.ValidUntil != 0 }
+
+// builder turns records into compact indicators, sharing their metas.
+type builder struct {
+	ins     []Indicator
+	metas   []meta
+	metaIDs map[meta]uint32
+}
+
+func (b *builder) add(r Record) {
+	m := meta{Provider: r.Provider, Name: r.Name, Reference: r.Reference, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil}
+	id, ok := b.metaIDs[m]
+	if !ok {
+		if b.metaIDs == nil {
+			b.metaIDs = map[meta]uint32{}
+		}
+		id = uint32(len(b.metas))
+		b.metas = append(b.metas, m)
+		b.metaIDs[m] = id
+	}
+	b.ins = append(b.ins, Indicator{Value: r.Value, meta: id, Kind: r.Kind, Score: uint8(min(max(r.Score, 0), 100))})
+}
+
+// Record returns indicator i as its file gave it.
+func (x *Index) Record(i int) Record {
+	in, m := &x.Indicators[i], &x.metas[x.Indicators[i].meta]
+	return Record{Kind: in.Kind, Value: in.Value, Provider: m.Provider, Name: m.Name, Reference: m.Reference,
+		Score: int(in.Score), ValidFrom: m.ValidFrom, ValidUntil: m.ValidUntil}
 }
 
 // DefaultScore is the risk score of an indicator whose file gives none.
@@ -86,6 +132,7 @@ const DefaultScore = 75
 // in one hash table of 64-bit hashes, checked against the value.
 type Index struct {
 	Indicators []Indicator
+	metas      []meta
 	v4         []prefixTable[uint32] // by prefix length present, longest first
 	v6         []prefixTable[[2]uint64]
 	seed       maphash.Seed
@@ -100,16 +147,24 @@ type prefixTable[K any] struct {
 	ids  []int32 // indicator of each key
 }
 
-// NewIndex builds an index of indicators.
-func NewIndex(ins []Indicator) *Index {
-	x := &Index{Indicators: ins, seed: maphash.MakeSeed(), strs: make(map[uint64]int32, len(ins)), next: make([]int32, len(ins))}
+// NewIndex builds an index of records.
+func NewIndex(records []Record) *Index {
+	var b builder
+	for _, r := range records {
+		b.add(r)
+	}
+	return newIndex(b.ins, b.metas)
+}
+
+func newIndex(ins []Indicator, metas []meta) *Index {
+	x := &Index{Indicators: ins, metas: metas, seed: maphash.MakeSeed(), strs: make(map[uint64]int32, len(ins)), next: make([]int32, len(ins))}
 	v4 := map[int]*prefixTable[uint32]{}
 	v6 := map[int]*prefixTable[[2]uint64]{}
 	var key []byte
 	for i := range ins {
 		in := &ins[i]
 		x.next[i] = -1
-		if in.ValidFrom != 0 || in.ValidUntil != 0 {
+		if metas[in.meta].bounded() {
 			x.hasWindow = true
 		}
 		if in.Kind != KindIP {

@@ -84,11 +84,11 @@ func LoadIntel(paths []string, now time.Time) (*Index, []Problem, error) {
 			return nil, l.problems, fmt.Errorf("--intel: %w", err)
 		}
 	}
-	return NewIndex(l.ins), l.problems, nil
+	return newIndex(l.ins, l.metas), l.problems, nil
 }
 
 type loader struct {
-	ins      []Indicator
+	builder
 	problems []Problem
 	now      int64
 	names    map[string]string // interned provider names and descriptions
@@ -250,7 +250,7 @@ func (l *loader) list(path string, data []byte) {
 			l.bad(path, n, "%v", err)
 			continue
 		}
-		l.ins = append(l.ins, Indicator{Kind: kind, Value: value, Provider: provider, Score: DefaultScore})
+		l.add(Record{Kind: kind, Value: value, Provider: provider, Score: DefaultScore})
 	}
 }
 
@@ -358,7 +358,7 @@ func (l *loader) csv(path string, data []byte) {
 				l.bad(path, i+1, "%v", err)
 				continue
 			}
-			l.ins = append(l.ins, Indicator{Kind: kind, Value: value, Provider: provider, Score: DefaultScore})
+			l.add(Record{Kind: kind, Value: value, Provider: provider, Score: DefaultScore})
 			continue
 		}
 		l.csvRecord(path, i+1, provider, roles, kinds, rec)
@@ -404,7 +404,7 @@ func header(line []byte) ([]int, []Kind, bool) {
 }
 
 func (l *loader) csvRecord(path string, line int, provider string, roles []int, kinds []Kind, rec []string) {
-	base := Indicator{Provider: provider, Score: DefaultScore}
+	base := Record{Provider: provider, Score: DefaultScore}
 	var typ, value string
 	for i, v := range rec {
 		if i >= len(roles) {
@@ -482,7 +482,7 @@ func (l *loader) csvRecord(path string, line int, provider string, roles []int, 
 		}
 		in := base
 		in.Kind, in.Value = k, v
-		l.ins = append(l.ins, in)
+		l.add(in)
 	}
 	for i, v := range rec {
 		if i >= len(roles) || roles[i] != colKind || strings.TrimSpace(v) == "" {
@@ -495,7 +495,7 @@ func (l *loader) csvRecord(path string, line int, provider string, roles []int, 
 		}
 		in := base
 		in.Kind, in.Value = k, val
-		l.ins = append(l.ins, in)
+		l.add(in)
 	}
 }
 

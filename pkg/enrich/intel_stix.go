@@ -69,7 +69,7 @@ func (l *loader) stix(path string, data []byte) {
 			l.bad(path, line, "%s: pattern_type %q: only stix patterns are read", where, o.PatternType)
 			continue
 		}
-		base := Indicator{Provider: fileProvider, Name: l.intern(o.Name), Score: DefaultScore}
+		base := Record{Provider: fileProvider, Name: l.intern(o.Name), Score: DefaultScore}
 		if p, ok := identities[o.CreatedByRef]; ok {
 			base.Provider = l.intern(p)
 		}
@@ -108,7 +108,7 @@ func (l *loader) stix(path string, data []byte) {
 			}
 			in := base
 			in.Kind, in.Value = k, v
-			l.ins = append(l.ins, in)
+			l.add(in)
 		}
 	}
 }

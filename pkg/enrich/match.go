@@ -181,12 +181,11 @@ func (s *Stage) take(slot int, atomic []byte, when *int64) {
 	x := s.cur.intel
 next:
 	for _, id := range s.ids {
-		in := &x.Indicators[id]
-		if in.ValidFrom != 0 || in.ValidUntil != 0 {
+		if m := &x.metas[x.Indicators[id].meta]; x.hasWindow && m.bounded() {
 			if *when == 0 {
 				*when = s.eventTime()
 			}
-			if !in.validAt(*when) {
+			if !m.validAt(*when) {
 				continue
 			}
 		}
@@ -210,7 +209,7 @@ func (s *Stage) eventTime() int64 {
 }
 
 // appendEnrichment appends one ECS threat.enrichments element.
-func appendEnrichment(dst []byte, in *Indicator, m match) []byte {
+func appendEnrichment(dst []byte, in *Indicator, md *meta, m match) []byte {
 	dst = append(dst, `{"indicator":{"type":`...)
 	v6 := in.Kind == KindIP && strings.IndexByte(in.Value, ':') >= 0
 	dst = event.AppendString(dst, in.Kind.ECSType(v6))
@@ -236,20 +235,20 @@ func appendEnrichment(dst []byte, in *Indicator, m match) []byte {
 		dst = event.AppendString(dst, in.Value)
 		dst = append(dst, `}}`...)
 	}
-	name := in.Name
+	name := md.Name
 	if name == "" {
 		name = in.Value
 	}
 	dst = append(dst, `,"name":`...)
 	dst = event.AppendString(dst, name)
 	dst = append(dst, `,"provider":`...)
-	dst = event.AppendString(dst, in.Provider)
-	if in.Reference != "" {
+	dst = event.AppendString(dst, md.Provider)
+	if md.Reference != "" {
 		dst = append(dst, `,"reference":`...)
-		dst = event.AppendString(dst, in.Reference)
+		dst = event.AppendString(dst, md.Reference)
 	}
 	dst = append(dst, `,"confidence":`...)
-	dst = event.AppendString(dst, confidenceOf(in.Score))
+	dst = event.AppendString(dst, confidenceOf(int(in.Score)))
 	dst = append(dst, `},"matched":{"atomic":"`...)
 	dst = append(dst, m.atomic...) // still escaped, as in the event
 	dst = append(dst, `","field":`...)
