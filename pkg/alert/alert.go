@@ -66,7 +66,7 @@ type Stage struct {
 	f        event.Fields
 	slots    struct {
 		kind, level, ruleID, ruleName, tactic, tech, sub, risk, ts, trace, traceID int
-		rule, threat, host, user, source, dest, message, eventID                   int
+		rule, threat, host, user, source, dest, message, eventID, corrGroup        int
 	}
 	group   []int
 	groups  map[string]*window
@@ -116,6 +116,7 @@ func NewStage(cfg Config) *Stage {
 	s.slots.dest = p.Add("destination.ip")
 	s.slots.message = p.Add("message")
 	s.slots.eventID = p.Add("event.id")
+	s.slots.corrGroup = p.Add("sigma.correlation.group_by")
 	for _, g := range cfg.GroupBy {
 		s.group = append(s.group, p.Add(g))
 	}
@@ -284,18 +285,28 @@ func (s *Stage) eventTime(now time.Time) int64 {
 	return now.UnixNano()
 }
 
-// groupKey appends the event's group values, NUL-separated.
+// groupKey appends the event's group values, NUL-separated. A
+// correlation alert of classify that lacks one of the fields (its group
+// is IpAddress, not source.ip) is grouped by its correlation's group too,
+// so that two attackers are two alerts.
 func (s *Stage) groupKey(dst []byte) []byte {
+	missing := false
 	for i, slot := range s.group {
 		if i > 0 {
 			dst = append(dst, 0)
 		}
-		for j, v := range s.f.Values(slot) {
+		vs := s.f.Values(slot)
+		missing = missing || len(vs) == 0
+		for j, v := range vs {
 			if j > 0 {
 				dst = append(dst, ',')
 			}
 			dst = v.AppendText(dst)
 		}
+	}
+	if g := s.f.Values(s.slots.corrGroup); missing && len(g) > 0 && g[0].Kind == event.Object {
+		dst = append(dst, 0)
+		dst = append(dst, g[0].Raw...)
 	}
 	return dst
 }
@@ -347,6 +358,11 @@ func (s *Stage) document(msg pipeline.Message) []byte {
 	nested("source", "ip", s.slots.source)
 	nested("destination", "ip", s.slots.dest)
 	member("message", s.slots.message)
+	if v := f.Values(s.slots.corrGroup); len(v) > 0 {
+		b = append(b, `,"sigma":{"correlation":{"group_by":`...)
+		b = appendRaw(b, v[0])
+		b = append(b, "}}"...)
+	}
 	if id := traceID(msg, f, s.slots.trace, s.slots.traceID); id != "" {
 		b = append(b, `,"trace":{"id":"`...)
 		b = append(b, id...)

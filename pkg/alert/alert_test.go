@@ -167,3 +167,22 @@ func TestSelection(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrelationAlertsGrouped: classify's correlation alerts carry their
+// group (IpAddress) instead of source.ip; two attackers are two alerts.
+func TestCorrelationAlertsGrouped(t *testing.T) {
+	corr := func(ip, ts string) string {
+		return `{"@timestamp":"` + ts + `","event":{"kind":"alert"},"message":"Password Guessing: 10 events with IpAddress=` + ip + `",` +
+			`"sigma":{"correlation":{"type":"event_count","group_by":{"IpAddress":"` + ip + `"}}},"winlog":{"event_data":{"IpAddress":"` + ip + `"}},` +
+			`"threat":{"tactic":{"id":["TA0006"]},"technique":{"id":["T1110"]}},"rule":{"id":["r-guess"],"name":["Password Guessing"],"level":"high"}}`
+	}
+	docs := runStage(t, Config{Throttle: 10 * time.Minute},
+		[]string{corr("31.254.141.223", "2026-01-01T08:00:00Z"), corr("87.8.93.191", "2026-01-01T08:00:10Z"), corr("31.254.141.223", "2026-01-01T08:01:00Z")})
+	var got []string
+	for _, d := range docs {
+		got = append(got, fmt.Sprintf("%s %d", d.Alert.Kind, d.Alert.Count))
+	}
+	if strings.Join(got, ",") != "alert 1,alert 1,digest 2" {
+		t.Errorf("alerts %v, want one per attacker and a digest of the first's two", got)
+	}
+}
