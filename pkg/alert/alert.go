@@ -45,8 +45,8 @@ type Config struct {
 	// Throttle is the window of a group: one alert at its first event, a
 	// digest at its end. 0: an alert per event.
 	Throttle time.Duration
-	// Now is the clock; windows close by event time, or by this clock as
-	// the next events are read (the stage runs only when input comes).
+	// Now is the clock; windows close by event time, or by this clock when
+	// the stage runs on a quiet input (see Heartbeat).
 	Now func() time.Time
 }
 
@@ -130,6 +130,9 @@ func (s *Stage) Stats() Stats { return s.stats }
 func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.Batch) error {
 	now := s.cfg.Now()
 	for i := range in {
+		if in[i].Value == nil {
+			continue // a heartbeat: the clock is checked below
+		}
 		s.stats.Events++
 		s.paths.Extract(in[i].Value, &s.f)
 		if !s.selected() {

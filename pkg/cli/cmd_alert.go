@@ -29,9 +29,8 @@ secpipe enrich) with or without a rule. Alerts are grouped by --group-by and
 throttled per group: the first event of a group sends an alert at once (count 1,
 first and last seen); when the --throttle window closes with more events, a digest
 follows with their count and the first and last seen. A brute force of a thousand
-attempts is two messages, not a thousand. Windows close by event time; when event
-time stands still, by the clock, as the next events are read. The end of input
-and Ctrl-C send every open digest.
+attempts is two messages, not a thousand. Windows close by event time, or by the
+clock when the input is quiet; the end of input and Ctrl-C send every open digest.
 
 Alerts go to stdout as JSON Lines, or to:
   --webhook URL   a JSON POST of each alert (generic webhook: SOAR, Teams flows...)
@@ -129,6 +128,10 @@ Examples:
 			if err != nil {
 				src.Close()
 				return err
+			}
+			if cfg.Throttle > 0 {
+				// Windows close by the clock while the input is quiet.
+				src = alert.Heartbeat(src, min(time.Second, cfg.Throttle))
 			}
 			stage := alert.NewStage(cfg)
 			err = pipeline.Run(c.Context, src, tel.stage(stage), tel.sink(out), tel.policy())

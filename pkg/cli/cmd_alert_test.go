@@ -399,3 +399,42 @@ func freePort(t *testing.T, network string) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// TestAlertDigestWhileInputIsQuiet: the digest of a window goes out when
+// the window's time has passed on the clock, with the input still open.
+func TestAlertDigestWhileInputIsQuiet(t *testing.T) {
+	bodies := make(chan alertDoc, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var d alertDoc
+		json.NewDecoder(r.Body).Decode(&d)
+		bodies <- d
+	}))
+	defer srv.Close()
+	pr, pw := io.Pipe()
+	env, _, stderr := testEnv(pr, map[string]string{"SECPIPE_WEBHOOK_URL": srv.URL})
+	done := make(chan int, 1)
+	go func() { done <- runEnv(env, "alert", "--throttle", "3s") }() // the events span 2s
+	io.WriteString(pw, bruteForceAlerts(3, "203.0.113.7"))
+	wait := func(kind string, count int) {
+		t.Helper()
+		select {
+		case d := <-bodies:
+			if d.Alert.Kind != kind || d.Alert.Count != count {
+				t.Errorf("got %s of %d, want %s of %d", d.Alert.Kind, d.Alert.Count, kind, count)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no %s delivered", kind)
+		}
+	}
+	wait("alert", 1)
+	wait("digest", 3) // the input is still open
+	pw.Close()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	select {
+	case d := <-bodies:
+		t.Errorf("a further %s was sent at the end: the window was closed already", d.Alert.Kind)
+	default:
+	}
+}
