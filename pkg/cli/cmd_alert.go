@@ -55,7 +55,7 @@ then the run stops. A 4xx refusal is permanent: the alert goes to the --dlq file
 topic's offsets committed) only once its alerts were delivered or dead-lettered.
 
 Examples:
-   secpipe gen | secpipe classify | secpipe alert --min-level high
+   secpipe gen --count 5000 --seed 7 | secpipe classify | secpipe alert --min-level high
    secpipe alert --technique T1110 --group-by source.ip --throttle 10m classified.jsonl
    secpipe alert --slack-file slack.url --min-level high --jaeger-url http://localhost:16686 classified.jsonl
    secpipe alert --webhook-file hook.url --dlq refused.jsonl --tactic TA0006 classified.jsonl
