@@ -41,8 +41,9 @@ and file hashes added:
 A match adds an element to ECS threat.enrichments (indicator.type, indicator.ip,
 indicator.url.domain, indicator.url.full or indicator.file.hash.*, provider,
 matched.field, matched.atomic) and raises event.risk_score (the indicator's
-score, 75 unless its file gives one) and event.severity. Domains match their
-subdomains. Events are matched on every ECS field of such values (source and
+score, 75 unless its file gives one) and event.severity; threat.enrichments an
+input event brings is replaced (emptied without a match), so that it cannot forge
+a match for classify's rules. Domains match their subdomains. Events are matched on every ECS field of such values (source and
 destination ip, dns.question.name, url.*, file.hash.*, process.hash.*) and,
 through classify's field mapping, on the fields of Windows, Zeek, Suricata and
 the lab's events (IpAddress, QueryName, Sysmon's Hashes, src_ip...).

@@ -401,8 +401,15 @@ func (s *Stage) event(out *pipeline.Batch, raw []byte) ([]byte, error) {
 			s.stats.Enrichments += int64(len(s.matches))
 		}
 	}
-	if n == 0 && enrEnd == 0 {
+	// threat.enrichments is enrich's own: what an input brings is not
+	// believed (it would reach classify's rules), so without a match of
+	// ours it is emptied.
+	forged := s.cur.intel != nil && enrEnd == 0 && len(f.Values(s.enrich)) > 0
+	if n == 0 && enrEnd == 0 && !forged {
 		return raw, nil
+	}
+	if forged {
+		s.replaceArray(raw, f.Values(s.enrich), []byte("[]"))
 	}
 	// Everything is in s.scratch now; edits point into it.
 	for _, p := range sides[:n] {
