@@ -11,7 +11,8 @@
 // event brings (also flattened, "threat.tactic.id", and the lab
 // classifier's mitre_tactic and mitre_technique) are removed from every
 // event, matched or not, so that whoever writes a log line cannot forge a
-// detection.
+// detection. threat.enrichments, which secpipe enrich writes (and owns), is
+// kept.
 package classify
 
 import (
@@ -135,6 +136,8 @@ type Stage struct {
 	only    bool
 	tags    []ruleTags // by rule index
 	idSlots []int      // event.id / event_id, for alerts
+	enrSlot int        // threat.enrichments, kept through the cut
+	enr     []byte     // the event's threat.enrichments, as an array
 	frags   map[string][]byte
 	key     []byte
 	cut     [][2]int // byte ranges of the event's members to leave out
@@ -163,6 +166,7 @@ func NewStage(engine *sigma.Engine, cat *attack.Catalog, onlyMatched bool) *Stag
 	for _, p := range ecs.EventID {
 		s.idSlots = append(s.idSlots, engine.Paths().Add(p))
 	}
+	s.enrSlot = engine.Paths().Add("threat.enrichments")
 	s.matcher = engine.NewMatcher()
 	for _, r := range engine.Rules {
 		s.tags = append(s.tags, tagsOf(r, cat))
@@ -185,6 +189,9 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 			if !s.only {
 				if len(s.cut) > 0 {
 					msg.Value = s.without(out, msg.Value)
+					if len(s.enr) > 0 {
+						msg.Value = s.withEnrichments(out, msg.Value)
+					}
 				}
 				out.Add(msg)
 			}
@@ -206,14 +213,47 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 // Finish implements pipeline.Stage.
 func (s *Stage) Finish(context.Context, *pipeline.Batch) error { return nil }
 
-// cutOwned finds the members of the event just matched that classify owns.
+// cutOwned finds the members of the event just matched that classify owns,
+// and the threat.enrichments among them, which enrich owns: they are kept.
 func (s *Stage) cutOwned() {
 	s.cut = s.cut[:0]
-	for _, m := range s.matcher.Fields().Members() {
+	s.enr = s.enr[:0]
+	f := s.matcher.Fields()
+	for _, m := range f.Members() {
 		if owned(m.Key) {
 			s.cut = append(s.cut, [2]int{m.Start, m.End})
 		}
 	}
+	if len(s.cut) == 0 {
+		return
+	}
+	for _, v := range f.Values(s.enrSlot) {
+		if v.Kind != event.Object {
+			continue
+		}
+		if len(s.enr) == 0 {
+			s.enr = append(s.enr, '[')
+		} else {
+			s.enr = append(s.enr, ',')
+		}
+		s.enr = append(s.enr, v.Raw...)
+	}
+	if len(s.enr) > 0 {
+		s.enr = append(s.enr, ']')
+	}
+}
+
+// withEnrichments returns the event with `"threat":{"enrichments":...}`
+// added, for an event matched by no rule whose enrichments were cut.
+func (s *Stage) withEnrichments(out *pipeline.Batch, raw []byte) []byte {
+	buf := out.Alloc(len(raw) + len(s.enr) + 30)[:0]
+	buf = append(buf, raw[:len(raw)-1]...)
+	if buf[len(buf)-1] != '{' {
+		buf = append(buf, ',')
+	}
+	buf = append(buf, `"threat":{"enrichments":`...)
+	buf = append(buf, s.enr...)
+	return append(buf, "}}"...)
 }
 
 // owned reports whether a top-level member, by its key as written, is a
@@ -250,7 +290,7 @@ func (s *Stage) without(out *pipeline.Batch, raw []byte) []byte {
 func (s *Stage) tagged(out *pipeline.Batch, raw []byte, rules []int) []byte {
 	frag := s.fragment(rules)
 	body := raw[:len(raw)-1] // without the closing brace
-	buf := out.Alloc(len(raw) + len(frag) + 1)[:0]
+	buf := out.Alloc(len(raw) + len(frag) + len(s.enr) + 20)[:0]
 	if len(s.cut) == 0 {
 		buf = append(buf, body...)
 	} else {
@@ -258,6 +298,14 @@ func (s *Stage) tagged(out *pipeline.Batch, raw []byte, rules []int) []byte {
 	}
 	if buf[len(buf)-1] != '{' {
 		buf = append(buf, ',')
+	}
+	if len(s.enr) > 0 {
+		const open = `"threat":{`
+		buf = append(buf, open...)
+		buf = append(buf, `"enrichments":`...)
+		buf = append(buf, s.enr...)
+		buf = append(buf, ',')
+		frag = frag[len(open):]
 	}
 	buf = append(buf, frag...)
 	return append(buf, '}')

@@ -250,3 +250,23 @@ func TestInputDetectionFieldsRemoved(t *testing.T) {
 		t.Errorf("forged tactic kept: %s", out[0])
 	}
 }
+
+// TestEnrichmentsKept: threat.enrichments, which secpipe enrich writes, go
+// through classify, matched or not, while the detection fields are
+// replaced.
+func TestEnrichmentsKept(t *testing.T) {
+	const enr = `{"indicator":{"type":"ipv4-addr","ip":"185.220.101.4","provider":"feed"},"matched":{"atomic":"185.220.101.4","field":"source.ip","type":"indicator_match_rule"}}`
+	unmatched := `{"event_id":"1","threat":{"tactic":{"id":["TA0040"]},"enrichments":[` + enr + `]}}`
+	out := run(t, Config{}, unmatched)
+	if want := `{"event_id":"1","threat":{"enrichments":[` + enr + `]}}`; len(out) != 1 || out[0] != want {
+		t.Errorf("unmatched event:\n got %q\nwant %q", out, want)
+	}
+	matched := labPowershell[:len(labPowershell)-1] + `,"threat":{"enrichments":[` + enr + `,` + enr + `]}}`
+	out = run(t, Config{}, matched)
+	if !strings.Contains(out[0], `"threat":{"enrichments":[`+enr+`,`+enr+`],"framework":"MITRE ATT&CK"`) {
+		t.Errorf("matched event lost its enrichments: %s", out[0])
+	}
+	if got := strings.Join(decode(t, out[0]).Threat.Tactic.ID, ","); got != "TA0002,TA0005" {
+		t.Errorf("tactics %s", got)
+	}
+}

@@ -130,6 +130,8 @@ Exit codes: 0 ok, 1 runtime failure, 2 usage error, 130 interrupted.`,
 		Commands: []*ucli.Command{
 			genCommand(env),
 			classifyCommand(env),
+			enrichCommand(env),
+			alertCommand(env),
 			storeCommand(env),
 			statsCommand(env),
 			evalCommand(env),

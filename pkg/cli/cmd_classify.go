@@ -88,7 +88,8 @@ later ones in the window carry the correlation's tags.
 These fields are classify's own: threat.* and rule.* members an input event
 already has (nested or flattened, as "threat.tactic.id"), and the lab's
 mitre_tactic and mitre_technique, are removed from every event, matched or not,
-so that whoever can write a log line cannot forge a detection.
+so that whoever can write a log line cannot forge a detection; threat.enrichments,
+which secpipe enrich writes, is kept (rules may match on it).
 
 The built-in rule pack covers every secpipe gen scenario; --rules adds Sigma rules
 (SigmaHQ's among them). ECS events and the course lab's flat events both work: a

@@ -6,6 +6,8 @@
 //   - JSON Lines on stdout (or CSV, by Options.Format)
 //     tactics.csv, out.jsonl         a file, appended to, its format from its extension
 //     kafka://[BROKERS/]TOPIC        a Kafka topic (brokers from the options unless given)
+//     https://HOST/PATH              a webhook: each event POSTed as JSON, with retries
+//     syslog+udp://HOST:PORT         a syslog receiver (RFC 5424); also syslog+tcp://
 package sink
 
 import (
@@ -38,6 +40,9 @@ type Options struct {
 	// Kafka holds the connection and produce settings of kafka:// sinks;
 	// the spec gives the topic, and the brokers when it names them.
 	Kafka KafkaOptions
+	// Delivery holds the rendering, retry and dead-letter settings of
+	// http(s):// webhooks and syslog+udp:// and syslog+tcp:// receivers.
+	Delivery DeliveryOptions
 }
 
 // Opener opens the sink of a spec whose scheme it was registered for.
