@@ -50,12 +50,21 @@ func readStoreConfig(c *ucli.Context) (storeConfig, error) {
 func storeCommand(env *Env) *ucli.Command {
 	return &ucli.Command{
 		Name:      "store",
-		Usage:     "write classified events to a CSV table (one row per tactic and technique) or JSON Lines",
-		ArgsUsage: "[FILE]",
+		Usage:     "write classified events to a CSV table (one row per tactic and technique), JSON Lines or a database",
+		ArgsUsage: "[FILE|SPEC]",
 		Description: `Reads classified events on stdin (or from Kafka with --from-topic) and appends
 them to FILE (default tactics.csv;
 - for stdout). The format follows the extension: .csv, or .jsonl/.ndjson/.json for
 JSON Lines with the events as they are; --format overrides it.
+
+SPEC may name a database instead: sqlite:FILE (an embedded SQLite file, created
+when missing). The schema is created on first use: a table events (one row per
+event, keyed by event_id: an event delivered again is not stored twice; the lab's
+columns first, then the ECS fields a SOC filters on and the event's JSON) and a
+table event_pairs (one row per event, tactic/technique pair and rule); see the
+README's "Databases". Events are written in transactions of at most 10,000, and
+input is acknowledged (Kafka offsets committed) only once its transaction has
+committed. The summary says how many events were new and how many already stored.
 
 The CSV has one row per event and (tactic, technique) pair, or one row with empty
 tactic cells for an event that matched nothing. Its first columns are the course
@@ -82,7 +91,8 @@ Examples:
    secpipe classify events.jsonl | secpipe store --format jsonl classified.log
    secpipe classify events.jsonl | secpipe store --format lab classified_packets.csv
    secpipe classify events.jsonl | secpipe store - | head
-   secpipe store --from-topic classified --group storage tactics.csv`,
+   secpipe store --from-topic classified --group storage tactics.csv
+   secpipe gen | secpipe classify | secpipe store sqlite:events.db`,
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: csv (store's columns, a row per tactic and technique), lab (the lab's 8 columns, a row per event) or jsonl (default: from the file's extension)"},
 			attackDataFlag(),
@@ -129,7 +139,10 @@ Examples:
 			}
 			tel.showProgress(-1, false)
 			err = pipeline.Run(c.Context, src, nil, tel.sink(out), tel.policy())
-			if counter, ok := out.(sink.Counter); ok {
+			if d, ok := out.(interface{ Duplicates() int }); ok {
+				n := out.(sink.Counter).Counts()
+				tel.summary(fmt.Sprintf("%s: %d events (%d matched) → %s: %d new, %d already stored", prog, n.Events, n.Matched, shown, n.Rows, d.Duplicates()))
+			} else if counter, ok := out.(sink.Counter); ok {
 				n := counter.Counts()
 				switch {
 				case !isFile:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -40,6 +41,8 @@ type inputConfig struct {
 	NoGroup bool
 	// KeyDelim reads files and stdin as "KEY<KeyDelim>EVENT" lines (publish -K).
 	KeyDelim string
+	// Since and Until let databases read only the events of [Since, Until).
+	Since, Until time.Time
 }
 
 func readInputConfig(c *ucli.Context) (inputConfig, error) {
@@ -89,6 +92,7 @@ func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in 
 	opts := source.Options{
 		Stdin: env.Stdin, Format: in.Format, MaxRecord: in.MaxRecord,
 		Trace: tel.tracer != nil, Now: env.Now, Fields: in.Fields, KeyDelim: in.KeyDelim,
+		Since: in.Since, Until: in.Until,
 		Skipped: func(path string, err error) {
 			fmt.Fprintf(env.Stderr, "%s: passing over %v\n", prog, err)
 		},

@@ -6,6 +6,7 @@
 //   - JSON Lines on stdout (or CSV, by Options.Format)
 //     tactics.csv, out.jsonl         a file, appended to, its format from its extension
 //     kafka://[BROKERS/]TOPIC        a Kafka topic (brokers from the options unless given)
+//     sqlite:events.db               a SQLite database (the schema of package db)
 package sink
 
 import (
@@ -16,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/secpipe/secpipe/pkg/attack"
+	"github.com/secpipe/secpipe/pkg/db"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -121,5 +123,12 @@ func init() {
 			o.KeyField = k
 		}
 		return NewKafka(ctx, o)
+	})
+	Register("sqlite", func(ctx context.Context, s pipeline.Spec, opt Options) (pipeline.Sink, error) {
+		file, err := db.SQLitePath(s.Raw)
+		if err != nil {
+			return nil, err
+		}
+		return OpenSQLite(ctx, file, opt.Catalog)
 	})
 }

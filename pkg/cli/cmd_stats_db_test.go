@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// classifiedRun is what gen and classify give for a seed, as a user pipes it.
+func classifiedRun(t *testing.T, count, seed string) string {
+	t.Helper()
+	code, events, stderr := runSecpipe(t, "", "gen", "--count", count, "--seed", seed)
+	if code != 0 {
+		t.Fatalf("gen: %s", stderr)
+	}
+	code, classified, stderr := runSecpipe(t, events, "classify")
+	if code != 0 {
+		t.Fatalf("classify: %s", stderr)
+	}
+	return classified
+}
+
+// statsOf runs secpipe stats on input with args and returns its stdout,
+// and the chart it drew (SVG).
+func statsOf(t *testing.T, input string, args ...string) (string, string) {
+	t.Helper()
+	chart := filepath.Join(t.TempDir(), "chart.svg")
+	code, stdout, stderr := runSecpipe(t, "", append([]string{"stats", input, "--chart", chart}, args...)...)
+	if code != 0 {
+		t.Fatalf("stats %s %v: exit %d: %s", input, args, code, stderr)
+	}
+	svg, err := os.ReadFile(chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stdout, string(svg)
+}
+
+// withoutRows drops the report's input row count: store's CSV has a row per
+// tactic/technique pair, a database one per event.
+func withoutRows(t *testing.T, report string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(report), &m); err != nil {
+		t.Fatalf("%v: %s", err, report)
+	}
+	delete(m, "rows")
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func TestStatsFromSQLiteEqualsStatsFromCSV(t *testing.T) {
+	dir := t.TempDir()
+	csvFile, dbSpec := filepath.Join(dir, "tactics.csv"), "sqlite:"+filepath.Join(dir, "events.db")
+	classified := classifiedRun(t, "20000", "11")
+	for _, out := range []string{csvFile, dbSpec} {
+		if code, _, stderr := runSecpipe(t, classified, "store", out); code != 0 {
+			t.Fatalf("store %s: %s", out, stderr)
+		}
+	}
+	for _, args := range [][]string{
+		nil,
+		{"--bucket", "15m", "--top", "3"},
+		{"--from", "2026-01-01T00:10:00Z", "--to", "2026-01-01T00:25:30Z"},
+	} {
+		csvText, csvChart := statsOf(t, csvFile, args...)
+		dbText, dbChart := statsOf(t, dbSpec, args...)
+		if csvText != dbText {
+			t.Errorf("stats %v: from CSV\n%s\nfrom SQLite\n%s", args, csvText, dbText)
+		}
+		if csvChart != dbChart {
+			t.Errorf("stats %v: the charts differ", args)
+		}
+		csvJSON, _ := statsOf(t, csvFile, append(args, "--format", "json")...)
+		dbJSON, _ := statsOf(t, dbSpec, append(args, "--format", "json")...)
+		if withoutRows(t, csvJSON) != withoutRows(t, dbJSON) {
+			t.Errorf("stats %v --format json: from CSV\n%s\nfrom SQLite\n%s", args, csvJSON, dbJSON)
+		}
+		if !strings.Contains(csvJSON, `"total"`) || strings.Contains(csvJSON, `"total": 0,`) {
+			t.Errorf("stats %v: an empty report: %s", args, csvJSON)
+		}
+	}
+}
+
+func TestStatsFromToKeepsTheRange(t *testing.T) {
+	dir := t.TempDir()
+	dbSpec := "sqlite:" + filepath.Join(dir, "events.db")
+	in := classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce) +
+		classifiedEvent("e2", "2026-01-15T07:10:00Z", nil) +
+		classifiedEvent("e3", "2026-01-15T07:20:00Z", bruteForce) +
+		classifiedEvent("e4", "2026-01-15T08:00:00Z", bruteForce) +
+		`{"event":{"id":"e5"},"message":"no timestamp"}` + "\n"
+	csvFile := storedCSV(t, in)
+	if code, _, stderr := runSecpipe(t, in, "store", dbSpec); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, input := range []string{csvFile, dbSpec} {
+		// The clock of runSecpipe is 2026-01-15T08:00:00Z: -50m is 07:10.
+		for _, c := range []struct {
+			args  []string
+			total float64
+		}{
+			{nil, 5},
+			{[]string{"--from", "2026-01-15T07:10:00Z"}, 3},
+			{[]string{"--to", "2026-01-15T07:20:00Z"}, 2},
+			{[]string{"--from", "-50m", "--to", "2026-01-15T08:00:00Z"}, 2},
+			{[]string{"--from", "2026-01-16"}, 0},
+		} {
+			code, stdout, stderr := runSecpipe(t, "", append([]string{"stats", input, "--format", "json"}, c.args...)...)
+			var rep struct{ Total float64 }
+			if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil {
+				t.Fatalf("stats %s %v: exit %d: %s", input, c.args, code, stderr)
+			}
+			if rep.Total != c.total {
+				t.Errorf("stats %s %v: %v events, want %v", input, c.args, rep.Total, c.total)
+			}
+		}
+	}
+	for _, bad := range [][]string{{"--from", "yesterday"}, {"--from", "2026-01-15T08:00:00Z", "--to", "2026-01-15T07:00:00Z"}} {
+		code, _, stderr := runSecpipe(t, "", append([]string{"stats", csvFile}, bad...)...)
+		if code != 2 || !strings.Contains(stderr, "--") {
+			t.Errorf("stats %v: exit %d, %s", bad, code, stderr)
+		}
+	}
+}
+
+func TestStoreSQLiteSummaryAndMissingDatabase(t *testing.T) {
+	spec := "sqlite:" + filepath.Join(t.TempDir(), "events.db")
+	in := classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce) + classifiedEvent("e2", "2026-01-15T07:00:01Z", nil)
+	for run, want := range []string{"2 new, 0 already stored", "0 new, 2 already stored"} {
+		code, stdout, stderr := runSecpipe(t, in, "store", spec)
+		if code != 0 || stdout != "" || stderr != "secpipe store: 2 events (1 matched) → "+spec+": "+want+"\n" {
+			t.Errorf("run %d: exit %d, stdout %q, stderr %q", run, code, stdout, stderr)
+		}
+	}
+	missing := "sqlite:" + filepath.Join(t.TempDir(), "nothing.db")
+	code, _, stderr := runSecpipe(t, "", "stats", missing)
+	if code != 1 || !strings.Contains(stderr, "nothing.db: no such database file") {
+		t.Errorf("stats on a missing database: exit %d, %s", code, stderr)
+	}
+}

@@ -1,0 +1,87 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
+)
+
+// SQLitePath is the file of a sqlite: spec: sqlite:events.db,
+// sqlite:/var/db/events.db or sqlite:///var/db/events.db.
+func SQLitePath(spec string) (string, error) {
+	p := strings.TrimPrefix(spec, "sqlite:")
+	if strings.HasPrefix(p, "///") {
+		p = p[2:]
+	} else if strings.HasPrefix(p, "//") {
+		return "", fmt.Errorf("%s: want sqlite:FILE or sqlite:///ABSOLUTE/FILE", spec)
+	}
+	if p == "" {
+		return "", fmt.Errorf("%s: want sqlite:FILE, as in sqlite:events.db", spec)
+	}
+	return p, nil
+}
+
+// OpenSQLite opens the SQLite database in file, creating it unless
+// mustExist, and brings its schema to Version. It is in WAL mode, so that
+// readers (secpipe stats, sqlite3) read while a store writes; a writer
+// waits up to 10 s for another's transaction to end.
+func OpenSQLite(ctx context.Context, file string, mustExist bool) (*sql.DB, error) {
+	if mustExist {
+		if _, err := os.Stat(file); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("sqlite:%s: no such database file", file)
+			}
+			return nil, fmt.Errorf("sqlite:%s: %w", file, err)
+		}
+	}
+	dsn := "file:" + (&url.URL{Path: file}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate"
+	h, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite:%s: %w", file, err)
+	}
+	// One connection: SQLite has one writer at a time, and WAL readers
+	// in other processes.
+	h.SetMaxOpenConns(1)
+	if err := migrateSQL(ctx, h, SQLite, "sqlite:"+file); err != nil {
+		h.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// sqlExecer adapts a database/sql transaction to Migrate.
+type sqlExecer struct{ tx *sql.Tx }
+
+func (x sqlExecer) Exec(ctx context.Context, q string) error {
+	_, err := x.tx.ExecContext(ctx, q)
+	return err
+}
+
+func (x sqlExecer) Version(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	err := x.tx.QueryRowContext(ctx, "SELECT max(version) FROM secpipe_schema").Scan(&v)
+	return int(v.Int64), err
+}
+
+// migrateSQL runs Migrate in one transaction of h.
+func migrateSQL(ctx context.Context, h *sql.DB, d Dialect, name string) error {
+	tx, err := h.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if err := Migrate(ctx, sqlExecer{tx}, d, name); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}

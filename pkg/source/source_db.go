@@ -1,0 +1,90 @@
+package source
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/secpipe/secpipe/pkg/db"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+)
+
+// Table reads back the events a database sink stored (package db's
+// schema), in the order they were stored, each as its original JSON.
+// Origin.Line is the row's number, so that a message names
+// "sqlite:events.db:ROW". Nothing is acknowledged: a database is read
+// whole every time.
+type Table struct {
+	name  string
+	h     *sql.DB
+	query string
+	args  []any
+	rows  *sql.Rows
+}
+
+// OpenSQLiteTable opens the SQLite database file for reading its events
+// whose time is in [since, until) (a zero time: unbounded).
+func OpenSQLiteTable(ctx context.Context, file string, since, until time.Time) (*Table, error) {
+	h, err := db.OpenSQLite(ctx, file, true)
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{name: "sqlite:" + file, h: h, query: "SELECT rowid, event FROM events"}
+	where := ""
+	if !since.IsZero() {
+		where, t.args = " WHERE time >= ?", append(t.args, since.UnixNano())
+	}
+	if !until.IsZero() {
+		if where == "" {
+			where = " WHERE time < ?"
+		} else {
+			where += " AND time < ?"
+		}
+		t.args = append(t.args, until.UnixNano())
+	}
+	t.query += where + " ORDER BY rowid"
+	return t, nil
+}
+
+// Read implements pipeline.Source.
+func (t *Table) Read(ctx context.Context, b *pipeline.Batch) error {
+	if t.rows == nil {
+		rows, err := t.h.QueryContext(ctx, t.query, t.args...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		t.rows = rows
+	}
+	for !b.Full() {
+		if !t.rows.Next() {
+			if err := t.rows.Err(); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			if len(b.Msgs) > 0 {
+				return nil
+			}
+			return io.EOF
+		}
+		var row int64
+		var ev sql.RawBytes
+		if err := t.rows.Scan(&row, &ev); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		b.Add(pipeline.Message{Value: b.Copy(ev), Origin: pipeline.Origin{Input: t.name, Line: int(row), Offset: -1}})
+	}
+	b.More = true
+	return nil
+}
+
+// Ack implements pipeline.Source: a table keeps no read position.
+func (t *Table) Ack(context.Context, []pipeline.Message) error { return nil }
+
+// Close implements pipeline.Source.
+func (t *Table) Close() error {
+	if t.rows != nil {
+		t.rows.Close()
+	}
+	return t.h.Close()
+}
