@@ -8,7 +8,7 @@ DEMO    := demo
 SIGMA   ?= ../shared/sigma
 SIGMA_RULES := --rules $(SIGMA)/rules --rules $(SIGMA)/rules-emerging-threats --rules $(SIGMA)/rules-threat-hunting
 
-.PHONY: all build install demo test test-race examples lint fmt bench bench-deps eval conformance jaeger e2e soak fuzz clean
+.PHONY: all build install demo test test-race examples lint fmt bench bench-deps eval conformance jaeger e2e soak fuzz db-deps db-up db-down clean
 
 all: build
 
@@ -89,6 +89,18 @@ jaeger:
 e2e: build jaeger
 	SECPIPE=$(CURDIR)/$(BIN) JAEGER=$(CURDIR)/bin/jaeger JAEGER_CONFIG=$(CURDIR)/tools/jaeger/config.yaml \
 		$(GO) test -tags e2e -count=1 ./e2e/ -v
+
+# A throwaway PostgreSQL on 127.0.0.1:55432 for the database tests and for
+# trying the postgres:// sink: eval "$$(make -s db-up)" exports
+# SECPIPE_TEST_POSTGRES, which the tests connect to (without it they skip).
+db-deps:
+	apt-get update && apt-get install -y postgresql
+
+db-up:
+	@./scripts/db-up.sh
+
+db-down:
+	@./scripts/db-up.sh stop
 
 clean:
 	rm -rf bin $(DEMO)

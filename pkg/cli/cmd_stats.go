@@ -81,7 +81,8 @@ func statsCommand(env *Env) *ucli.Command {
 		Description: `Reads classified events from the files, folders or stdin: store's CSV, the course
 lab's classified_packets.csv (any CSV with a header; columns are found by name), or
 classified JSON Lines, or any other input secpipe reads (see classify --help), a
-topic (kafka://TOPIC), or a database store wrote (sqlite:events.db). Prints:
+topic (kafka://TOPIC), or a database store wrote (sqlite:events.db,
+postgres://USER@HOST/DB). Prints:
 events per tactic in kill-chain order, events per time bucket and tactic, and the top
 techniques, hosts, users and source IPs. Rows of one event (store writes one per
 tactic/technique pair) count once. TA0000/T0000, the lab's "unclassified", and
@@ -134,7 +135,7 @@ Examples:
 			&ucli.StringFlag{Name: "from", Usage: "count only events at or after `TIME` (2026-01-15T07:00:00Z, 2026-01-15, or a duration ago: -24h, -7d)"},
 			&ucli.StringFlag{Name: "to", Usage: "count only events before `TIME` (as --from)"},
 			attackDataFlag(),
-		}, inputFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
+		}, inputFlags(), databaseFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe stats"
 			cfg, err := readStatsConfig(c, env.Now)

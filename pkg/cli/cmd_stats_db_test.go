@@ -2,10 +2,14 @@ package cli
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/secpipe/secpipe/pkg/db/dbtest"
 )
 
 // classifiedRun is what gen and classify give for a seed, as a user pipes it.
@@ -52,8 +56,15 @@ func withoutRows(t *testing.T, report string) string {
 }
 
 func TestStatsFromSQLiteEqualsStatsFromCSV(t *testing.T) {
-	dir := t.TempDir()
-	csvFile, dbSpec := filepath.Join(dir, "tactics.csv"), "sqlite:"+filepath.Join(dir, "events.db")
+	statsFromDBEqualsStatsFromCSV(t, "sqlite:"+filepath.Join(t.TempDir(), "events.db"))
+}
+
+func TestStatsFromPostgresEqualsStatsFromCSV(t *testing.T) {
+	statsFromDBEqualsStatsFromCSV(t, dbtest.Postgres(t))
+}
+
+func statsFromDBEqualsStatsFromCSV(t *testing.T, dbSpec string) {
+	csvFile := filepath.Join(t.TempDir(), "tactics.csv")
 	classified := classifiedRun(t, "20000", "11")
 	for _, out := range []string{csvFile, dbSpec} {
 		if code, _, stderr := runSecpipe(t, classified, "store", out); code != 0 {
@@ -68,7 +79,7 @@ func TestStatsFromSQLiteEqualsStatsFromCSV(t *testing.T) {
 		csvText, csvChart := statsOf(t, csvFile, args...)
 		dbText, dbChart := statsOf(t, dbSpec, args...)
 		if csvText != dbText {
-			t.Errorf("stats %v: from CSV\n%s\nfrom SQLite\n%s", args, csvText, dbText)
+			t.Errorf("stats %v: from CSV\n%s\nfrom %s\n%s", args, csvText, dbSpec, dbText)
 		}
 		if csvChart != dbChart {
 			t.Errorf("stats %v: the charts differ", args)
@@ -76,7 +87,7 @@ func TestStatsFromSQLiteEqualsStatsFromCSV(t *testing.T) {
 		csvJSON, _ := statsOf(t, csvFile, append(args, "--format", "json")...)
 		dbJSON, _ := statsOf(t, dbSpec, append(args, "--format", "json")...)
 		if withoutRows(t, csvJSON) != withoutRows(t, dbJSON) {
-			t.Errorf("stats %v --format json: from CSV\n%s\nfrom SQLite\n%s", args, csvJSON, dbJSON)
+			t.Errorf("stats %v --format json: from CSV\n%s\nfrom %s\n%s", args, csvJSON, dbSpec, dbJSON)
 		}
 		if !strings.Contains(csvJSON, `"total"`) || strings.Contains(csvJSON, `"total": 0,`) {
 			t.Errorf("stats %v: an empty report: %s", args, csvJSON)
@@ -85,8 +96,11 @@ func TestStatsFromSQLiteEqualsStatsFromCSV(t *testing.T) {
 }
 
 func TestStatsFromToKeepsTheRange(t *testing.T) {
-	dir := t.TempDir()
-	dbSpec := "sqlite:" + filepath.Join(dir, "events.db")
+	t.Run("sqlite", func(t *testing.T) { statsFromTo(t, "sqlite:"+filepath.Join(t.TempDir(), "events.db")) })
+	t.Run("postgres", func(t *testing.T) { statsFromTo(t, dbtest.Postgres(t)) })
+}
+
+func statsFromTo(t *testing.T, dbSpec string) {
 	in := classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce) +
 		classifiedEvent("e2", "2026-01-15T07:10:00Z", nil) +
 		classifiedEvent("e3", "2026-01-15T07:20:00Z", bruteForce) +
@@ -123,6 +137,31 @@ func TestStatsFromToKeepsTheRange(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, "--") {
 			t.Errorf("stats %v: exit %d, %s", bad, code, stderr)
 		}
+	}
+}
+
+func TestStorePostgresSummaryHidesThePassword(t *testing.T) {
+	spec := dbtest.Postgres(t)
+	u, err := url.Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "s3cret-pw") // trust auth: any password is taken
+	withPassword := u.String()
+	in := classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce) + classifiedEvent("e2", "2026-01-15T07:00:01Z", nil)
+	code, _, stderr := runSecpipe(t, in, "store", withPassword)
+	if code != 0 || strings.Contains(stderr, "s3cret-pw") || !strings.Contains(stderr, ":xxxxx@") || !strings.Contains(stderr, ": 2 new, 0 already stored") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	// An unreachable server: exit 1 within --timeout, the password not shown.
+	u.Host = "127.0.0.1:1"
+	start := time.Now()
+	code, _, stderr = runSecpipe(t, in, "store", "--timeout", "1s", u.String())
+	if code != 1 || !strings.Contains(stderr, "unreachable for 1s (--timeout)") || strings.Contains(stderr, "s3cret-pw") {
+		t.Errorf("unreachable server: exit %d, stderr %q", code, stderr)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v with --timeout 1s", d)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/secpipe/secpipe/pkg/db"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 	"github.com/secpipe/secpipe/pkg/sink"
 )
@@ -58,13 +59,19 @@ them to FILE (default tactics.csv;
 JSON Lines with the events as they are; --format overrides it.
 
 SPEC may name a database instead: sqlite:FILE (an embedded SQLite file, created
-when missing). The schema is created on first use: a table events (one row per
+when missing) or postgres://USER@HOST[:PORT]/DB[?sslmode=...] (PostgreSQL; the
+password comes from PGPASSWORD or the passfile, ~/.pgpass or PGPASSFILE, as for
+psql; one in the URL is never printed). The schema is created on first use: a table events (one row per
 event, keyed by event_id: an event delivered again is not stored twice; the lab's
 columns first, then the ECS fields a SOC filters on and the event's JSON) and a
 table event_pairs (one row per event, tactic/technique pair and rule); see the
 README's "Databases". Events are written in transactions of at most 10,000, and
 input is acknowledged (Kafka offsets committed) only once its transaction has
 committed. The summary says how many events were new and how many already stored.
+PostgreSQL gets each transaction by COPY into a staging table, then INSERT ...
+ON CONFLICT (event_id) DO NOTHING; a lost connection is made again, with backoff,
+and the transaction sent again, until --timeout: then store fails (exit 1) with
+the events not stored left unacknowledged.
 
 The CSV has one row per event and (tactic, technique) pair, or one row with empty
 tactic cells for an event that matched nothing. Its first columns are the course
@@ -92,11 +99,12 @@ Examples:
    secpipe classify events.jsonl | secpipe store --format lab classified_packets.csv
    secpipe classify events.jsonl | secpipe store - | head
    secpipe store --from-topic classified --group storage tactics.csv
-   secpipe gen | secpipe classify | secpipe store sqlite:events.db`,
+   secpipe gen | secpipe classify | secpipe store sqlite:events.db
+   secpipe classify --from-topic events --group c | secpipe store postgres://secpipe@127.0.0.1/soc`,
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: csv (store's columns, a row per tactic and technique), lab (the lab's 8 columns, a row per event) or jsonl (default: from the file's extension)"},
 			attackDataFlag(),
-		}, inputFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
+		}, inputFlags(), databaseFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe store"
 			cfg, err := readStoreConfig(c)
@@ -112,7 +120,7 @@ Examples:
 				return err
 			}
 			defer tel.close()
-			shown := cfg.Spec
+			shown := db.Redact(cfg.Spec)
 			if cfg.Spec == "-" {
 				shown = "<stdout>"
 			}

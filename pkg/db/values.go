@@ -29,6 +29,14 @@ func orNull(s string) any {
 	return s
 }
 
+// nullFunc returns orNull for the text of dialect d.
+func nullFunc(d Dialect) func(string) any {
+	if d == Postgres {
+		return func(s string) any { return orNull(pgText(s)) }
+	}
+	return orNull
+}
+
 // EventValues appends the values of the event's row, in the order of
 // EventColumns, to dst: NULL for a field the event lacks. id is its key
 // (EventID), raw its JSON.
@@ -46,8 +54,12 @@ func EventValues(dst []any, d Dialect, rec *store.Record, id string, raw []byte)
 		}
 	}
 	var ev any = string(raw)
+	orNull := nullFunc(d)
 	if d == Postgres {
-		ev = raw // jsonb takes the bytes
+		ev = pgJSON(raw) // jsonb takes the bytes
+	}
+	if d == Postgres {
+		id = pgText(id)
 	}
 	return append(dst,
 		id, orNull(rec.Timestamp), orNull(rec.User), orNull(rec.Host), orNull(rec.SourceIP), orNull(rec.EventType),
@@ -62,7 +74,11 @@ func EventValues(dst []any, d Dialect, rec *store.Record, id string, raw []byte)
 // in the order of PairColumns: one per pair and rule (the event does not
 // tell which of its rules gave which technique), rule_id "" when it matched
 // no rule.
-func EachPair(rec *store.Record, id string, f func(vals ...any) error) error {
+func EachPair(d Dialect, rec *store.Record, id string, f func(vals ...any) error) error {
+	orNull := nullFunc(d)
+	if d == Postgres {
+		id = pgText(id)
+	}
 	for _, p := range rec.Pairs {
 		if len(rec.RuleIDs) == 0 {
 			if err := f(id, p.Tactic, p.Technique, orNull(p.TacticName), orNull(p.TechniqueName), "", nil); err != nil {

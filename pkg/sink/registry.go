@@ -7,6 +7,7 @@
 //     tactics.csv, out.jsonl         a file, appended to, its format from its extension
 //     kafka://[BROKERS/]TOPIC        a Kafka topic (brokers from the options unless given)
 //     sqlite:events.db               a SQLite database (the schema of package db)
+//     postgres://USER@HOST/DB        a PostgreSQL database (password from PGPASSWORD or the passfile)
 package sink
 
 import (
@@ -15,6 +16,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/db"
@@ -40,6 +42,11 @@ type Options struct {
 	// Kafka holds the connection and produce settings of kafka:// sinks;
 	// the spec gives the topic, and the brokers when it names them.
 	Kafka KafkaOptions
+	// Timeout bounds how long a database server may be unreachable before
+	// its sink fails (0: DefaultTimeout).
+	Timeout time.Duration
+	// Log takes a sink's notes, such as a lost connection being retried.
+	Log io.Writer
 }
 
 // Opener opens the sink of a spec whose scheme it was registered for.
@@ -131,4 +138,9 @@ func init() {
 		}
 		return OpenSQLite(ctx, file, opt.Catalog)
 	})
+	openPostgres := func(ctx context.Context, s pipeline.Spec, opt Options) (pipeline.Sink, error) {
+		return OpenPostgres(ctx, s.Raw, opt.Catalog, opt.Timeout, opt.Log)
+	}
+	Register("postgres", openPostgres)
+	Register("postgresql", openPostgres)
 }

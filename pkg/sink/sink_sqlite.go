@@ -108,7 +108,7 @@ func (s *SQLite) Write(ctx context.Context, msgs []pipeline.Message) error {
 		}
 		// Pairs go in for a stored event too: rows of one event read from
 		// store's CSV come one pair at a time.
-		err = db.EachPair(&s.rec, id, func(vals ...any) error {
+		err = db.EachPair(db.SQLite, &s.rec, id, func(vals ...any) error {
 			_, err := s.insPair.ExecContext(ctx, vals...)
 			return err
 		})

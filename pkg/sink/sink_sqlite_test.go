@@ -242,7 +242,7 @@ type ackSource struct {
 	t       *testing.T
 	batches [][]pipeline.Message
 	next    int
-	check   *sql.DB
+	stored  func(id string) (int, error) // the rows of an event id
 	acked   int
 }
 
@@ -264,8 +264,8 @@ func (s *ackSource) Ack(ctx context.Context, ms []pipeline.Message) error {
 		if err := json.Unmarshal(m.Key, &id); err != nil {
 			return err
 		}
-		var n int
-		if err := s.check.QueryRow(`SELECT count(*) FROM events WHERE event_id = ?`, id).Scan(&n); err != nil {
+		n, err := s.stored(id)
+		if err != nil {
 			return err
 		}
 		if n != 1 {
@@ -284,26 +284,36 @@ func TestSQLiteAcknowledgesOnlyCommitted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &ackSource{t: t, check: openRead(t, file)}
+	check := openRead(t, file)
+	src := newAckSource(t, 6, 5000, func(id string) (n int, err error) {
+		err = check.QueryRow(`SELECT count(*) FROM events WHERE event_id = ?`, id).Scan(&n)
+		return n, err
+	})
+	if err := pipeline.Run(context.Background(), src, nil, out, pipeline.DefaultPolicy); err != nil {
+		t.Fatal(err)
+	}
+	if src.acked != 30000 {
+		t.Errorf("%d events acknowledged, want 30000", src.acked)
+	}
+	if got := count(t, check, `SELECT count(*) FROM events`); got != 30000 {
+		t.Errorf("%d rows, want 30000", got)
+	}
+}
+
+// newAckSource makes batches of per distinct events, keyed by their id.
+func newAckSource(t *testing.T, batches, per int, stored func(string) (int, error)) *ackSource {
+	src := &ackSource{t: t, stored: stored}
 	n := 0
-	for b := 0; b < 6; b++ {
+	for b := 0; b < batches; b++ {
 		var batch []pipeline.Message
-		for i := 0; i < 5000; i++ { // more than a transaction over the run
+		for i := 0; i < per; i++ {
 			id := fmt.Sprintf("e%d", n)
 			n++
 			batch = append(batch, pipeline.Message{Value: dbEvent(id, "2026-01-15T07:00:00Z", "alice", "a", nil), Key: []byte(`"` + id + `"`)})
 		}
 		src.batches = append(src.batches, batch)
 	}
-	if err := pipeline.Run(context.Background(), src, nil, out, pipeline.DefaultPolicy); err != nil {
-		t.Fatal(err)
-	}
-	if src.acked != n {
-		t.Errorf("%d events acknowledged, want %d", src.acked, n)
-	}
-	if got := count(t, src.check, `SELECT count(*) FROM events`); got != n {
-		t.Errorf("%d rows, want %d", got, n)
-	}
+	return src
 }
 
 func TestSQLiteSpec(t *testing.T) {

@@ -8,6 +8,7 @@
 //     events.jsonl, Security.evtx, logs/ files, and folders read recursively
 //     kafka://[BROKERS/]TOPIC[,TOPIC]    Kafka topics (?group=NAME&offset=OFFSET)
 //     sqlite:events.db                   the events a sqlite: sink stored
+//     postgres://USER@HOST/DB            the events a postgres:// sink stored
 package source
 
 import (
@@ -58,6 +59,10 @@ type Options struct {
 	// (databases) to read only events of [Since, Until); other sources read
 	// everything, and the consumer keeps what it wants.
 	Since, Until time.Time
+	// Timeout bounds how long a database server may be unreachable, and
+	// Log takes notes of the retries.
+	Timeout time.Duration
+	Log     io.Writer
 	// Skipped is told of files in folders that hold no format secpipe
 	// reads; they are passed over.
 	Skipped func(path string, err error)
@@ -214,4 +219,12 @@ func init() {
 		}
 		return OpenSQLiteTable(ctx, file, opt.Since, opt.Until)
 	})
+	openPostgres := func(ctx context.Context, specs []pipeline.Spec, opt Options) (pipeline.Source, error) {
+		if len(specs) > 1 {
+			return nil, fmt.Errorf("%s: read one database at a time", db.Redact(specs[1].Raw))
+		}
+		return OpenPostgresTable(ctx, specs[0].Raw, opt.Since, opt.Until, opt.Timeout, opt.Log)
+	}
+	Register("postgres", openPostgres)
+	Register("postgresql", openPostgres)
 }

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/secpipe/secpipe/pkg/db"
 	"github.com/secpipe/secpipe/pkg/pipeline"
@@ -87,4 +90,88 @@ func (t *Table) Close() error {
 		t.rows.Close()
 	}
 	return t.h.Close()
+}
+
+// PGTable reads back the events a postgres:// sink stored, each as its
+// JSON (as jsonb gives it back: members in jsonb's order). Origin.Line
+// counts the rows read. Nothing is acknowledged.
+type PGTable struct {
+	name  string
+	conn  *pgx.Conn
+	query string
+	args  []any
+	rows  pgx.Rows
+	n     int
+}
+
+// OpenPostgresTable connects to the database of spec for reading its
+// events whose time is in [since, until) (a zero time: unbounded),
+// waiting up to timeout for the server.
+func OpenPostgresTable(ctx context.Context, spec string, since, until time.Time, timeout time.Duration, log io.Writer) (*PGTable, error) {
+	cfg, err := db.PostgresConfig(spec)
+	if err != nil {
+		return nil, err
+	}
+	t := &PGTable{name: db.Redact(spec), query: "SELECT event::text FROM events"}
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	if t.conn, err = db.Connect(ctx, t.name, cfg, timeout, log); err != nil {
+		return nil, err
+	}
+	if err := db.MigratePostgres(ctx, t.conn, t.name); err != nil {
+		t.conn.Close(ctx)
+		return nil, err
+	}
+	var where []string
+	if !since.IsZero() {
+		t.args = append(t.args, since)
+		where = append(where, fmt.Sprintf("time >= $%d", len(t.args)))
+	}
+	if !until.IsZero() {
+		t.args = append(t.args, until)
+		where = append(where, fmt.Sprintf("time < $%d", len(t.args)))
+	}
+	if len(where) > 0 {
+		t.query += " WHERE " + strings.Join(where, " AND ")
+	}
+	return t, nil
+}
+
+// Read implements pipeline.Source.
+func (t *PGTable) Read(ctx context.Context, b *pipeline.Batch) error {
+	if t.rows == nil {
+		rows, err := t.conn.Query(ctx, t.query, t.args...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		t.rows = rows
+	}
+	for !b.Full() {
+		if !t.rows.Next() {
+			if err := t.rows.Err(); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			if len(b.Msgs) > 0 {
+				return nil
+			}
+			return io.EOF
+		}
+		t.n++
+		ev := t.rows.RawValues()[0]
+		b.Add(pipeline.Message{Value: b.Copy(ev), Origin: pipeline.Origin{Input: t.name, Line: t.n, Offset: -1}})
+	}
+	b.More = true
+	return nil
+}
+
+// Ack implements pipeline.Source: a table keeps no read position.
+func (t *PGTable) Ack(context.Context, []pipeline.Message) error { return nil }
+
+// Close implements pipeline.Source.
+func (t *PGTable) Close() error {
+	if t.rows != nil {
+		t.rows.Close()
+	}
+	return t.conn.Close(context.Background())
 }
