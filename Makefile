@@ -90,11 +90,12 @@ e2e: build jaeger
 	SECPIPE=$(CURDIR)/$(BIN) JAEGER=$(CURDIR)/bin/jaeger JAEGER_CONFIG=$(CURDIR)/tools/jaeger/config.yaml \
 		$(GO) test -tags e2e -count=1 ./e2e/ -v
 
-# A throwaway PostgreSQL on 127.0.0.1:55432 for the database tests and for
-# trying the postgres:// sink: eval "$$(make -s db-up)" exports
-# SECPIPE_TEST_POSTGRES, which the tests connect to (without it they skip).
+# A throwaway PostgreSQL (127.0.0.1:55432) and ClickHouse (127.0.0.1:59000)
+# for the database tests and for trying the database sinks:
+# eval "$$(make -s db-up)" exports SECPIPE_TEST_POSTGRES and
+# SECPIPE_TEST_CLICKHOUSE, which the tests connect to (without them they skip).
 db-deps:
-	apt-get update && apt-get install -y postgresql
+	apt-get update && apt-get install -y postgresql clickhouse-server clickhouse-client
 
 db-up:
 	@./scripts/db-up.sh

@@ -82,7 +82,7 @@ func statsCommand(env *Env) *ucli.Command {
 lab's classified_packets.csv (any CSV with a header; columns are found by name), or
 classified JSON Lines, or any other input secpipe reads (see classify --help), a
 topic (kafka://TOPIC), or a database store wrote (sqlite:events.db,
-postgres://USER@HOST/DB). Prints:
+postgres://USER@HOST/DB, clickhouse://HOST:PORT/DB). Prints:
 events per tactic in kill-chain order, events per time bucket and tactic, and the top
 techniques, hosts, users and source IPs. Rows of one event (store writes one per
 tactic/technique pair) count once. TA0000/T0000, the lab's "unclassified", and

@@ -63,6 +63,10 @@ func TestStatsFromPostgresEqualsStatsFromCSV(t *testing.T) {
 	statsFromDBEqualsStatsFromCSV(t, dbtest.Postgres(t))
 }
 
+func TestStatsFromClickHouseEqualsStatsFromCSV(t *testing.T) {
+	statsFromDBEqualsStatsFromCSV(t, dbtest.ClickHouse(t))
+}
+
 func statsFromDBEqualsStatsFromCSV(t *testing.T, dbSpec string) {
 	csvFile := filepath.Join(t.TempDir(), "tactics.csv")
 	classified := classifiedRun(t, "20000", "11")
@@ -98,6 +102,7 @@ func statsFromDBEqualsStatsFromCSV(t *testing.T, dbSpec string) {
 func TestStatsFromToKeepsTheRange(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { statsFromTo(t, "sqlite:"+filepath.Join(t.TempDir(), "events.db")) })
 	t.Run("postgres", func(t *testing.T) { statsFromTo(t, dbtest.Postgres(t)) })
+	t.Run("clickhouse", func(t *testing.T) { statsFromTo(t, dbtest.ClickHouse(t)) })
 }
 
 func statsFromTo(t *testing.T, dbSpec string) {

@@ -51,7 +51,7 @@ func readStoreConfig(c *ucli.Context) (storeConfig, error) {
 func storeCommand(env *Env) *ucli.Command {
 	return &ucli.Command{
 		Name:      "store",
-		Usage:     "write classified events to a CSV table (one row per tactic and technique), JSON Lines or a database",
+		Usage:     "write classified events to a CSV table (one row per tactic and technique), JSON Lines or a database (SQLite, PostgreSQL, ClickHouse)",
 		ArgsUsage: "[FILE|SPEC]",
 		Description: `Reads classified events on stdin (or from Kafka with --from-topic) and appends
 them to FILE (default tactics.csv;
@@ -61,7 +61,9 @@ JSON Lines with the events as they are; --format overrides it.
 SPEC may name a database instead: sqlite:FILE (an embedded SQLite file, created
 when missing) or postgres://USER@HOST[:PORT]/DB[?sslmode=...] (PostgreSQL; the
 password comes from PGPASSWORD or the passfile, ~/.pgpass or PGPASSFILE, as for
-psql; one in the URL is never printed). The schema is created on first use: a table events (one row per
+psql; one in the URL is never printed) or clickhouse://HOST:PORT/DB (ClickHouse's
+native protocol, 18.16 or later; the database is created when missing; password
+from CLICKHOUSE_PASSWORD). The schema is created on first use: a table events (one row per
 event, keyed by event_id: an event delivered again is not stored twice; the lab's
 columns first, then the ECS fields a SOC filters on and the event's JSON) and a
 table event_pairs (one row per event, tactic/technique pair and rule); see the
@@ -71,7 +73,9 @@ committed. The summary says how many events were new and how many already stored
 PostgreSQL gets each transaction by COPY into a staging table, then INSERT ...
 ON CONFLICT (event_id) DO NOTHING; a lost connection is made again, with backoff,
 and the transaction sent again, until --timeout: then store fails (exit 1) with
-the events not stored left unacknowledged.
+the events not stored left unacknowledged. ClickHouse, which has no unique keys,
+gets the events whose ids it does not hold yet, and keeps them in ReplacingMergeTree
+tables partitioned by day (stats reads them with FINAL).
 
 The CSV has one row per event and (tactic, technique) pair, or one row with empty
 tactic cells for an event that matched nothing. Its first columns are the course
@@ -100,7 +104,8 @@ Examples:
    secpipe classify events.jsonl | secpipe store - | head
    secpipe store --from-topic classified --group storage tactics.csv
    secpipe gen | secpipe classify | secpipe store sqlite:events.db
-   secpipe classify --from-topic events --group c | secpipe store postgres://secpipe@127.0.0.1/soc`,
+   secpipe classify --from-topic events --group c | secpipe store postgres://secpipe@127.0.0.1/soc
+   secpipe store --from-topic classified --group ch clickhouse://127.0.0.1:9000/soc`,
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: csv (store's columns, a row per tactic and technique), lab (the lab's 8 columns, a row per event) or jsonl (default: from the file's extension)"},
 			attackDataFlag(),

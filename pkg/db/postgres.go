@@ -63,12 +63,16 @@ func Retryable(err error) bool {
 	return !errors.Is(err, context.Canceled)
 }
 
-// Retry calls f until it succeeds, an error is not Retryable, ctx ends,
-// or timeout has passed since the first failure, waiting between tries
-// (100 ms, doubling, at most 5 s). It tells log, once, that it retries.
-func Retry(ctx context.Context, name string, timeout time.Duration, log io.Writer, f func(context.Context) error) error {
+// Retry calls f until it succeeds, an error is not retryable (nil:
+// Retryable, PostgreSQL's), ctx ends, or timeout has passed since the first
+// failure, waiting between tries (100 ms, doubling, at most 5 s). It tells
+// log, once, that it retries.
+func Retry(ctx context.Context, name string, timeout time.Duration, log io.Writer, f func(context.Context) error, retryable func(error) bool) error {
+	if retryable == nil {
+		retryable = Retryable
+	}
 	err := f(ctx)
-	if err == nil || !Retryable(err) {
+	if err == nil || !retryable(err) {
 		return err
 	}
 	deadline := time.Now().Add(timeout)
@@ -89,7 +93,7 @@ func Retry(ctx context.Context, name string, timeout time.Duration, log io.Write
 		case <-t.C:
 		}
 		wait = min(2*wait, 5*time.Second)
-		if err = f(ctx); err == nil || !Retryable(err) {
+		if err = f(ctx); err == nil || !retryable(err) {
 			return err
 		}
 	}
@@ -105,7 +109,7 @@ func Connect(ctx context.Context, name string, cfg *pgx.ConnConfig, timeout time
 		var err error
 		conn, err = pgx.ConnectConfig(c, cfg)
 		return err
-	})
+	}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -127,6 +131,11 @@ func (x pgExecer) Version(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return *v, err
+}
+
+func (x pgExecer) SetVersion(ctx context.Context, v int) error {
+	_, err := x.tx.Exec(ctx, "INSERT INTO secpipe_schema (version) VALUES ($1)", v)
+	return err
 }
 
 // migrateLock is the advisory lock that keeps two secpipes from migrating

@@ -1,5 +1,5 @@
 // Package db is how secpipe keeps classified events in SQL databases
-// (SQLite, PostgreSQL): the schema, versioned and migrated on open, and the
+// (SQLite, PostgreSQL, ClickHouse): the schema, versioned and migrated on open, and the
 // values of an event's rows. The sinks that write them live in package
 // sink, the sources that read them back in package source.
 //
@@ -16,7 +16,7 @@
 //	  event             the event's JSON as it came (jsonb in PostgreSQL)
 //	event_pairs     one row per event, tactic/technique pair and rule
 //	  event_id, tactic, technique, tactic_name, technique_name, rule_id, rule_name
-//	secpipe_schema  the schema version
+//	secpipe_schema  the schema versions applied, one row each
 //
 // Indexes: events(time), events(host), events("user"), events(source_ip),
 // events(mitre_technique), event_pairs(technique), event_pairs(tactic).
@@ -35,6 +35,7 @@ type Dialect int
 const (
 	SQLite Dialect = iota
 	Postgres
+	ClickHouse
 )
 
 // Version is the schema version this secpipe writes.
@@ -85,6 +86,9 @@ var PairColumns = []string{"event_id", "tactic", "technique", "tactic_name", "te
 // migrations are the statements that bring a schema from version i to
 // i+1, per dialect.
 func migrations(d Dialect) [][]string {
+	if d == ClickHouse {
+		return [][]string{clickhouseSchema}
+	}
 	var cols []string
 	for _, c := range eventColumns {
 		typ := c.sqlite
@@ -120,6 +124,8 @@ type Execer interface {
 	Exec(ctx context.Context, sql string) error
 	// Version returns the schema version recorded, 0 when there is none.
 	Version(ctx context.Context) (int, error)
+	// SetVersion records that the schema is at version v.
+	SetVersion(ctx context.Context, v int) error
 }
 
 // Migrate brings the database's schema to Version, creating it on first
@@ -127,7 +133,11 @@ type Execer interface {
 // refuses a database of a later version than this secpipe knows. Run it
 // in a transaction, so that a failure leaves the schema as it was.
 func Migrate(ctx context.Context, x Execer, d Dialect, name string) error {
-	if err := x.Exec(ctx, "CREATE TABLE IF NOT EXISTS secpipe_schema (version INTEGER NOT NULL)"); err != nil {
+	schemaTable := "CREATE TABLE IF NOT EXISTS secpipe_schema (version INTEGER NOT NULL)"
+	if d == ClickHouse {
+		schemaTable = "CREATE TABLE IF NOT EXISTS secpipe_schema (version UInt32) ENGINE = TinyLog"
+	}
+	if err := x.Exec(ctx, schemaTable); err != nil {
 		return fmt.Errorf("%s: creating the schema table: %w", name, err)
 	}
 	have, err := x.Version(ctx)
@@ -148,8 +158,6 @@ func Migrate(ctx context.Context, x Execer, d Dialect, name string) error {
 	if have == Version {
 		return nil
 	}
-	if err := x.Exec(ctx, "DELETE FROM secpipe_schema"); err != nil {
-		return err
-	}
-	return x.Exec(ctx, fmt.Sprintf("INSERT INTO secpipe_schema (version) VALUES (%d)", Version))
+	// A row per migration: the version is the highest.
+	return x.SetVersion(ctx, Version)
 }

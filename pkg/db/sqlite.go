@@ -70,6 +70,11 @@ func (x sqlExecer) Version(ctx context.Context) (int, error) {
 	return int(v.Int64), err
 }
 
+func (x sqlExecer) SetVersion(ctx context.Context, v int) error {
+	_, err := x.tx.ExecContext(ctx, "INSERT INTO secpipe_schema (version) VALUES (?)", v)
+	return err
+}
+
 // migrateSQL runs Migrate in one transaction of h.
 func migrateSQL(ctx context.Context, h *sql.DB, d Dialect, name string) error {
 	tx, err := h.BeginTx(ctx, nil)

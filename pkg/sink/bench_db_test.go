@@ -13,8 +13,8 @@ import (
 )
 
 // BenchmarkStoreBackends stores the same 100,000 classified events into a
-// CSV file, SQLite and PostgreSQL (SECPIPE_TEST_POSTGRES; skipped without
-// it), in the pipeline's batches (4096 events, a flush every 4 batches),
+// CSV file, SQLite, PostgreSQL and ClickHouse (SECPIPE_TEST_POSTGRES,
+// SECPIPE_TEST_CLICKHOUSE; skipped without them), in the pipeline's batches (4096 events, a flush every 4 batches),
 // from opening the sink to closing it: events/s side by side.
 func BenchmarkStoreBackends(b *testing.B) {
 	msgs := benchEvents(100000)
@@ -71,6 +71,15 @@ func BenchmarkStoreBackends(b *testing.B) {
 		run(b, func() pipeline.Sink {
 			spec := dbtest.Postgres(b) // a fresh database each time
 			s, err := OpenPostgres(context.Background(), spec, attack.Default(), 30*time.Second, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		})
+	})
+	b.Run("clickhouse", func(b *testing.B) {
+		run(b, func() pipeline.Sink {
+			s, err := OpenClickHouse(context.Background(), dbtest.ClickHouse(b), attack.Default(), 30*time.Second, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,6 +8,7 @@
 //     kafka://[BROKERS/]TOPIC        a Kafka topic (brokers from the options unless given)
 //     sqlite:events.db               a SQLite database (the schema of package db)
 //     postgres://USER@HOST/DB        a PostgreSQL database (password from PGPASSWORD or the passfile)
+//     clickhouse://HOST:PORT/DB      a ClickHouse database, native protocol (password from CLICKHOUSE_PASSWORD)
 package sink
 
 import (
@@ -143,4 +144,7 @@ func init() {
 	}
 	Register("postgres", openPostgres)
 	Register("postgresql", openPostgres)
+	Register("clickhouse", func(ctx context.Context, s pipeline.Spec, opt Options) (pipeline.Sink, error) {
+		return OpenClickHouse(ctx, s.Raw, opt.Catalog, opt.Timeout, opt.Log)
+	})
 }

@@ -170,7 +170,7 @@ func (s *Postgres) Flush(ctx context.Context) error {
 			s.conn = nil
 		}
 		return err
-	})
+	}, nil)
 	if err != nil {
 		s.err = fmt.Errorf("%s: %w (the %d events of this transaction are not acknowledged)", s.name, err, len(s.events))
 		return s.err

@@ -9,6 +9,7 @@
 //     kafka://[BROKERS/]TOPIC[,TOPIC]    Kafka topics (?group=NAME&offset=OFFSET)
 //     sqlite:events.db                   the events a sqlite: sink stored
 //     postgres://USER@HOST/DB            the events a postgres:// sink stored
+//     clickhouse://HOST:PORT/DB          the events a clickhouse:// sink stored
 package source
 
 import (
@@ -227,4 +228,10 @@ func init() {
 	}
 	Register("postgres", openPostgres)
 	Register("postgresql", openPostgres)
+	Register("clickhouse", func(ctx context.Context, specs []pipeline.Spec, opt Options) (pipeline.Source, error) {
+		if len(specs) > 1 {
+			return nil, fmt.Errorf("%s: read one database at a time", db.Redact(specs[1].Raw))
+		}
+		return OpenClickHouseTable(ctx, specs[0].Raw, opt.Since, opt.Until, opt.Timeout, opt.Log)
+	})
 }
