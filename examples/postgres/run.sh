@@ -5,6 +5,7 @@
 #
 #   secpipe gen | secpipe classify | secpipe store postgres://USER@HOST/DB
 #   secpipe stats postgres://USER@HOST/DB --chart tactics.png
+#   secpipe store prune --older-than 30d --archive old.jsonl.zst postgres://USER@HOST/DB
 set -euo pipefail
 PG=${SECPIPE_TEST_POSTGRES:-}
 if [ -z "$PG" ]; then
@@ -38,4 +39,9 @@ cmp report.txt report-csv.txt
 
 # The schema answers a SOC's questions in SQL.
 psql -X -At "$URL" -c "SELECT count(*) FROM events WHERE event->'event'->>'kind' = 'alert' OR mitre_tactic IS NOT NULL" | grep -q '^[1-9]'
+# Retention: everything is older than 30 days (gen's clock starts on 2026-01-01).
+secpipe store prune --older-than 30d --archive old.jsonl.zst "$URL" 2> prune.log
+grep -q 'deleted [1-9][0-9]* events older than 30d' prune.log
+secpipe stats old.jsonl.zst > report-archive.txt
+cmp report.txt report-archive.txt
 echo "postgres: ok"

@@ -5,6 +5,7 @@
 #   secpipe gen | secpipe classify | secpipe store sqlite:events.db
 #   secpipe stats sqlite:events.db --chart tactics.png
 #   secpipe stats sqlite:events.db --from 2026-01-01T00:00:30Z --to 2026-01-01T00:01:00Z
+#   secpipe store prune --older-than 30d --archive old.jsonl.zst sqlite:events.db
 set -euo pipefail
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -35,4 +36,13 @@ if command -v sqlite3 >/dev/null; then
 else
 	echo "sqlite3 is not installed: the README's sqlite3 query is not run" >&2
 fi
+
+# Retention: the events older than 30 days (all of them: gen's clock starts on
+# 2026-01-01) go to an archive, which stats reads as it read the database.
+secpipe store prune --older-than 30d --archive old.jsonl.zst sqlite:events.db 2> prune.log
+grep -q 'deleted [1-9][0-9]* events older than 30d' prune.log
+secpipe stats old.jsonl.zst > report-archive.txt
+cmp report.txt report-archive.txt
+secpipe stats sqlite:events.db --format json | grep -q '"total": 0,'
+
 echo "sqlite: ok"

@@ -70,6 +70,7 @@ table event_pairs (one row per event, tactic/technique pair and rule); see the
 README's "Databases". Events are written in transactions of at most 10,000, and
 input is acknowledged (Kafka offsets committed) only once its transaction has
 committed. The summary says how many events were new and how many already stored.
+secpipe store prune deletes old events from a database (see store prune --help).
 PostgreSQL gets each transaction by COPY into a staging table, then INSERT ...
 ON CONFLICT (event_id) DO NOTHING; a lost connection is made again, with backoff,
 and the transaction sent again, until --timeout: then store fails (exit 1) with
@@ -105,11 +106,13 @@ Examples:
    secpipe store --from-topic classified --group storage tactics.csv
    secpipe gen | secpipe classify | secpipe store sqlite:events.db
    secpipe classify --from-topic events --group c | secpipe store postgres://secpipe@127.0.0.1/soc
-   secpipe store --from-topic classified --group ch clickhouse://127.0.0.1:9000/soc`,
+   secpipe store --from-topic classified --group ch clickhouse://127.0.0.1:9000/soc
+   secpipe store prune --older-than 30d --archive old.jsonl.zst sqlite:events.db`,
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: csv (store's columns, a row per tactic and technique), lab (the lab's 8 columns, a row per event) or jsonl (default: from the file's extension)"},
 			attackDataFlag(),
 		}, inputFlags(), databaseFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
+		Subcommands: []*ucli.Command{storePruneCommand(env)},
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe store"
 			cfg, err := readStoreConfig(c)
