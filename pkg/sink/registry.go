@@ -48,6 +48,8 @@ type Options struct {
 	Timeout time.Duration
 	// Log takes a sink's notes, such as a lost connection being retried.
 	Log io.Writer
+	// Rotation, if set, rotates a file sink (OpenRotating).
+	Rotation *Rotation
 }
 
 // Opener opens the sink of a spec whose scheme it was registered for.
@@ -99,6 +101,9 @@ func openStream(path string, opt Options) (Counter, error) {
 		if f, err = FormatOf(path); err != nil {
 			return nil, err
 		}
+	}
+	if opt.Rotation != nil {
+		return OpenRotating(path, f, opt.Catalog, *opt.Rotation)
 	}
 	s, err := OpenFile(path, f, opt.Catalog)
 	if j, ok := s.(*JSONLSink); ok {
