@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -183,5 +185,42 @@ func TestStoreSQLiteSummaryAndMissingDatabase(t *testing.T) {
 	code, _, stderr := runSecpipe(t, "", "stats", missing)
 	if code != 1 || !strings.Contains(stderr, "nothing.db: no such database file") {
 		t.Errorf("stats on a missing database: exit %d, %s", code, stderr)
+	}
+}
+
+func TestStatsLeavesOtherDatabasesAlone(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "other.db")
+	h, err := sql.Open("sqlite", "file:"+file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Exec("CREATE TABLE notes (x TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	code, _, stderr := runSecpipe(t, "", "stats", "sqlite:"+file)
+	if code != 1 || !strings.Contains(stderr, "holds no events of secpipe store") {
+		t.Errorf("stats on another SQLite database: exit %d, %s", code, stderr)
+	}
+	h, _ = sql.Open("sqlite", "file:"+file)
+	defer h.Close()
+	var tables int
+	var mode string
+	h.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table'").Scan(&tables)
+	h.QueryRow("PRAGMA journal_mode").Scan(&mode)
+	if tables != 1 || mode != "delete" {
+		t.Errorf("the database was changed: %d tables, journal mode %s", tables, mode)
+	}
+
+	pg := dbtest.Postgres(t)
+	code, _, stderr = runSecpipe(t, "", "stats", pg)
+	if code != 1 || !strings.Contains(stderr, "holds no events of secpipe store") {
+		t.Errorf("stats on an empty PostgreSQL database: exit %d, %s", code, stderr)
+	}
+	conn := dbtest.Conn(t, pg)
+	var n int
+	conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Scan(&n)
+	if n != 0 {
+		t.Errorf("stats created %d tables", n)
 	}
 }

@@ -46,9 +46,10 @@ var (
 
 // OpenClickHouse connects to the server of a clickhouse://HOST:PORT/DB
 // spec (native protocol), creating the database when missing, and brings
-// the schema to Version. The password, unless the URL holds one, comes
-// from CLICKHOUSE_PASSWORD.
-func OpenClickHouse(ctx context.Context, spec string, timeout time.Duration, log io.Writer) (driver.Conn, error) {
+// the schema to Version. For reading, the database must hold secpipe's
+// tables, and a current schema is only read. The password, unless the URL
+// holds one, comes from CLICKHOUSE_PASSWORD.
+func OpenClickHouse(ctx context.Context, spec string, timeout time.Duration, log io.Writer, reading bool) (driver.Conn, error) {
 	name := Redact(spec)
 	opt, err := clickhouse.ParseDSN(spec)
 	if err != nil {
@@ -79,7 +80,17 @@ func OpenClickHouse(ctx context.Context, spec string, timeout time.Duration, log
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(database)); err != nil {
+	if reading {
+		var n uint64
+		err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'secpipe_schema'", database).Scan(&n)
+		if err == nil && n == 0 {
+			err = fmt.Errorf("holds no events of secpipe store (no secpipe_schema table)")
+		}
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	} else if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(database)); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -88,7 +99,11 @@ func OpenClickHouse(ctx context.Context, spec string, timeout time.Duration, log
 	if conn, err = clickhouse.Open(opt); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := Migrate(ctx, chExecer{conn}, ClickHouse, name); err != nil {
+	x := chExecer{conn}
+	if v, err := x.Version(ctx); reading && err == nil && v == Version {
+		return conn, nil
+	}
+	if err := Migrate(ctx, x, ClickHouse, name); err != nil {
 		conn.Close()
 		return nil, err
 	}

@@ -162,6 +162,28 @@ func MigratePostgres(ctx context.Context, conn *pgx.Conn, name string) error {
 	return nil
 }
 
+// ReadyPostgres makes a database ready for reading its events: it must
+// hold secpipe's tables (stored by a postgres:// sink); an older schema is
+// migrated (which takes the rights store has), a current one only read,
+// so that a reader needs no more than SELECT.
+func ReadyPostgres(ctx context.Context, conn *pgx.Conn, name string) error {
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('secpipe_schema') IS NOT NULL").Scan(&exists); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if !exists {
+		return fmt.Errorf("%s: holds no events of secpipe store (no secpipe_schema table)", name)
+	}
+	var v *int
+	if err := conn.QueryRow(ctx, "SELECT max(version) FROM secpipe_schema").Scan(&v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if v != nil && *v == Version {
+		return nil
+	}
+	return MigratePostgres(ctx, conn, name)
+}
+
 // pgText is s as PostgreSQL text holds it: a NUL, which text cannot hold,
 // becomes U+FFFD.
 func pgText(s string) string {

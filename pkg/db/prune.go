@@ -119,7 +119,7 @@ func Prune(ctx context.Context, spec string, cutoff time.Time, archive *Archive,
 			return 0, err
 		}
 		defer conn.Close(context.WithoutCancel(ctx))
-		if err := MigratePostgres(ctx, conn, name); err != nil {
+		if err := ReadyPostgres(ctx, conn, name); err != nil {
 			return 0, err
 		}
 		n, err := prunePostgres(ctx, conn, cutoff, archive, finish)
@@ -214,7 +214,7 @@ func prunePostgres(ctx context.Context, conn *pgx.Conn, cutoff time.Time, archiv
 
 func pruneClickHouse(ctx context.Context, spec string, cutoff time.Time, archive *Archive, finish func() error, timeout time.Duration, log io.Writer) (int64, error) {
 	name := Redact(spec)
-	conn, err := OpenClickHouse(ctx, spec, timeout, log)
+	conn, err := OpenClickHouse(ctx, spec, timeout, log, true)
 	if err != nil {
 		return 0, err
 	}

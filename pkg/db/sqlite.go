@@ -28,11 +28,12 @@ func SQLitePath(spec string) (string, error) {
 }
 
 // OpenSQLite opens the SQLite database in file, creating it unless
-// mustExist, and brings its schema to Version. It is in WAL mode, so that
+// reading, and brings its schema to Version. For reading, the file must
+// exist and hold secpipe's tables: a file of other tables is left as it is. It is in WAL mode, so that
 // readers (secpipe stats, sqlite3) read while a store writes; a writer
 // waits up to 10 s for another's transaction to end.
-func OpenSQLite(ctx context.Context, file string, mustExist bool) (*sql.DB, error) {
-	if mustExist {
+func OpenSQLite(ctx context.Context, file string, reading bool) (*sql.DB, error) {
+	if reading {
 		if _, err := os.Stat(file); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return nil, fmt.Errorf("sqlite:%s: no such database file", file)
@@ -41,7 +42,10 @@ func OpenSQLite(ctx context.Context, file string, mustExist bool) (*sql.DB, erro
 		}
 	}
 	dsn := "file:" + (&url.URL{Path: file}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate"
+		"?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate"
+	if !reading {
+		dsn += "&_pragma=journal_mode(WAL)" // kept by the file: readers need not set it
+	}
 	h, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite:%s: %w", file, err)
@@ -49,6 +53,17 @@ func OpenSQLite(ctx context.Context, file string, mustExist bool) (*sql.DB, erro
 	// One connection: SQLite has one writer at a time, and WAL readers
 	// in other processes.
 	h.SetMaxOpenConns(1)
+	if reading {
+		var n int
+		err := h.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'secpipe_schema'").Scan(&n)
+		if err == nil && n == 0 {
+			err = errors.New("holds no events of secpipe store (no secpipe_schema table)")
+		}
+		if err != nil {
+			h.Close()
+			return nil, fmt.Errorf("sqlite:%s: %w", file, err)
+		}
+	}
 	if err := migrateSQL(ctx, h, SQLite, "sqlite:"+file); err != nil {
 		h.Close()
 		return nil, err

@@ -55,7 +55,7 @@ func OpenClickHouse(ctx context.Context, spec string, cat *attack.Catalog, timeo
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	conn, err := db.OpenClickHouse(ctx, spec, timeout, log)
+	conn, err := db.OpenClickHouse(ctx, spec, timeout, log, false)
 	if err != nil {
 		return nil, err
 	}

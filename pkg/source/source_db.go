@@ -120,7 +120,7 @@ func OpenPostgresTable(ctx context.Context, spec string, since, until time.Time,
 	if t.conn, err = db.Connect(ctx, t.name, cfg, timeout, log); err != nil {
 		return nil, err
 	}
-	if err := db.MigratePostgres(ctx, t.conn, t.name); err != nil {
+	if err := db.ReadyPostgres(ctx, t.conn, t.name); err != nil {
 		t.conn.Close(ctx)
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func OpenClickHouseTable(ctx context.Context, spec string, since, until time.Tim
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	conn, err := db.OpenClickHouse(ctx, spec, timeout, log)
+	conn, err := db.OpenClickHouse(ctx, spec, timeout, log, true)
 	if err != nil {
 		return nil, err
 	}
