@@ -224,3 +224,37 @@ func TestStatsLeavesOtherDatabasesAlone(t *testing.T) {
 		t.Errorf("stats created %d tables", n)
 	}
 }
+
+// Commands other than stats read a database's events whole, as stored.
+func TestDatabaseEventsReadWhole(t *testing.T) {
+	for name, spec := range map[string]func(*testing.T) string{
+		"sqlite":     func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "events.db") },
+		"postgres":   func(t *testing.T) string { return dbtest.Postgres(t) },
+		"clickhouse": func(t *testing.T) string { return dbtest.ClickHouse(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := spec(t)
+			in := classifiedEvent("e1", "2026-01-15T07:00:00Z", bruteForce) + classifiedEvent("e2", "2026-01-15T07:00:01Z", nil)
+			if code, _, stderr := runSecpipe(t, in, "store", db); code != 0 {
+				t.Fatal(stderr)
+			}
+			code, stdout, stderr := runSecpipe(t, "", "classify", db)
+			if code != 0 {
+				t.Fatalf("classify %s: exit %d: %s", db, code, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stdout), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("classify %s: %d events: %s", db, len(lines), stdout)
+			}
+			for _, l := range lines {
+				var ev struct {
+					Source struct{ IP string } `json:"source"`
+					Host   struct{ Name string }
+				}
+				if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Source.IP != "203.0.113.7" || ev.Host.Name != "web-01" {
+					t.Errorf("event read back: %s (%v)", l, err)
+				}
+			}
+		})
+	}
+}

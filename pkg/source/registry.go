@@ -218,13 +218,13 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return OpenSQLiteTable(ctx, file, opt.Since, opt.Until)
+		return OpenSQLiteTable(ctx, file, opt.Since, opt.Until, opt.Fields)
 	})
 	openPostgres := func(ctx context.Context, specs []pipeline.Spec, opt Options) (pipeline.Source, error) {
 		if len(specs) > 1 {
 			return nil, fmt.Errorf("%s: read one database at a time", db.Redact(specs[1].Raw))
 		}
-		return OpenPostgresTable(ctx, specs[0].Raw, opt.Since, opt.Until, opt.Timeout, opt.Log)
+		return OpenPostgresTable(ctx, specs[0].Raw, opt.Since, opt.Until, opt.Fields, opt.Timeout, opt.Log)
 	}
 	Register("postgres", openPostgres)
 	Register("postgresql", openPostgres)

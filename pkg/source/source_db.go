@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/secpipe/secpipe/pkg/db"
+	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -26,16 +27,69 @@ type Table struct {
 	query string
 	args  []any
 	rows  *sql.Rows
+	// compact reads rows of the table's columns, one per tactic/technique
+	// pair as store's CSV has them, instead of the events' JSON.
+	compact bool
+	cells   [8]sql.RawBytes
+	buf     []byte
+}
+
+// compactFields are the fields of a compact row: a consumer that reads
+// no others (Options.Fields; stats) gets those rows.
+var compactFields = []string{"event_id", "timestamp", "user", "host", "source_ip", "mitre_tactic", "mitre_technique"}
+
+// readsOnlyCompact reports whether a consumer reading fields finds all
+// it reads in compact rows (the lab's names are among stats' fields).
+func readsOnlyCompact(fields []string) bool {
+	if len(fields) == 0 {
+		return false
+	}
+	have := map[string]bool{}
+	for _, f := range fields {
+		have[f] = true
+	}
+	for _, f := range compactFields {
+		if !have[f] {
+			return false
+		}
+	}
+	return true
+}
+
+// appendCompact appends the JSON of a compact row: the non-empty cells
+// by compactFields.
+func appendCompact(dst []byte, cells []sql.RawBytes) []byte {
+	dst = append(dst, '{')
+	n := 0
+	for i, c := range cells {
+		if len(c) == 0 {
+			continue
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = event.AppendString(dst, compactFields[i])
+		dst = append(dst, ':')
+		dst = event.AppendString(dst, string(c))
+	}
+	return append(dst, '}')
 }
 
 // OpenSQLiteTable opens the SQLite database file for reading its events
-// whose time is in [since, until) (a zero time: unbounded).
-func OpenSQLiteTable(ctx context.Context, file string, since, until time.Time) (*Table, error) {
+// whose time is in [since, until) (a zero time: unbounded). A consumer
+// that reads only fields (Options.Fields) of store's CSV columns gets rows
+// as store's CSV holds them, read from the columns, not the events' JSON.
+func OpenSQLiteTable(ctx context.Context, file string, since, until time.Time, fields []string) (*Table, error) {
 	h, err := db.OpenSQLite(ctx, file, true)
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{name: "sqlite:" + file, h: h, query: "SELECT rowid, event FROM events"}
+	t := &Table{name: "sqlite:" + file, h: h, query: "SELECT rowid, event FROM events", compact: readsOnlyCompact(fields)}
+	if t.compact {
+		t.query = `SELECT e.rowid, e.event_id, e.timestamp, e."user", e.host, e.source_ip, p.tactic, p.technique FROM events e
+  LEFT JOIN (SELECT DISTINCT event_id, tactic, technique FROM event_pairs) p ON p.event_id = e.event_id`
+	}
 	where := ""
 	if !since.IsZero() {
 		where, t.args = " WHERE time >= ?", append(t.args, since.UnixNano())
@@ -73,7 +127,14 @@ func (t *Table) Read(ctx context.Context, b *pipeline.Batch) error {
 		}
 		var row int64
 		var ev sql.RawBytes
-		if err := t.rows.Scan(&row, &ev); err != nil {
+		if t.compact {
+			c := &t.cells
+			if err := t.rows.Scan(&row, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6]); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			t.buf = appendCompact(t.buf[:0], c[:7])
+			ev = t.buf
+		} else if err := t.rows.Scan(&row, &ev); err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
 		b.Add(pipeline.Message{Value: b.Copy(ev), Origin: pipeline.Origin{Input: t.name, Line: int(row), Offset: -1}})
@@ -97,23 +158,31 @@ func (t *Table) Close() error {
 // JSON (as jsonb gives it back: members in jsonb's order). Origin.Line
 // counts the rows read. Nothing is acknowledged.
 type PGTable struct {
-	name  string
-	conn  *pgx.Conn
-	query string
-	args  []any
-	rows  pgx.Rows
-	n     int
+	name    string
+	conn    *pgx.Conn
+	query   string
+	args    []any
+	rows    pgx.Rows
+	n       int
+	compact bool // rows as in Table
+	cells   []sql.RawBytes
+	buf     []byte
 }
 
 // OpenPostgresTable connects to the database of spec for reading its
 // events whose time is in [since, until) (a zero time: unbounded),
 // waiting up to timeout for the server.
-func OpenPostgresTable(ctx context.Context, spec string, since, until time.Time, timeout time.Duration, log io.Writer) (*PGTable, error) {
+func OpenPostgresTable(ctx context.Context, spec string, since, until time.Time, fields []string, timeout time.Duration, log io.Writer) (*PGTable, error) {
 	cfg, err := db.PostgresConfig(spec)
 	if err != nil {
 		return nil, err
 	}
-	t := &PGTable{name: db.Redact(spec), query: "SELECT event::text FROM events"}
+	t := &PGTable{name: db.Redact(spec), query: "SELECT e.event::text FROM events e", compact: readsOnlyCompact(fields)}
+	if t.compact {
+		// The rows of one event adjacent, as in store's CSV.
+		t.query = `SELECT e.event_id, e.timestamp, e."user", e.host, e.source_ip, p.tactic, p.technique FROM events e
+  LEFT JOIN (SELECT DISTINCT event_id, tactic, technique FROM event_pairs) p ON p.event_id = e.event_id`
+	}
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
@@ -127,14 +196,17 @@ func OpenPostgresTable(ctx context.Context, spec string, since, until time.Time,
 	var where []string
 	if !since.IsZero() {
 		t.args = append(t.args, since)
-		where = append(where, fmt.Sprintf("time >= $%d", len(t.args)))
+		where = append(where, fmt.Sprintf("e.time >= $%d", len(t.args)))
 	}
 	if !until.IsZero() {
 		t.args = append(t.args, until)
-		where = append(where, fmt.Sprintf("time < $%d", len(t.args)))
+		where = append(where, fmt.Sprintf("e.time < $%d", len(t.args)))
 	}
 	if len(where) > 0 {
 		t.query += " WHERE " + strings.Join(where, " AND ")
+	}
+	if t.compact {
+		t.query += " ORDER BY e.event_id"
 	}
 	return t, nil
 }
@@ -160,6 +232,14 @@ func (t *PGTable) Read(ctx context.Context, b *pipeline.Batch) error {
 		}
 		t.n++
 		ev := t.rows.RawValues()[0]
+		if t.compact {
+			t.cells = t.cells[:0]
+			for _, v := range t.rows.RawValues() {
+				t.cells = append(t.cells, v)
+			}
+			t.buf = appendCompact(t.buf[:0], t.cells)
+			ev = t.buf
+		}
 		b.Add(pipeline.Message{Value: b.Copy(ev), Origin: pipeline.Origin{Input: t.name, Line: t.n, Offset: -1}})
 	}
 	b.More = true
