@@ -222,6 +222,8 @@ Examples:
 			} else if counter, ok := out.(sink.Counter); ok {
 				n := counter.Counts()
 				switch {
+				case cfg.Rotation != nil:
+					tel.summary(fmt.Sprintf("%s: %d events (%d matched): wrote %d rows to %s and the files it rotated to", prog, n.Events, n.Matched, n.Rows, shown))
 				case !isFile:
 					tel.summary(fmt.Sprintf("%s: %d events (%d rows, %d matched) → %s", prog, n.Events, n.Rows, n.Matched, shown))
 				case existed:

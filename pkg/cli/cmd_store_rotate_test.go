@@ -11,8 +11,9 @@ func TestStoreRotateKeepsEveryEvent(t *testing.T) {
 	dir := t.TempDir()
 	classified := classifiedRun(t, "20000", "11")
 	path := filepath.Join(dir, "tactics.csv")
-	if code, _, stderr := runSecpipe(t, classified, "store", "--rotate", "1MB", path); code != 0 {
-		t.Fatal(stderr)
+	code, _, stderr := runSecpipe(t, classified, "store", "--rotate", "1MB", path)
+	if code != 0 || !strings.Contains(stderr, "rows to "+path+" and the files it rotated to") {
+		t.Fatalf("exit %d, %s", code, stderr)
 	}
 	finished, _ := filepath.Glob(filepath.Join(dir, "tactics.*-*.csv.zst"))
 	if len(finished) == 0 {
