@@ -8,7 +8,7 @@ DEMO    := demo
 SIGMA   ?= ../shared/sigma
 SIGMA_RULES := --rules $(SIGMA)/rules --rules $(SIGMA)/rules-emerging-threats --rules $(SIGMA)/rules-threat-hunting
 
-.PHONY: all build install demo test test-race examples lint fmt bench bench-deps eval conformance jaeger e2e soak fuzz clean
+.PHONY: all build install demo test test-race examples lint fmt bench bench-deps eval conformance jaeger e2e soak fuzz db-deps db-up db-down clean
 
 all: build
 
@@ -89,6 +89,19 @@ jaeger:
 e2e: build jaeger
 	SECPIPE=$(CURDIR)/$(BIN) JAEGER=$(CURDIR)/bin/jaeger JAEGER_CONFIG=$(CURDIR)/tools/jaeger/config.yaml \
 		$(GO) test -tags e2e -count=1 ./e2e/ -v
+
+# A throwaway PostgreSQL (127.0.0.1:55432) and ClickHouse (127.0.0.1:59000)
+# for the database tests and for trying the database sinks:
+# eval "$$(make -s db-up)" exports SECPIPE_TEST_POSTGRES and
+# SECPIPE_TEST_CLICKHOUSE, which the tests connect to (without them they skip).
+db-deps:
+	apt-get update && apt-get install -y postgresql clickhouse-server clickhouse-client
+
+db-up:
+	@./scripts/db-up.sh
+
+db-down:
+	@./scripts/db-up.sh stop
 
 clean:
 	rm -rf bin $(DEMO)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -22,11 +23,12 @@ type statsConfig struct {
 	Chart       string
 	ChartFormat string
 	Navigator   string
-	Table       string // one of stats.TableNames, or "" for all
+	Table       string    // one of stats.TableNames, or "" for all
+	From, To    time.Time // the events kept: [From, To); zero: unbounded
 	Input       inputConfig
 }
 
-func readStatsConfig(c *ucli.Context) (statsConfig, error) {
+func readStatsConfig(c *ucli.Context, now func() time.Time) (statsConfig, error) {
 	var cfg statsConfig
 	var err error
 	if cfg.Format, err = readFormat(c); err != nil {
@@ -49,11 +51,25 @@ func readStatsConfig(c *ucli.Context) (statsConfig, error) {
 	if cfg.Table = c.String("table"); cfg.Table != "" && !slices.Contains(stats.TableNames, cfg.Table) {
 		return cfg, usageErrorf("--table: unknown table %q%s (want %s)", cfg.Table, didYouMean(cfg.Table, stats.TableNames), strings.Join(stats.TableNames, ", "))
 	}
+	for _, b := range []struct {
+		flag string
+		t    *time.Time
+	}{{"from", &cfg.From}, {"to", &cfg.To}} {
+		if v := c.String(b.flag); v != "" {
+			if *b.t, err = stats.ParseBound(v, now()); err != nil {
+				return cfg, usageErrorf("--%s: %v", b.flag, err)
+			}
+		}
+	}
+	if !cfg.From.IsZero() && !cfg.To.IsZero() && !cfg.From.Before(cfg.To) {
+		return cfg, usageErrorf("--from %s is not before --to %s", cfg.From.Format(time.RFC3339), cfg.To.Format(time.RFC3339))
+	}
 	if cfg.Input, err = readInputConfig(c); err != nil {
 		return cfg, err
 	}
 	cfg.Input.NoGroup = true // a report reads the whole topic every time
 	cfg.Input.Fields = stats.Fields()
+	cfg.Input.Since, cfg.Input.Until = cfg.From, cfg.To
 	return cfg, nil
 }
 
@@ -64,8 +80,9 @@ func statsCommand(env *Env) *ucli.Command {
 		ArgsUsage: "[FILE ...]",
 		Description: `Reads classified events from the files, folders or stdin: store's CSV, the course
 lab's classified_packets.csv (any CSV with a header; columns are found by name), or
-classified JSON Lines, or any other input secpipe reads (see classify --help), or a
-topic (kafka://TOPIC). Prints:
+classified JSON Lines, or any other input secpipe reads (see classify --help), a
+topic (kafka://TOPIC), or a database store wrote (sqlite:events.db,
+postgres://USER@HOST/DB, clickhouse://HOST:PORT/DB). Prints:
 events per tactic in kill-chain order, events per time bucket and tactic, and the top
 techniques, hosts, users and source IPs. Rows of one event (store writes one per
 tactic/technique pair) count once. TA0000/T0000, the lab's "unclassified", and
@@ -90,6 +107,10 @@ small, is drawn at least 1/250 of the axis tall, so that a single event shows.
 --navigator writes an ATT&CK Navigator layer (format 4.5) scoring each technique
 by its number of events.
 
+--from and --to keep the events of a time range, [from, to): a timestamp
+(2026-01-15T07:00:00Z, 2026-01-15 in UTC) or a duration before now (-24h, -7d).
+Events without a timestamp are left out then. A database selects the range itself.
+
 Bad rows (wrong cell count, a stray quote) are reported with their file and line
 and skipped; --strict stops at the first with exit code 1. An event whose timestamp
 does not parse is named and counted, without timestamp.
@@ -101,7 +122,9 @@ Examples:
    secpipe stats classified_packets.csv --chart tactics.png
    secpipe stats tactics.csv --navigator layer.json --format json > stats.json
    secpipe gen | secpipe classify | secpipe stats --top 5
-   secpipe stats --from-topic classified --exit-at-end`,
+   secpipe stats --from-topic classified --exit-at-end
+   secpipe stats sqlite:events.db --chart tactics.png
+   secpipe stats sqlite:events.db --from 2026-01-01T00:00:30Z --to 2026-01-01T00:01:00Z`,
 		Flags: joinFlags([]ucli.Flag{
 			formatFlag(),
 			&ucli.IntFlag{Name: "top", Aliases: []string{"n"}, Value: 10, Usage: "list the `N` most frequent techniques, hosts, users and source IPs"},
@@ -109,11 +132,13 @@ Examples:
 			&ucli.StringFlag{Name: "chart", Usage: "draw the stacked bar chart of tactics over time to `FILE` (.png or .svg)"},
 			&ucli.StringFlag{Name: "navigator", Usage: "write an ATT&CK Navigator layer (JSON) to `FILE`"},
 			&ucli.StringFlag{Name: "table", Usage: "print only table `NAME`: " + strings.Join(stats.TableNames, ", ")},
+			&ucli.StringFlag{Name: "from", Usage: "count only events at or after `TIME` (2026-01-15T07:00:00Z, 2026-01-15, or a duration ago: -24h, -7d)"},
+			&ucli.StringFlag{Name: "to", Usage: "count only events before `TIME` (as --from)"},
 			attackDataFlag(),
-		}, inputFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
+		}, inputFlags(), databaseFlags(), kafkaSourceFlags(), kafkaFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe stats"
-			cfg, err := readStatsConfig(c)
+			cfg, err := readStatsConfig(c, env.Now)
 			if err != nil {
 				return err
 			}
@@ -134,7 +159,20 @@ Examples:
 			defer closeDLQ()
 			tel.showInputProgress(cfg.Input.Specs)
 			agg := stats.NewAgg(cat, int64(cfg.Bucket/time.Second))
-			if err = pipeline.Run(c.Context, src, nil, stats.NewSink(agg, rejects), tel.policy()); err != nil {
+			out := stats.NewSink(agg, rejects)
+			if !cfg.From.IsZero() || !cfg.To.IsZero() {
+				var since, until int64
+				if !cfg.From.IsZero() {
+					since = cfg.From.UnixNano()
+				} else {
+					since = math.MinInt64
+				}
+				if !cfg.To.IsZero() {
+					until = cfg.To.UnixNano()
+				}
+				out.SetRange(since, until)
+			}
+			if err = pipeline.Run(c.Context, src, nil, out, tel.policy()); err != nil {
 				tel.fail(err)
 				return err
 			}

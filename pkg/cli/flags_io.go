@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -26,6 +27,13 @@ func inputFlags() []ucli.Flag {
 	}
 }
 
+// databaseFlags are the flags of the commands that read or write databases.
+func databaseFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.DurationFlag{Name: "timeout", Value: sink.DefaultTimeout, Usage: "give up on a database server unreachable for `DUR` (connections are retried until then)", Category: "Database"},
+	}
+}
+
 // inputConfig says where a command reads events from.
 type inputConfig struct {
 	Specs     []string // files, folders, "-", kafka://...; none: stdin
@@ -40,6 +48,8 @@ type inputConfig struct {
 	NoGroup bool
 	// KeyDelim reads files and stdin as "KEY<KeyDelim>EVENT" lines (publish -K).
 	KeyDelim string
+	// Since and Until let databases read only the events of [Since, Until).
+	Since, Until time.Time
 }
 
 func readInputConfig(c *ucli.Context) (inputConfig, error) {
@@ -89,6 +99,7 @@ func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in 
 	opts := source.Options{
 		Stdin: env.Stdin, Format: in.Format, MaxRecord: in.MaxRecord,
 		Trace: tel.tracer != nil, Now: env.Now, Fields: in.Fields, KeyDelim: in.KeyDelim,
+		Since: in.Since, Until: in.Until, Timeout: durationFlag(c, "timeout"), Log: env.Stderr,
 		Skipped: func(path string, err error) {
 			fmt.Fprintf(env.Stderr, "%s: passing over %v\n", prog, err)
 		},
@@ -119,6 +130,16 @@ func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in 
 	return src, rejects, closeDLQ, nil
 }
 
+// durationFlag is the value of a duration flag, 0 when the command lacks it.
+func durationFlag(c *ucli.Context, name string) time.Duration {
+	for _, n := range c.FlagNames() {
+		if n == name {
+			return c.Duration(name)
+		}
+	}
+	return 0
+}
+
 // sinkSpec is where a command writes: the topic of --to-topic, or else def.
 func sinkSpec(c *ucli.Context, def string) string {
 	if t := c.String("to-topic"); t != "" {
@@ -134,6 +155,7 @@ func isKafka(spec string) bool { return strings.HasPrefix(spec, "kafka:") }
 // catalog of file sinks.
 func openSink(ctx context.Context, c *ucli.Context, env *Env, tel *telemetryRun, spec string, opts sink.Options) (pipeline.Sink, error) {
 	opts.Stdout, opts.Trace = env.Stdout, tel.tracer != nil
+	opts.Timeout, opts.Log = durationFlag(c, "timeout"), env.Stderr
 	if isKafka(spec) {
 		var err error
 		if opts.Kafka, err = kafkaSinkOptions(c, env, tel); err != nil {

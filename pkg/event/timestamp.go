@@ -217,3 +217,32 @@ func daysFromCivil(y, m, d int) int64 {
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era)*146097 + int64(doe) - 719468
 }
+
+// ParseStamp reads a timestamp as ParseLogTime does, or a plain integer:
+// Unix seconds, or milliseconds when it has 12 digits or more (up to 19).
+func ParseStamp(b []byte) (unixNanos int64, ok bool) {
+	if ns, ok := ParseLogTime(b); ok {
+		return ns, true
+	}
+	return ParseUnix(b)
+}
+
+// ParseUnix reads up to 19 digits as Unix seconds, or milliseconds when
+// there are 12 or more.
+func ParseUnix(b []byte) (unixNanos int64, ok bool) {
+	n := len(b)
+	if n == 0 || n > 19 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if n >= 12 {
+		return v * 1e6, true // milliseconds
+	}
+	return v * 1e9, true
+}

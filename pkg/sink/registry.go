@@ -8,6 +8,9 @@
 //     kafka://[BROKERS/]TOPIC        a Kafka topic (brokers from the options unless given)
 //     https://HOST/PATH              a webhook: each event POSTed as JSON, with retries
 //     syslog+udp://HOST:PORT         a syslog receiver (RFC 5424); also syslog+tcp://
+//     sqlite:events.db               a SQLite database (the schema of package db)
+//     postgres://USER@HOST/DB        a PostgreSQL database (password from PGPASSWORD or the passfile)
+//     clickhouse://HOST:PORT/DB      a ClickHouse database, native protocol (password from CLICKHOUSE_PASSWORD)
 package sink
 
 import (
@@ -16,8 +19,10 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/secpipe/secpipe/pkg/attack"
+	"github.com/secpipe/secpipe/pkg/db"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -43,6 +48,13 @@ type Options struct {
 	// Delivery holds the rendering, retry and dead-letter settings of
 	// http(s):// webhooks and syslog+udp:// and syslog+tcp:// receivers.
 	Delivery DeliveryOptions
+	// Timeout bounds how long a database server may be unreachable before
+	// its sink fails (0: DefaultTimeout).
+	Timeout time.Duration
+	// Log takes a sink's notes, such as a lost connection being retried.
+	Log io.Writer
+	// Rotation, if set, rotates a file sink (OpenRotating).
+	Rotation *Rotation
 }
 
 // Opener opens the sink of a spec whose scheme it was registered for.
@@ -95,6 +107,9 @@ func openStream(path string, opt Options) (Counter, error) {
 			return nil, err
 		}
 	}
+	if opt.Rotation != nil {
+		return OpenRotating(path, f, opt.Catalog, *opt.Rotation)
+	}
 	s, err := OpenFile(path, f, opt.Catalog)
 	if j, ok := s.(*JSONLSink); ok {
 		withOptions(j, opt)
@@ -126,5 +141,20 @@ func init() {
 			o.KeyField = k
 		}
 		return NewKafka(ctx, o)
+	})
+	Register("sqlite", func(ctx context.Context, s pipeline.Spec, opt Options) (pipeline.Sink, error) {
+		file, err := db.SQLitePath(s.Raw)
+		if err != nil {
+			return nil, err
+		}
+		return OpenSQLite(ctx, file, opt.Catalog)
+	})
+	openPostgres := func(ctx context.Context, s pipeline.Spec, opt Options) (pipeline.Sink, error) {
+		return OpenPostgres(ctx, s.Raw, opt.Catalog, opt.Timeout, opt.Log)
+	}
+	Register("postgres", openPostgres)
+	Register("postgresql", openPostgres)
+	Register("clickhouse", func(ctx context.Context, s pipeline.Spec, opt Options) (pipeline.Sink, error) {
+		return OpenClickHouse(ctx, s.Raw, opt.Catalog, opt.Timeout, opt.Log)
 	})
 }

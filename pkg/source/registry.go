@@ -7,6 +7,9 @@
 //   - standard input
 //     events.jsonl, Security.evtx, logs/ files, and folders read recursively
 //     kafka://[BROKERS/]TOPIC[,TOPIC]    Kafka topics (?group=NAME&offset=OFFSET)
+//     sqlite:events.db                   the events a sqlite: sink stored
+//     postgres://USER@HOST/DB            the events a postgres:// sink stored
+//     clickhouse://HOST:PORT/DB          the events a clickhouse:// sink stored
 package source
 
 import (
@@ -20,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secpipe/secpipe/pkg/db"
 	"github.com/secpipe/secpipe/pkg/format"
 	"github.com/secpipe/secpipe/pkg/kafka"
 	"github.com/secpipe/secpipe/pkg/pipeline"
@@ -52,6 +56,14 @@ type Options struct {
 	// KeyDelim, if set, reads files and stdin as lines "KEY<KeyDelim>EVENT"
 	// (kcat -P -K): see KeyedLines.
 	KeyDelim string
+	// Since and Until, when set, tell sources that select by time
+	// (databases) to read only events of [Since, Until); other sources read
+	// everything, and the consumer keeps what it wants.
+	Since, Until time.Time
+	// Timeout bounds how long a database server may be unreachable, and
+	// Log takes notes of the retries.
+	Timeout time.Duration
+	Log     io.Writer
 	// Skipped is told of files in folders that hold no format secpipe
 	// reads; they are passed over.
 	Skipped func(path string, err error)
@@ -197,5 +209,29 @@ func init() {
 		}
 		o.MaxRecord, o.Rejects = opt.MaxRecord, opt.Rejects
 		return NewKafka(ctx, o)
+	})
+	Register("sqlite", func(ctx context.Context, specs []pipeline.Spec, opt Options) (pipeline.Source, error) {
+		if len(specs) > 1 {
+			return nil, fmt.Errorf("%s: read one database at a time", specs[1].Raw)
+		}
+		file, err := db.SQLitePath(specs[0].Raw)
+		if err != nil {
+			return nil, err
+		}
+		return OpenSQLiteTable(ctx, file, opt.Since, opt.Until, opt.Fields)
+	})
+	openPostgres := func(ctx context.Context, specs []pipeline.Spec, opt Options) (pipeline.Source, error) {
+		if len(specs) > 1 {
+			return nil, fmt.Errorf("%s: read one database at a time", db.Redact(specs[1].Raw))
+		}
+		return OpenPostgresTable(ctx, specs[0].Raw, opt.Since, opt.Until, opt.Fields, opt.Timeout, opt.Log)
+	}
+	Register("postgres", openPostgres)
+	Register("postgresql", openPostgres)
+	Register("clickhouse", func(ctx context.Context, specs []pipeline.Spec, opt Options) (pipeline.Source, error) {
+		if len(specs) > 1 {
+			return nil, fmt.Errorf("%s: read one database at a time", db.Redact(specs[1].Raw))
+		}
+		return OpenClickHouseTable(ctx, specs[0].Raw, opt.Since, opt.Until, opt.Timeout, opt.Log)
 	})
 }

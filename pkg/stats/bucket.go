@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/secpipe/secpipe/pkg/event"
 )
 
 // MaxBuckets is about the most time buckets an automatic bucket size gives.
@@ -83,4 +85,23 @@ func chooseBucket(first, last, res int64) int64 {
 			return b
 		}
 	}
+}
+
+// ParseBound reads a --from/--to time: a timestamp as event.ParseStamp
+// reads it ("2026-01-15T07:00:00Z", "2026-01-15", Unix seconds), or a
+// duration before now ("-24h", "-7d", "-30m").
+func ParseBound(s string, now time.Time) (time.Time, error) {
+	t := strings.TrimSpace(s)
+	if ago, ok := strings.CutPrefix(t, "-"); ok {
+		if d, err := ParseBucket(ago); err == nil {
+			return now.Add(-d), nil
+		}
+		if d, err := time.ParseDuration(ago); err == nil {
+			return now.Add(-d), nil
+		}
+	}
+	if ns, ok := event.ParseStamp([]byte(t)); ok {
+		return time.Unix(0, ns).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("invalid time %q (examples: 2026-01-15T07:00:00Z, 2026-01-15, -24h, -7d)", s)
 }

@@ -40,6 +40,22 @@ type Sink struct {
 	badTime int // events whose timestamp did not parse
 
 	id, prevID, ts, user, host, ip []byte
+
+	// The time range kept (SetRange), and whether the open event is out of it.
+	ranged       bool
+	since, until int64
+	skipping     bool
+}
+
+// SetRange keeps only the events whose timestamp is in [since, until),
+// Unix nanoseconds, until 0 meaning no end: others, and events without a
+// timestamp that parses, are left out.
+func (s *Sink) SetRange(since, until int64) {
+	s.ranged, s.since, s.until = true, since, until
+}
+
+func (s *Sink) inRange(ns int64, dated bool) bool {
+	return dated && ns >= s.since && (s.until == 0 || ns < s.until)
 }
 
 // NewSink returns a sink adding to a; bad events go to rejects (nil: dropped).
@@ -150,7 +166,11 @@ func (s *Sink) add(raw []byte, at pipeline.Origin) error {
 	a, j, f := s.agg, s.paths, &s.f
 	j.p.Extract(raw, f)
 	s.id = first(f, s.id[:0], j.id)
-	sameEvent := a.open && len(s.id) > 0 && string(s.id) == string(s.prevID)
+	sameID := len(s.id) > 0 && string(s.id) == string(s.prevID)
+	if s.skipping && sameID {
+		return nil // another row of an event out of the range
+	}
+	sameEvent := a.open && sameID
 	if !sameEvent {
 		s.ts = first(f, s.ts[:0], j.ts)
 		// An unparsable timestamp counts as none: the event still counts.
@@ -160,6 +180,10 @@ func (s *Sink) add(raw []byte, at pipeline.Origin) error {
 			if ns, dated = s.tc.parse(s.ts); !dated {
 				s.noteBadTime(at)
 			}
+		}
+		if s.skipping = s.ranged && !s.inRange(ns, dated); s.skipping {
+			s.prevID = append(s.prevID[:0], s.id...)
+			return nil
 		}
 		s.user, s.host, s.ip = first(f, s.user[:0], j.user), first(f, s.host[:0], j.host), first(f, s.ip[:0], j.ip)
 		a.Begin(ns, dated, s.user, s.host, s.ip)

@@ -69,6 +69,8 @@ type Rows struct {
 type pairSet struct {
 	cells [][]byte // per pair: the encoded tactic,technique,tactic_name,technique_name cells
 	lab   []byte   // the first pair's tactic,technique cells
+	pairs []Pair   // the pairs, as text
+	labAt int      // the index in pairs of the lab's pair
 }
 
 // labNone are the lab layout's cells of an event without a tactic, as the
@@ -333,7 +335,7 @@ func (r *Rows) eventName(id string, idSlot, nameSlot int) string {
 func (r *Rows) buildPairs(tacticSlots, techSlots []int) *pairSet {
 	tactics := r.ids(tacticSlots)
 	techniques := r.ids(techSlots)
-	set := &pairSet{}
+	set := &pairSet{labAt: -1}
 	for _, p := range ecs.Pairs(tactics, techniques, r.cat) {
 		tname := ""
 		if p.Tactic != "" {
@@ -362,7 +364,9 @@ func (r *Rows) buildPairs(tacticSlots, techSlots []int) *pairSet {
 		set.cells = append(set.cells, c)
 		if set.lab == nil && (len(tactics) == 0 || p.Tactic == tactics[0]) {
 			set.lab = AppendCell(append(AppendCell(nil, []byte(p.Tactic)), ','), []byte(p.Technique))
+			set.labAt = len(set.pairs)
 		}
+		set.pairs = append(set.pairs, Pair{Tactic: p.Tactic, Technique: p.Technique, TacticName: tname, TechniqueName: qname})
 	}
 	return set
 }
