@@ -43,6 +43,7 @@ var builtinRules embed.FS
 type Config struct {
 	RulePaths    []string // user rule files and folders
 	NoBuiltin    bool     // leave out the built-in pack
+	Pack         string   // which built-in pack: see Packs ("": DefaultPack)
 	MappingPaths []string // mapping files extending the built-in mapping
 	Catalog      *attack.Catalog
 	Placeholders map[string][]string
@@ -438,3 +439,6 @@ func contains(list []string, s string) bool {
 
 // BuiltinMappingYAML returns the built-in mapping file, as a model for --mapping files.
 func BuiltinMappingYAML() []byte { return builtinMapping }
+
+// DefaultPack is the built-in pack classify uses unless told otherwise.
+const DefaultPack = "builtin"

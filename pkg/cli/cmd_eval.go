@@ -37,13 +37,20 @@ Examples:
 			formatFlag(),
 			&ucli.Float64Flag{Name: "min-precision", Usage: "exit with code 1 if a tactic's precision is below `P` (0-1)"},
 			&ucli.Float64Flag{Name: "min-recall", Usage: "exit with code 1 if a tactic's recall is below `R` (0-1)"},
-			attackDataFlag(),
-		}, inputFlags(), kafkaFlags(), kafkaSourceFlags(), telemetryFlags()),
+		}, labelFlags(), ruleFlags(), inputFlags(), kafkaFlags(), kafkaSourceFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe eval"
 			format, err := readFormat(c)
 			if err != nil {
 				return err
+			}
+			if len(c.StringSlice("labels")) > 0 {
+				return runLabelled(c, env, prog, format)
+			}
+			for _, name := range []string{"rules", "no-builtin", "pack", "versus", "per-file", "min-technique-hit", "max-wrong"} {
+				if c.IsSet(name) {
+					return usageErrorf("--%s scores file-labelled sets: it needs --labels FILE", name)
+				}
 			}
 			cat, err := loadCatalog(c)
 			if err != nil {
