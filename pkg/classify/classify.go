@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,25 @@ var builtinMapping []byte
 //go:embed rules
 var builtinRules embed.FS
 
+// sigmahqRules is a curated part of the SigmaHQ corpus, unchanged (DRL
+// 1.1: sigmahq/LICENSE.DRL-1.1), chosen by scripts/sigmacurate as
+// sigmahq/SELECTION.md lists.
+//
+//go:embed sigmahq/rules
+var sigmahqRules embed.FS
+
+// The embedded packs: secpipe's own rules, the curated SigmaHQ rules, and
+// the default, both.
+const (
+	PackBuiltin = "builtin"
+	PackSigmaHQ = "sigmahq"
+	PackDefault = "default"
+	DefaultPack = PackDefault
+)
+
+// Packs names the embedded packs --pack chooses from.
+var Packs = []string{PackDefault, PackBuiltin, PackSigmaHQ}
+
 // Config says which rules classify with.
 type Config struct {
 	RulePaths    []string // user rule files and folders
@@ -52,10 +72,33 @@ type Config struct {
 	Statuses     []string // keep rules of these statuses only (empty: all)
 }
 
-// BuiltinRules returns the rules of the built-in pack.
+// BuiltinRules returns the rules of secpipe's own pack.
 func BuiltinRules() ([]*sigma.Rule, []sigma.Problem) {
 	sub, _ := fs.Sub(builtinRules, "rules")
 	return sigma.LoadFS(sub, "builtin:")
+}
+
+// PackRules returns the rules of an embedded pack ("": the default).
+func PackRules(name string) ([]*sigma.Rule, []sigma.Problem, error) {
+	var rules []*sigma.Rule
+	var problems []sigma.Problem
+	if name == "" {
+		name = DefaultPack
+	}
+	switch name {
+	case PackBuiltin, PackSigmaHQ, PackDefault:
+	default:
+		return nil, nil, fmt.Errorf("--pack: unknown pack %q (want %s)", name, strings.Join(Packs, ", "))
+	}
+	if name != PackSigmaHQ {
+		rules, problems = BuiltinRules()
+	}
+	if name != PackBuiltin {
+		sub, _ := fs.Sub(sigmahqRules, "sigmahq/rules")
+		rs, ps := sigma.LoadFS(sub, "sigmahq:")
+		rules, problems = append(rules, rs...), append(problems, ps...)
+	}
+	return rules, problems, nil
 }
 
 // BuiltinMapping returns the built-in field mapping.
@@ -70,10 +113,16 @@ func BuiltinMapping() *sigma.Mapping {
 // Load reads the rules and mapping of cfg and compiles them.
 // Problems with single rules are returned; they do not stop loading.
 func Load(cfg Config) (*sigma.Engine, []sigma.Problem, error) {
+	// Loading makes many small objects that all live on: collecting while
+	// they are made is wasted work at start-up.
+	defer debug.SetGCPercent(debug.SetGCPercent(800))
 	var rules []*sigma.Rule
 	var problems []sigma.Problem
 	if !cfg.NoBuiltin {
-		rs, ps := BuiltinRules()
+		rs, ps, err := PackRules(cfg.Pack)
+		if err != nil {
+			return nil, nil, err
+		}
 		rules, problems = append(rules, rs...), append(problems, ps...)
 	}
 	for _, p := range cfg.RulePaths {
@@ -353,9 +402,13 @@ func (s *Stage) triggerID() string {
 
 // tagsOf reads a rule's ATT&CK tags: attack.<tactic shortname> and
 // attack.tNNNN[.NNN]. A technique without a tactic tag takes the catalog's
-// tactics. A tactic the catalog does not know is kept by name.
+// tactics. A tactic the catalog does not know (a newer ATT&CK's, such as
+// SigmaHQ's stealth) is kept by name, and the techniques' tactics in the
+// catalog are added, so that readers of the catalog's version still see
+// the tactic.
 func tagsOf(r *sigma.Rule, cat *attack.Catalog) ruleTags {
 	var t ruleTags
+	unknown := false
 	for _, tag := range r.Tags {
 		tag = strings.ToLower(strings.TrimSpace(tag))
 		name, ok := strings.CutPrefix(tag, "attack.")
@@ -371,10 +424,11 @@ func tagsOf(r *sigma.Rule, cat *attack.Catalog) ruleTags {
 				t.tactics = appendUnique(t.tactics, ta.ID)
 			} else {
 				t.tactics = appendUnique(t.tactics, strings.ReplaceAll(name, "_", "-"))
+				unknown = true
 			}
 		}
 	}
-	if len(t.tactics) == 0 {
+	if len(t.tactics) == 0 || unknown {
 		for _, id := range t.techniques {
 			if te, ok := cat.Technique(id); ok {
 				for _, short := range te.Tactics {
@@ -439,6 +493,3 @@ func contains(list []string, s string) bool {
 
 // BuiltinMappingYAML returns the built-in mapping file, as a model for --mapping files.
 func BuiltinMappingYAML() []byte { return builtinMapping }
-
-// DefaultPack is the built-in pack classify uses unless told otherwise.
-const DefaultPack = "builtin"

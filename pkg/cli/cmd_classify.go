@@ -17,7 +17,8 @@ import (
 func ruleFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringSliceFlag{Name: "rules", Usage: "add Sigma rules from `PATH`, a file or a folder (repeatable)", Category: "Rules"},
-		&ucli.BoolFlag{Name: "no-builtin", Usage: "leave out the built-in rule pack", Category: "Rules"},
+		&ucli.StringFlag{Name: "pack", Value: classify.DefaultPack, Usage: "the embedded rule `PACK`: " + strings.Join(classify.Packs, ", ") + " (default: secpipe's own rules and the curated SigmaHQ ones)", Category: "Rules"},
+		&ucli.BoolFlag{Name: "no-builtin", Usage: "leave out the embedded rule packs", Category: "Rules"},
 		&ucli.StringSliceFlag{Name: "mapping", Usage: "extend the field mapping with `FILE` (repeatable; see secpipe rules mapping)", Category: "Rules"},
 		&ucli.StringFlag{Name: "min-level", Usage: "use only rules of `LEVEL` or higher (informational, low, medium, high, critical)", Category: "Rules"},
 		&ucli.StringSliceFlag{Name: "status", Usage: "use only rules of these `STATUS`es (stable, test, experimental, ...)", Category: "Rules"},
@@ -30,12 +31,16 @@ func readRuleConfig(c *ucli.Context) (classify.Config, error) {
 	cfg := classify.Config{
 		RulePaths:    c.StringSlice("rules"),
 		NoBuiltin:    c.Bool("no-builtin"),
+		Pack:         c.String("pack"),
 		MappingPaths: c.StringSlice("mapping"),
 		MinLevel:     strings.ToLower(c.String("min-level")),
 		Statuses:     c.StringSlice("status"),
 	}
 	if cfg.MinLevel != "" && ecs.LevelRank(cfg.MinLevel) == 0 {
 		return cfg, usageErrorf("--min-level: unknown level %q (want %s)", cfg.MinLevel, strings.Join(ecs.Levels, ", "))
+	}
+	if !contains(classify.Packs, cfg.Pack) {
+		return cfg, usageErrorf("--pack: unknown pack %q (want %s)", cfg.Pack, strings.Join(classify.Packs, ", "))
 	}
 	if cfg.NoBuiltin && len(cfg.RulePaths) == 0 {
 		return cfg, usageErrorf("--no-builtin leaves no rules: add some with --rules PATH")

@@ -106,6 +106,9 @@ Examples:
 			} else {
 				tactics := render.Table{Title: "Per tactic", Header: []string{"ID", "TACTIC", "PRECISION", "RECALL", "SUPPORT", "DETECTED", "TP", "FP"}, Right: []int{2, 3, 4, 5, 6, 7}}
 				for _, t := range rep.Tactics {
+					if t.OutsideCatalog {
+						t.Name = "(not in the ATT&CK catalog: not scored)"
+					}
 					tactics.Rows = append(tactics.Rows, []string{t.ID, t.Name, pct(t.Precision, t.TP+t.FP), pct(t.Recall, t.Support),
 						strconv.Itoa(t.Support), strconv.Itoa(t.Detected), strconv.Itoa(t.TP), strconv.Itoa(t.FP)})
 				}
@@ -122,6 +125,9 @@ Examples:
 			tel.summary(line)
 			minP, minR := c.Float64("min-precision"), c.Float64("min-recall")
 			for _, t := range rep.Tactics {
+				if t.OutsideCatalog {
+					continue
+				}
 				if t.Precision < minP || t.Recall < minR {
 					return fmt.Errorf("%s %s: precision %s, recall %s, below --min-precision %g / --min-recall %g", t.ID, t.Name, eval.Percent(t.Precision), eval.Percent(t.Recall), minP, minR)
 				}
