@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/ecs"
@@ -70,6 +71,9 @@ type Config struct {
 	OnlyMatched  bool // drop events that match nothing
 	MinLevel     string
 	Statuses     []string // keep rules of these statuses only (empty: all)
+	// Exclude leaves out rules by id, title or tag (attack.t1053.005,
+	// attack.discovery): what a --exclude file lists.
+	Exclude []string
 }
 
 // BuiltinRules returns the rules of secpipe's own pack.
@@ -158,12 +162,19 @@ func Load(cfg Config) (*sigma.Engine, []sigma.Problem, error) {
 // filterRules keeps the detection rules of the wanted level and status;
 // correlations and filters stay (their rules decide).
 func filterRules(rules []*sigma.Rule, cfg Config) ([]*sigma.Rule, []sigma.Problem) {
-	if cfg.MinLevel == "" && len(cfg.Statuses) == 0 {
+	if cfg.MinLevel == "" && len(cfg.Statuses) == 0 && len(cfg.Exclude) == 0 {
 		return rules, nil
 	}
 	min := ecs.LevelRank(cfg.MinLevel)
+	excluded := map[string]bool{}
+	for _, x := range cfg.Exclude {
+		excluded[strings.ToLower(strings.TrimSpace(x))] = true
+	}
 	var out []*sigma.Rule
 	for _, r := range rules {
+		if len(excluded) > 0 && isExcluded(r, excluded) {
+			continue
+		}
 		if r.Detection != nil {
 			if cfg.MinLevel != "" && ecs.LevelRank(r.Level) < min {
 				continue
@@ -175,6 +186,20 @@ func filterRules(rules []*sigma.Rule, cfg Config) ([]*sigma.Rule, []sigma.Proble
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// isExcluded reports whether a rule's id, title or one of its tags is in
+// the (lowered) exclusion set.
+func isExcluded(r *sigma.Rule, excluded map[string]bool) bool {
+	if excluded[strings.ToLower(r.ID)] || excluded[strings.ToLower(r.Title)] || (r.Name != "" && excluded[strings.ToLower(r.Name)]) {
+		return true
+	}
+	for _, t := range r.Tags {
+		if excluded[strings.ToLower(strings.TrimSpace(t))] {
+			return true
+		}
+	}
+	return false
 }
 
 // Stage classifies events; it implements pipeline.Stage.
@@ -189,6 +214,35 @@ type Stage struct {
 	key     []byte
 	cut     [][2]int // byte ranges of the event's members to leave out
 	stats   Stats
+
+	filter Filter
+	host   sigma.FieldRef
+	seen   map[dedupeKey]int64 // last time a rule was let through on a host
+	kept   []int
+}
+
+// Filter holds back detections and events an analyst does not want to
+// read: repeats of one rule on one host within Dedupe, and events outside
+// From..To (zero: open). Events without a time are kept and not deduped.
+type Filter struct {
+	Dedupe   time.Duration
+	From, To time.Time
+}
+
+func (f Filter) active() bool { return f.Dedupe > 0 || !f.From.IsZero() || !f.To.IsZero() }
+
+type dedupeKey struct {
+	rule int
+	host string
+}
+
+// SetFilter makes the stage filter its output; call it before the first
+// event.
+func (s *Stage) SetFilter(f Filter) {
+	s.filter = f
+	if f.Dedupe > 0 && s.seen == nil {
+		s.seen = map[dedupeKey]int64{}
+	}
 }
 
 // Stats counts what a stage did.
@@ -197,6 +251,10 @@ type Stats struct {
 	Matched int64
 	Alerts  int64
 	ByRule  map[string]int64
+	// Deduped counts detections held back as repeats (Filter.Dedupe);
+	// OutOfRange the events left out by Filter.From and Filter.To.
+	Deduped    int64
+	OutOfRange int64
 }
 
 type ruleTags struct {
@@ -213,6 +271,7 @@ func NewStage(engine *sigma.Engine, cat *attack.Catalog, onlyMatched bool) *Stag
 	for _, p := range ecs.EventID {
 		s.idSlots = append(s.idSlots, engine.Paths().Add(p))
 	}
+	s.host = engine.Field("Computer")
 	s.matcher = engine.NewMatcher()
 	for _, r := range engine.Rules {
 		s.tags = append(s.tags, tagsOf(r, cat))
@@ -230,8 +289,16 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 		msg := in[i]
 		s.stats.Events++
 		res := s.matcher.Match(msg.Value)
+		rules := res.Rules
+		if s.filter.active() {
+			var keep bool
+			if rules, keep = s.filtered(rules); !keep {
+				s.stats.OutOfRange++
+				continue
+			}
+		}
 		s.cutOwned()
-		if len(res.Rules) == 0 {
+		if len(rules) == 0 {
 			if !s.only {
 				if len(s.cut) > 0 {
 					msg.Value = s.without(out, msg.Value)
@@ -240,7 +307,7 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 			}
 		} else {
 			s.stats.Matched++
-			msg.Value = s.tagged(out, msg.Value, res.Rules)
+			msg.Value = s.tagged(out, msg.Value, rules)
 			out.Add(msg)
 		}
 		for _, a := range res.Alerts {
@@ -251,6 +318,33 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 		}
 	}
 	return nil
+}
+
+// filtered applies the filter to the last event matched: keep is false
+// for an event outside the time range; rules are the matched rules left
+// once repeats are held back.
+func (s *Stage) filtered(rules []int) (_ []int, keep bool) {
+	ts, ok := s.matcher.Time()
+	if ok {
+		if !s.filter.From.IsZero() && ts < s.filter.From.UnixNano() || !s.filter.To.IsZero() && ts >= s.filter.To.UnixNano() {
+			return nil, false
+		}
+	}
+	if s.filter.Dedupe <= 0 || len(rules) == 0 || !ok {
+		return rules, true
+	}
+	host := string(s.matcher.Text(s.host))
+	s.kept = s.kept[:0]
+	for _, r := range rules {
+		k := dedupeKey{rule: r, host: host}
+		if last, seen := s.seen[k]; seen && ts >= last && ts-last < int64(s.filter.Dedupe) {
+			s.stats.Deduped++
+			continue
+		}
+		s.seen[k] = ts
+		s.kept = append(s.kept, r)
+	}
+	return s.kept, true
 }
 
 // Finish implements pipeline.Stage.

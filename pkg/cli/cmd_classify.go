@@ -22,6 +22,7 @@ func ruleFlags() []ucli.Flag {
 		&ucli.StringSliceFlag{Name: "mapping", Usage: "extend the field mapping with `FILE` (repeatable; see secpipe rules mapping)", Category: "Rules"},
 		&ucli.StringFlag{Name: "min-level", Usage: "use only rules of `LEVEL` or higher (informational, low, medium, high, critical)", Category: "Rules"},
 		&ucli.StringSliceFlag{Name: "status", Usage: "use only rules of these `STATUS`es (stable, test, experimental, ...)", Category: "Rules"},
+		&ucli.StringSliceFlag{Name: "exclude", Usage: "leave out the rules whose id, title or tag (attack.t1053.005) `FILE` lists, one a line (repeatable)", Category: "Rules"},
 		&ucli.StringSliceFlag{Name: "placeholder", Usage: "give values to a %placeholder% of the expand modifier: `NAME=V1,V2`", Category: "Rules"},
 		attackDataFlag(),
 	}
@@ -55,6 +56,11 @@ func readRuleConfig(c *ucli.Context) (classify.Config, error) {
 		}
 		cfg.Placeholders[strings.Trim(name, "%")] = strings.Split(values, ",")
 	}
+	exclude, err := readExcludeFiles(c.StringSlice("exclude"))
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Exclude = exclude
 	cat, err := loadCatalog(c)
 	if err != nil {
 		return cfg, err
@@ -95,8 +101,11 @@ already has (nested or flattened, as "threat.tactic.id"), and the lab's
 mitre_tactic and mitre_technique, are removed from every event, matched or not,
 so that whoever can write a log line cannot forge a detection.
 
-The built-in rule pack covers every secpipe gen scenario; --rules adds Sigma rules
-(SigmaHQ's among them). ECS events and the course lab's flat events both work: a
+The default rule pack is secpipe's own rules (for real Windows, Linux and network
+logs, and every secpipe gen scenario) with a curated part of the SigmaHQ corpus
+(status stable or test, level high or critical; --pack builtin or sigmahq picks one);
+--rules adds Sigma rules (the whole SigmaHQ corpus, your own). --dedupe, --from,
+--to and --exclude cut what an analyst has to read. ECS events and the course lab's flat events both work: a
 field mapping places Sigma fields in each kind of event.
 
 Examples:
@@ -105,6 +114,8 @@ Examples:
    secpipe classify Security.evtx /var/log/auth.log zeek/
    zcat conn.log.gz | secpipe classify --input-format zeek
    secpipe classify --rules ./sigma/rules --min-level high logs.jsonl
+   secpipe classify --pack builtin --dedupe 1h --exclude noisy.txt Security.evtx
+   secpipe classify --from 2024-05-01 --to "2024-05-02 12:00:00" --only-matched logs/
    secpipe gen --format lab | secpipe classify --no-builtin --rules my-rules/
    secpipe classify --from-topic events --group classifiers --to-topic classified
    secpipe classify --from-topic events --to-topic classified --exactly-once --instance-id a
@@ -116,7 +127,7 @@ the events (at-least-once); --exactly-once makes it exactly once for
 read_committed readers.`,
 		Flags: joinFlags([]ucli.Flag{
 			&ucli.BoolFlag{Name: "only-matched", Usage: "drop events that match no rule"},
-		}, ruleFlags(), inputFlags(), kafkaFlags(), kafkaSourceFlags(), kafkaSinkFlags(), telemetryFlags()),
+		}, ruleFlags(), filterFlags(), inputFlags(), kafkaFlags(), kafkaSourceFlags(), kafkaSinkFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe classify"
 			cfg, err := readRuleConfig(c)
@@ -124,6 +135,10 @@ read_committed readers.`,
 				return err
 			}
 			cfg.OnlyMatched = c.Bool("only-matched")
+			filter, err := readFilter(c)
+			if err != nil {
+				return err
+			}
 			in, err := readInputConfig(c)
 			if err != nil {
 				return err
@@ -155,9 +170,14 @@ read_committed readers.`,
 				tel.showInputProgress(in.Specs)
 			}
 			stage := classify.NewStage(engine, cfg.Catalog, cfg.OnlyMatched)
+			stage.SetFilter(filter)
 			err = pipeline.Run(c.Context, src, tel.stage(stage), out, tel.policy())
 			st := stage.Stats()
-			tel.summary(fmt.Sprintf("%s: %d events, %d matched, %d alerts", prog, st.Events, st.Matched, st.Alerts))
+			line := fmt.Sprintf("%s: %d events, %d matched, %d alerts", prog, st.Events, st.Matched, st.Alerts)
+			if st.Deduped > 0 || st.OutOfRange > 0 {
+				line += fmt.Sprintf(" (%d repeated detections held back, %d events outside --from/--to)", st.Deduped, st.OutOfRange)
+			}
+			tel.summary(line)
 			reportRejects(env, prog, rejects)
 			return err
 		},
