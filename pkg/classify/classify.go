@@ -219,6 +219,10 @@ type Stage struct {
 	host   sigma.FieldRef
 	seen   map[dedupeKey]int64 // last time a rule was let through on a host
 	kept   []int
+
+	onDetection func(*Detection)
+	refs        *detectionRefs
+	det         Detection
 }
 
 // Filter holds back detections and events an analyst does not want to
@@ -307,6 +311,9 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 			}
 		} else {
 			s.stats.Matched++
+			if s.onDetection != nil {
+				s.detect(msg.Origin.Input, rules)
+			}
 			msg.Value = s.tagged(out, msg.Value, rules)
 			out.Add(msg)
 		}
@@ -566,6 +573,8 @@ func sortTactics(ids []string, cat *attack.Catalog) {
 	}
 	sort.SliceStable(ids, func(i, j int) bool { return order(ids[i]) < order(ids[j]) })
 }
+
+func sortStrings(list []string) { sort.Strings(list) }
 
 func appendUnique(list []string, s string) []string {
 	for _, x := range list {
