@@ -54,11 +54,13 @@ bench: build jaeger
 bench-deps:
 	apt-get update && apt-get install -y python3-pandas python3-matplotlib kcat time bc util-linux libevtx-utils
 
-# Detection quality of secpipe's own rules on a million events (a seed no
-# test uses), against gen's ground truth: what the attacker did, with
-# benign traffic not shaped around the rules. At least 0.95 per tactic.
+# Detection quality of the default pack on a million events (a seed no test
+# uses), against gen's ground truth: what the attacker did, with benign
+# traffic not shaped around the rules. At least 0.95 per tactic. (The
+# pack's SigmaHQ part keeps off gen's ECS and lab events: secpipe's own
+# rules judge them.)
 eval: build
-	$(BIN) gen --count 1000000 --seed 20261125 | $(BIN) classify --pack builtin | $(BIN) eval --min-precision 0.95 --min-recall 0.95
+	$(BIN) gen --count 1000000 --seed 20261125 | $(BIN) classify | $(BIN) eval --min-precision 0.95 --min-recall 0.95
 
 # Detection on real attack logs recorded by others (../shared/realdata, the
 # shared half of each set): the default pack scored per labelled file, with

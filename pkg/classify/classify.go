@@ -57,6 +57,15 @@ const (
 	DefaultPack = PackDefault
 )
 
+// SigmaHQSkipSchemas are the event shapes the sigmahq pack is not applied
+// to: the ECS and lab events of the mapping's ecs and lab schemas, which
+// secpipe gen writes and secpipe's own rules cover. SigmaHQ's rules are
+// written for Windows event logs in their native shapes (evtx_dump's,
+// Winlogbeat's, NXLog's), Linux logs and network logs; keeping them off
+// the generator's shapes keeps classify's speed on them, and --rules with
+// the SigmaHQ corpus applies every rule everywhere.
+var SigmaHQSkipSchemas = []string{"ecs", "lab"}
+
 // Packs names the embedded packs --pack chooses from.
 var Packs = []string{PackDefault, PackBuiltin, PackSigmaHQ}
 
@@ -100,6 +109,9 @@ func PackRules(name string) ([]*sigma.Rule, []sigma.Problem, error) {
 	if name != PackBuiltin {
 		sub, _ := fs.Sub(sigmahqRules, "sigmahq/rules")
 		rs, ps := sigma.LoadFS(sub, "sigmahq:")
+		for _, r := range rs {
+			r.SkipSchemas = SigmaHQSkipSchemas
+		}
 		rules, problems = append(rules, rs...), append(problems, ps...)
 	}
 	return rules, problems, nil

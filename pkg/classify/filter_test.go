@@ -94,3 +94,21 @@ func TestExclude(t *testing.T) {
 		}
 	}
 }
+
+// TestSigmaHQPackShapes: the sigmahq part of the default pack applies to
+// Windows event logs in their own shape, not to gen's lab and ECS events,
+// which secpipe's own rules judge alone.
+func TestSigmaHQPackShapes(t *testing.T) {
+	evtx := `{"Event":{"System":{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Computer":"ws1"},"EventData":{"Image":"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe","CommandLine":"powershell -EncodedCommand SQBFAFgA","ParentImage":"C:\\Windows\\explorer.exe"}}}`
+	rules := func(pack, line string) []string {
+		return decode(t, run(t, Config{Pack: pack}, line)[0]).Rule.Name
+	}
+	own := rules(PackBuiltin, evtx)
+	all := rules(PackDefault, evtx)
+	if len(own) == 0 || len(all) <= len(own) {
+		t.Errorf("Sysmon event: builtin %q, default %q: want SigmaHQ's rules beside secpipe's", own, all)
+	}
+	if lab, def := rules(PackBuiltin, labPowershell), rules(PackDefault, labPowershell); strings.Join(lab, ",") != strings.Join(def, ",") {
+		t.Errorf("lab event: builtin %q, default %q: want the same", lab, def)
+	}
+}

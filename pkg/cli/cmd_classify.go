@@ -103,7 +103,9 @@ so that whoever can write a log line cannot forge a detection.
 
 The default rule pack is secpipe's own rules (for real Windows, Linux and network
 logs, and every secpipe gen scenario) with a curated part of the SigmaHQ corpus
-(status stable or test, level high or critical; --pack builtin or sigmahq picks one);
+(status stable or test, level high or critical, applied to Windows event logs in their
+own shapes, Linux and network logs, not to gen's ECS and lab events; --pack builtin or
+sigmahq picks one);
 --rules adds Sigma rules (the whole SigmaHQ corpus, your own). --dedupe, --from,
 --to and --exclude cut what an analyst has to read. ECS events and the course lab's flat events both work: a
 field mapping places Sigma fields in each kind of event.

@@ -300,7 +300,7 @@ func (e *Engine) bindSource(src *Source, exprs []expr) (*boundSource, error) {
 	keys := map[string]*fieldKey{}
 	for i, x := range exprs {
 		r := e.Rules[i]
-		if !src.provides(r.Logsource) {
+		if !src.provides(r.Logsource) || slices.Contains(r.SkipSchemas, src.Schema) {
 			continue
 		}
 		b := binder{e: e, bs: bs, keys: keys}
