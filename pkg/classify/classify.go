@@ -23,9 +23,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/ecs"
@@ -40,22 +42,80 @@ var builtinMapping []byte
 //go:embed rules
 var builtinRules embed.FS
 
+// sigmahqRules is a curated part of the SigmaHQ corpus, unchanged (DRL
+// 1.1: sigmahq/LICENSE.DRL-1.1), chosen by scripts/sigmacurate as
+// sigmahq/SELECTION.md lists.
+//
+//go:embed sigmahq/rules
+var sigmahqRules embed.FS
+
+// The embedded packs: secpipe's own rules, the curated SigmaHQ rules, and
+// the default, both.
+const (
+	PackBuiltin = "builtin"
+	PackSigmaHQ = "sigmahq"
+	PackDefault = "default"
+	DefaultPack = PackDefault
+)
+
+// SigmaHQSkipSchemas are the event shapes the sigmahq pack is not applied
+// to: the ECS and lab events of the mapping's ecs and lab schemas, which
+// secpipe gen writes and secpipe's own rules cover. SigmaHQ's rules are
+// written for Windows event logs in their native shapes (evtx_dump's,
+// Winlogbeat's, NXLog's), Linux logs and network logs; keeping them off
+// the generator's shapes keeps classify's speed on them, and --rules with
+// the SigmaHQ corpus applies every rule everywhere.
+var SigmaHQSkipSchemas = []string{"ecs", "lab"}
+
+// Packs names the embedded packs --pack chooses from.
+var Packs = []string{PackDefault, PackBuiltin, PackSigmaHQ}
+
 // Config says which rules classify with.
 type Config struct {
 	RulePaths    []string // user rule files and folders
 	NoBuiltin    bool     // leave out the built-in pack
+	Pack         string   // which built-in pack: see Packs ("": DefaultPack)
 	MappingPaths []string // mapping files extending the built-in mapping
 	Catalog      *attack.Catalog
 	Placeholders map[string][]string
 	OnlyMatched  bool // drop events that match nothing
 	MinLevel     string
 	Statuses     []string // keep rules of these statuses only (empty: all)
+	// Exclude leaves out rules by id, title or tag (attack.t1053.005,
+	// attack.discovery): what a --exclude file lists.
+	Exclude []string
 }
 
-// BuiltinRules returns the rules of the built-in pack.
+// BuiltinRules returns the rules of secpipe's own pack.
 func BuiltinRules() ([]*sigma.Rule, []sigma.Problem) {
 	sub, _ := fs.Sub(builtinRules, "rules")
 	return sigma.LoadFS(sub, "builtin:")
+}
+
+// PackRules returns the rules of an embedded pack ("": the default).
+func PackRules(name string) ([]*sigma.Rule, []sigma.Problem, error) {
+	var rules []*sigma.Rule
+	var problems []sigma.Problem
+	if name == "" {
+		name = DefaultPack
+	}
+	switch name {
+	case PackBuiltin, PackSigmaHQ, PackDefault:
+	default:
+		return nil, nil, fmt.Errorf("--pack: unknown pack %q (want %s)", name, strings.Join(Packs, ", "))
+	}
+	if name != PackSigmaHQ {
+		rules, problems = BuiltinRules()
+	}
+	if name != PackBuiltin {
+		sub, _ := fs.Sub(sigmahqRules, "sigmahq/rules")
+		rs, ps := sigma.LoadFS(sub, "sigmahq:")
+		for _, r := range rs {
+			r.SkipSchemas = SigmaHQSkipSchemas
+		}
+		rules, problems = append(rules, rs...), append(problems, ps...)
+	}
+	return rules, problems, nil
 }
 
 // BuiltinMapping returns the built-in field mapping.
@@ -70,10 +130,16 @@ func BuiltinMapping() *sigma.Mapping {
 // Load reads the rules and mapping of cfg and compiles them.
 // Problems with single rules are returned; they do not stop loading.
 func Load(cfg Config) (*sigma.Engine, []sigma.Problem, error) {
+	// Loading makes many small objects that all live on: collecting while
+	// they are made is wasted work at start-up.
+	defer debug.SetGCPercent(debug.SetGCPercent(800))
 	var rules []*sigma.Rule
 	var problems []sigma.Problem
 	if !cfg.NoBuiltin {
-		rs, ps := BuiltinRules()
+		rs, ps, err := PackRules(cfg.Pack)
+		if err != nil {
+			return nil, nil, err
+		}
 		rules, problems = append(rules, rs...), append(problems, ps...)
 	}
 	for _, p := range cfg.RulePaths {
@@ -109,12 +175,19 @@ func Load(cfg Config) (*sigma.Engine, []sigma.Problem, error) {
 // filterRules keeps the detection rules of the wanted level and status;
 // correlations and filters stay (their rules decide).
 func filterRules(rules []*sigma.Rule, cfg Config) ([]*sigma.Rule, []sigma.Problem) {
-	if cfg.MinLevel == "" && len(cfg.Statuses) == 0 {
+	if cfg.MinLevel == "" && len(cfg.Statuses) == 0 && len(cfg.Exclude) == 0 {
 		return rules, nil
 	}
 	min := ecs.LevelRank(cfg.MinLevel)
+	excluded := map[string]bool{}
+	for _, x := range cfg.Exclude {
+		excluded[strings.ToLower(strings.TrimSpace(x))] = true
+	}
 	var out []*sigma.Rule
 	for _, r := range rules {
+		if len(excluded) > 0 && isExcluded(r, excluded) {
+			continue
+		}
 		if r.Detection != nil {
 			if cfg.MinLevel != "" && ecs.LevelRank(r.Level) < min {
 				continue
@@ -126,6 +199,20 @@ func filterRules(rules []*sigma.Rule, cfg Config) ([]*sigma.Rule, []sigma.Proble
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// isExcluded reports whether a rule's id, title or one of its tags is in
+// the (lowered) exclusion set.
+func isExcluded(r *sigma.Rule, excluded map[string]bool) bool {
+	if excluded[strings.ToLower(r.ID)] || excluded[strings.ToLower(r.Title)] || (r.Name != "" && excluded[strings.ToLower(r.Name)]) {
+		return true
+	}
+	for _, t := range r.Tags {
+		if excluded[strings.ToLower(strings.TrimSpace(t))] {
+			return true
+		}
+	}
+	return false
 }
 
 // Stage classifies events; it implements pipeline.Stage.
@@ -142,6 +229,39 @@ type Stage struct {
 	key     []byte
 	cut     [][2]int // byte ranges of the event's members to leave out
 	stats   Stats
+
+	filter Filter
+	host   sigma.FieldRef
+	seen   map[dedupeKey]int64 // last time a rule was let through on a host
+	kept   []int
+
+	onDetection func(*Detection)
+	refs        *detectionRefs
+	det         Detection
+}
+
+// Filter holds back detections and events an analyst does not want to
+// read: repeats of one rule on one host within Dedupe, and events outside
+// From..To (zero: open). Events without a time are kept and not deduped.
+type Filter struct {
+	Dedupe   time.Duration
+	From, To time.Time
+}
+
+func (f Filter) active() bool { return f.Dedupe > 0 || !f.From.IsZero() || !f.To.IsZero() }
+
+type dedupeKey struct {
+	rule int
+	host string
+}
+
+// SetFilter makes the stage filter its output; call it before the first
+// event.
+func (s *Stage) SetFilter(f Filter) {
+	s.filter = f
+	if f.Dedupe > 0 && s.seen == nil {
+		s.seen = map[dedupeKey]int64{}
+	}
 }
 
 // Stats counts what a stage did.
@@ -150,6 +270,10 @@ type Stats struct {
 	Matched int64
 	Alerts  int64
 	ByRule  map[string]int64
+	// Deduped counts detections held back as repeats (Filter.Dedupe);
+	// OutOfRange the events left out by Filter.From and Filter.To.
+	Deduped    int64
+	OutOfRange int64
 }
 
 type ruleTags struct {
@@ -167,6 +291,7 @@ func NewStage(engine *sigma.Engine, cat *attack.Catalog, onlyMatched bool) *Stag
 		s.idSlots = append(s.idSlots, engine.Paths().Add(p))
 	}
 	s.enrSlot = engine.Paths().Add("threat.enrichments")
+	s.host = engine.Field("Computer")
 	s.matcher = engine.NewMatcher()
 	for _, r := range engine.Rules {
 		s.tags = append(s.tags, tagsOf(r, cat))
@@ -184,8 +309,16 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 		msg := in[i]
 		s.stats.Events++
 		res := s.matcher.Match(msg.Value)
+		rules := res.Rules
+		if s.filter.active() {
+			var keep bool
+			if rules, keep = s.filtered(rules); !keep {
+				s.stats.OutOfRange++
+				continue
+			}
+		}
 		s.cutOwned()
-		if len(res.Rules) == 0 {
+		if len(rules) == 0 {
 			if !s.only {
 				if len(s.cut) > 0 {
 					msg.Value = s.without(out, msg.Value)
@@ -197,7 +330,10 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 			}
 		} else {
 			s.stats.Matched++
-			msg.Value = s.tagged(out, msg.Value, res.Rules)
+			if s.onDetection != nil {
+				s.detect(msg.Origin.Input, rules)
+			}
+			msg.Value = s.tagged(out, msg.Value, rules)
 			out.Add(msg)
 		}
 		for _, a := range res.Alerts {
@@ -208,6 +344,33 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 		}
 	}
 	return nil
+}
+
+// filtered applies the filter to the last event matched: keep is false
+// for an event outside the time range; rules are the matched rules left
+// once repeats are held back.
+func (s *Stage) filtered(rules []int) (_ []int, keep bool) {
+	ts, ok := s.matcher.Time()
+	if ok {
+		if !s.filter.From.IsZero() && ts < s.filter.From.UnixNano() || !s.filter.To.IsZero() && ts >= s.filter.To.UnixNano() {
+			return nil, false
+		}
+	}
+	if s.filter.Dedupe <= 0 || len(rules) == 0 || !ok {
+		return rules, true
+	}
+	host := string(s.matcher.Text(s.host))
+	s.kept = s.kept[:0]
+	for _, r := range rules {
+		k := dedupeKey{rule: r, host: host}
+		if last, seen := s.seen[k]; seen && ts >= last && ts-last < int64(s.filter.Dedupe) {
+			s.stats.Deduped++
+			continue
+		}
+		s.seen[k] = ts
+		s.kept = append(s.kept, r)
+	}
+	return s.kept, true
 }
 
 // Finish implements pipeline.Stage.
@@ -400,9 +563,13 @@ func (s *Stage) triggerID() string {
 
 // tagsOf reads a rule's ATT&CK tags: attack.<tactic shortname> and
 // attack.tNNNN[.NNN]. A technique without a tactic tag takes the catalog's
-// tactics. A tactic the catalog does not know is kept by name.
+// tactics. A tactic the catalog does not know (a newer ATT&CK's, such as
+// SigmaHQ's stealth) is kept by name, and the techniques' tactics in the
+// catalog are added, so that readers of the catalog's version still see
+// the tactic.
 func tagsOf(r *sigma.Rule, cat *attack.Catalog) ruleTags {
 	var t ruleTags
+	unknown := false
 	for _, tag := range r.Tags {
 		tag = strings.ToLower(strings.TrimSpace(tag))
 		name, ok := strings.CutPrefix(tag, "attack.")
@@ -418,10 +585,11 @@ func tagsOf(r *sigma.Rule, cat *attack.Catalog) ruleTags {
 				t.tactics = appendUnique(t.tactics, ta.ID)
 			} else {
 				t.tactics = appendUnique(t.tactics, strings.ReplaceAll(name, "_", "-"))
+				unknown = true
 			}
 		}
 	}
-	if len(t.tactics) == 0 {
+	if len(t.tactics) == 0 || unknown {
 		for _, id := range t.techniques {
 			if te, ok := cat.Technique(id); ok {
 				for _, short := range te.Tactics {
@@ -465,6 +633,8 @@ func sortTactics(ids []string, cat *attack.Catalog) {
 	}
 	sort.SliceStable(ids, func(i, j int) bool { return order(ids[i]) < order(ids[j]) })
 }
+
+func sortStrings(list []string) { sort.Strings(list) }
 
 func appendUnique(list []string, s string) []string {
 	for _, x := range list {

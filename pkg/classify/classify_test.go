@@ -131,7 +131,8 @@ func decode(t *testing.T, line string) classified {
 const labPowershell = `{"event_id":"e1","timestamp":"2026-01-15T07:00:03+00:00","user":"alice","host":"win-01","source_ip":"10.0.0.10","event_type":"process_start","process_name":"powershell.exe","command_line":"powershell -EncodedCommand SQBFAFgA","parent_process":"explorer.exe"}`
 
 func TestLabEventTagged(t *testing.T) {
-	out := run(t, Config{}, labPowershell,
+	// The built-in pack's own rule; the default adds SigmaHQ's on the same line.
+	out := run(t, Config{Pack: PackBuiltin}, labPowershell,
 		`{"event_id":"e2","event_type":"process_start","process_name":"notepad.exe","command_line":"notepad.exe"}`)
 	if len(out) != 2 {
 		t.Fatalf("want both events out, got %d", len(out))
@@ -220,8 +221,9 @@ detection:
 	out := run(t, Config{RulePaths: []string{dir}, NoBuiltin: true},
 		`{"event_type":"process_start","command_line":"x hide-me"}`)
 	c := decode(t, out[0])
-	if strings.Join(c.Threat.Tactic.ID, ",") != "stealth" || strings.Join(c.Threat.Technique.ID, ",") != "T1070" {
-		t.Errorf("unknown tactic must be kept: %s", out[0])
+	// The catalog's tactic of T1070 (Defense Evasion) is added beside it.
+	if strings.Join(c.Threat.Tactic.ID, ",") != "TA0005,stealth" || strings.Join(c.Threat.Technique.ID, ",") != "T1070" {
+		t.Errorf("unknown tactic must be kept, with the catalog's: %s", out[0])
 	}
 }
 
@@ -245,7 +247,7 @@ func TestInputDetectionFieldsRemoved(t *testing.T) {
 	}
 	// A matched event keeps only the tags of the rules that matched it.
 	forged := labPowershell[:len(labPowershell)-1] + `,"threat.tactic.id":["TA0040"],"mitre_tactic":"TA0040"}`
-	out := run(t, Config{}, forged)
+	out := run(t, Config{Pack: PackBuiltin}, forged)
 	if strings.Contains(out[0], "TA0040") || strings.Contains(out[0], "mitre_tactic") || strings.Join(decode(t, out[0]).Threat.Tactic.ID, ",") != "TA0002,TA0005" {
 		t.Errorf("forged tactic kept: %s", out[0])
 	}

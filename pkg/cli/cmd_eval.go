@@ -37,13 +37,20 @@ Examples:
 			formatFlag(),
 			&ucli.Float64Flag{Name: "min-precision", Usage: "exit with code 1 if a tactic's precision is below `P` (0-1)"},
 			&ucli.Float64Flag{Name: "min-recall", Usage: "exit with code 1 if a tactic's recall is below `R` (0-1)"},
-			attackDataFlag(),
-		}, inputFlags(), kafkaFlags(), kafkaSourceFlags(), telemetryFlags()),
+		}, labelFlags(), ruleFlags(), inputFlags(), kafkaFlags(), kafkaSourceFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe eval"
 			format, err := readFormat(c)
 			if err != nil {
 				return err
+			}
+			if len(c.StringSlice("labels")) > 0 {
+				return runLabelled(c, env, prog, format)
+			}
+			for _, name := range []string{"rules", "no-builtin", "pack", "versus", "per-file", "min-technique-hit", "max-wrong"} {
+				if c.IsSet(name) {
+					return usageErrorf("--%s scores file-labelled sets: it needs --labels FILE", name)
+				}
 			}
 			cat, err := loadCatalog(c)
 			if err != nil {
@@ -99,6 +106,9 @@ Examples:
 			} else {
 				tactics := render.Table{Title: "Per tactic", Header: []string{"ID", "TACTIC", "PRECISION", "RECALL", "SUPPORT", "DETECTED", "TP", "FP"}, Right: []int{2, 3, 4, 5, 6, 7}}
 				for _, t := range rep.Tactics {
+					if t.OutsideCatalog {
+						t.Name = "(not in the ATT&CK catalog: not scored)"
+					}
 					tactics.Rows = append(tactics.Rows, []string{t.ID, t.Name, pct(t.Precision, t.TP+t.FP), pct(t.Recall, t.Support),
 						strconv.Itoa(t.Support), strconv.Itoa(t.Detected), strconv.Itoa(t.TP), strconv.Itoa(t.FP)})
 				}
@@ -115,6 +125,9 @@ Examples:
 			tel.summary(line)
 			minP, minR := c.Float64("min-precision"), c.Float64("min-recall")
 			for _, t := range rep.Tactics {
+				if t.OutsideCatalog {
+					continue
+				}
 				if t.Precision < minP || t.Recall < minR {
 					return fmt.Errorf("%s %s: precision %s, recall %s, below --min-precision %g / --min-recall %g", t.ID, t.Name, eval.Percent(t.Precision), eval.Percent(t.Recall), minP, minR)
 				}

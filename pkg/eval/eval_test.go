@@ -121,13 +121,16 @@ func TestReportNothingTagged(t *testing.T) {
 }
 
 // TestBuiltinPackOnGen scores the built-in pack on gen's events through
-// the eval sink: every tactic present is found, and nothing else.
+// the eval sink: every tactic of the catalog is found with at least 0.95
+// precision and recall (gen's truth is what the attacker did, and its
+// benign traffic is not shaped around the rules, so a rule may fire on
+// ordinary administration).
 func TestBuiltinPackOnGen(t *testing.T) {
 	src, err := gen.NewSource(gen.Config{Seed: 11, Count: 30000, AttackShare: 0.05})
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, problems, err := classify.Load(classify.Config{})
+	engine, problems, err := classify.Load(classify.Config{Pack: classify.PackBuiltin})
 	if err != nil || len(problems) > 0 {
 		t.Fatal(err, problems)
 	}
@@ -140,7 +143,10 @@ func TestBuiltinPackOnGen(t *testing.T) {
 		t.Fatalf("%d events, %d attack runs, %d tactics", r.Events, r.Instances, len(r.Tactics))
 	}
 	for _, ts := range r.Tactics {
-		if ts.Precision != 1 || ts.Recall != 1 {
+		if ts.OutsideCatalog {
+			continue
+		}
+		if ts.Precision < 0.95 || ts.Recall < 0.95 {
 			t.Errorf("%s %s: precision %s, recall %s (%d runs)", ts.ID, ts.Name, Percent(ts.Precision), Percent(ts.Recall), ts.Support)
 		}
 	}
@@ -151,5 +157,29 @@ func TestPercent(t *testing.T) {
 		if got := Percent(f); got != want {
 			t.Errorf("Percent(%v) = %s, want %s", f, got, want)
 		}
+	}
+}
+
+// TestTacticOutsideCatalog: a tactic the catalog does not know is shown,
+// but counts neither in the overall figures nor as a tactic to gate on.
+func TestTacticOutsideCatalog(t *testing.T) {
+	r := report(
+		ev("1", "s", 1, 1, "TA0002", "T1059", "TA0002,stealth", "T1059"),
+		ev("2", "", 0, 0, "", "", "stealth", "T1197"),
+	)
+	if r.Overall.Items != 1 || r.Overall.Precision != 1 {
+		t.Errorf("overall: %+v", r.Overall)
+	}
+	var found bool
+	for _, ts := range r.Tactics {
+		if ts.ID == "stealth" {
+			found = true
+			if !ts.OutsideCatalog || ts.FP != 2 {
+				t.Errorf("stealth: %+v", ts)
+			}
+		}
+	}
+	if !found {
+		t.Error("the stealth tactic is not reported")
 	}
 }

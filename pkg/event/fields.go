@@ -147,6 +147,7 @@ type Fields struct {
 	cacheOf    *Paths        // the set the cache was filled from
 	cacheNames int           // its size then: paths added later invalidate it
 	vals       [][]Value
+	set        []int32 // the slots given values by this event, to clear at the next
 	strs       []Value
 	path       []byte
 	keyBuf     []byte
@@ -175,13 +176,20 @@ func (f *Fields) Members() []Member { return f.members }
 
 // Extract fills f with the values of p's paths in raw, a valid JSON object.
 func (p *Paths) Extract(raw []byte, f *Fields) {
+	// Only the slots the last event filled are cleared: an engine may
+	// know thousands of paths, of which an event has a few dozen.
+	for _, i := range f.set {
+		if int(i) < len(f.vals) {
+			f.vals[i] = f.vals[i][:0]
+		}
+	}
+	f.set = f.set[:0]
 	if cap(f.vals) < len(p.names) {
-		f.vals = make([][]Value, len(p.names))
+		vals := make([][]Value, len(p.names))
+		copy(vals, f.vals[:cap(f.vals)])
+		f.vals = vals
 	}
 	f.vals = f.vals[:len(p.names)]
-	for i := range f.vals {
-		f.vals[i] = f.vals[i][:0]
-	}
 	f.strs = f.strs[:0]
 	f.members = f.members[:0]
 	f.path = f.path[:0]
@@ -350,6 +358,9 @@ func (x *extractor) value(i int) int {
 
 func (x *extractor) record(slot int, v Value) {
 	if slot >= 0 {
+		if len(x.f.vals[slot]) == 0 {
+			x.f.set = append(x.f.set, int32(slot))
+		}
 		x.f.vals[slot] = append(x.f.vals[slot], v)
 	}
 }

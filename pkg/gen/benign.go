@@ -7,10 +7,12 @@ import (
 
 // Background activity. Each tick of the background clock either fills one
 // event (background returns 0) or starts a benign run of several related
-// events and returns their number. Nothing here is an attack artifact:
-// near-misses (an admin's whoami, SCCM's -ExecutionPolicy Bypass, updaters'
-// scheduled tasks, Run keys written by Teams) are deliberate, and bounded
-// so that precise detections stay silent.
+// events and returns their number. Nothing here is an attack artifact, and
+// none of it is shaped around the rules: administrators run whoami /groups
+// and net localgroup, schedule maintenance scripts as SYSTEM, download
+// installers with PowerShell, SCCM runs scripts with -ExecutionPolicy
+// Bypass, updaters register tasks and Teams writes Run keys. A rule that
+// fires on these is a false positive, and eval counts it as one.
 
 type bgFunc func(*Generator, *record) int
 
@@ -158,6 +160,9 @@ var winProcesses = newWeighted(
 	choice[winTmpl]{1, winTmpl{`C:\Windows\System32\mmc.exe`, `"C:\Windows\system32\mmc.exe" "C:\Windows\system32\eventvwr.msc" /s`, pExplorer, asAdmin, onServer}},
 	choice[winTmpl]{2, winTmpl{pathPowerShell, `powershell.exe -NoProfile -Command "Get-Service -Name W3SVC,WAS | Select-Object Name,Status"`, pExplorer, asAdmin, onServer}},
 	choice[winTmpl]{1, winTmpl{pathPowerShell, `powershell.exe -ExecutionPolicy RemoteSigned -File C:\Scripts\Get-DiskReport.ps1`, pExplorer, asAdmin, onServer}},
+	// Admins fetching an installer or a module from a vendor.
+	choice[winTmpl]{1, winTmpl{pathPowerShell, `powershell.exe -NoProfile -Command "Invoke-WebRequest -Uri https://download.sysinternals.com/files/SysinternalsSuite.zip -OutFile C:\Temp\SysinternalsSuite.zip"`, pExplorer, asAdmin, onServer}},
+	choice[winTmpl]{1, winTmpl{pathPowerShell, `powershell.exe -ExecutionPolicy Bypass -Command "Install-Module -Name PSWindowsUpdate -Force; Get-WindowsUpdate"`, pExplorer, asAdmin, onServer}},
 )
 
 // winDiscovery and linDiscovery are the discovery commands admins run as
@@ -169,6 +174,10 @@ var winDiscovery = []proc{
 	{Exe: `C:\Windows\System32\quser.exe`, Cmd: `quser`},
 	{Exe: `C:\Windows\System32\tasklist.exe`, Cmd: `tasklist /svc`},
 	{Exe: `C:\Windows\System32\nltest.exe`, Cmd: `nltest /dsgetdc:corp.local`},
+	{Exe: `C:\Windows\System32\whoami.exe`, Cmd: `whoami /groups`},
+	{Exe: `C:\Windows\System32\net.exe`, Cmd: `net localgroup administrators`},
+	{Exe: `C:\Windows\System32\net.exe`, Cmd: `net group "Domain Admins" /domain`},
+	{Exe: `C:\Windows\System32\systeminfo.exe`, Cmd: `systeminfo`},
 }
 
 var linDiscovery = []proc{
@@ -1191,7 +1200,8 @@ func (g *Generator) bgBackupRun(e *record) int {
 }
 
 // bgAdminTaskRun is an admin scheduling a report script on a server: a
-// schtasks /create from an admin shell, but into C:\Scripts and not as SYSTEM.
+// schtasks /create from an admin shell of a script in C:\Scripts, run as
+// NETWORK SERVICE or, as admins often do, as SYSTEM.
 func (g *Generator) bgAdminTaskRun(e *record) int {
 	r := g.r
 	w := g.w
@@ -1202,9 +1212,14 @@ func (g *Generator) bgAdminTaskRun(e *record) int {
 	tr := `powershell.exe -NoProfile -ExecutionPolicy RemoteSigned -File C:\Scripts\` + name[:4] + `.ps1`
 	p := proc{PID: r.winPID(), Exe: pathSchtasks,
 		Cmd: `schtasks.exe /create /tn "Corp\` + name + `" /tr "` + tr + `" /sc weekly /d MON /st 06:00 /ru "NT AUTHORITY\NETWORK SERVICE"`}
+	runAs := "S-1-5-20"
+	if r.chance(0.3) {
+		p.Cmd = `schtasks.exe /create /tn "Corp\` + name + `" /tr "` + tr + `" /sc daily /st 02:00 /ru SYSTEM /f`
+		runAs = "S-1-5-18"
+	}
 	parent := proc{PID: r.winPID(), Exe: pathPowerShell, Cmd: cmdLinePS}
 	b.add(nil).winProcess(h, u.Name, w.domain, p, parent, "High")
 	b.wait(50*time.Millisecond, 500*time.Millisecond)
-	b.add(nil).task(h, u.Name, w.domain, `\Corp\`+name, "powershell.exe", tr[len("powershell.exe "):], "daily", "S-1-5-20")
+	b.add(nil).task(h, u.Name, w.domain, `\Corp\`+name, "powershell.exe", tr[len("powershell.exe "):], "daily", runAs)
 	return g.push(b)
 }

@@ -105,14 +105,10 @@ func buildDiscovery(b *builder) {
 	r, w := b.r, b.w
 	h, u := w.pickWinActor(r, 0.7)
 	shell := proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}
-	// A shell opened from explorer looks like any user's; from an implant it
-	// shows command-shell execution.
+	// The attacker's shell is command-shell execution whether an implant or
+	// an interactive session (explorer) opened it.
 	from := b.implant(h, u)
-	tg := b.tags("T1059.003")
-	if from.Exe == pathExplorer {
-		tg = b.none()
-	}
-	b.add(tg).winProcess(h, u.Name, w.domain, shell, from, "Medium")
+	b.add(b.tags("T1059.003")).winProcess(h, u.Name, w.domain, shell, from, "Medium")
 	k := r.between(4, 8)
 	span := r.ms(2*time.Minute, 10*time.Minute) - 30_000
 	order := r.Perm(len(discoveryCmds))
@@ -367,12 +363,10 @@ func buildRunKey(b *builder) {
 	for strings.HasPrefix(payload, `C:\ProgramData`) {
 		payload = b.payloadPath(u)
 	}
+	// The payload is brought onto the host (T1105) whichever program writes
+	// it: a script, or a browser the user was lured into downloading with.
 	dropper := proc{PID: r.winPID(), Exe: pick(r, []string{pathPowerShell, pathChrome})}
-	drop := b.none()
-	if dropper.Exe == pathPowerShell {
-		drop = b.tags("T1105") // a tool transferred by a script, not a user's download
-	}
-	b.add(drop).file(h, u.Name, w.domain, dropper, "file-created", payload)
+	b.add(b.tags("T1105")).file(h, u.Name, w.domain, dropper, "file-created", payload)
 	b.wait(5*time.Second, 2*time.Minute)
 	name := b.g.expand(pick(r, runKeyNames), u.Name, h)
 	persist := b.tags("T1547.001")

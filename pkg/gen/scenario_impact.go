@@ -45,7 +45,8 @@ func buildRansomware(b *builder) {
 	if r.chance(0.4) {
 		ransom.Cmd += " -pass " + r.hex(32)
 	}
-	b.add(b.none()).winProcess(h, u.Name, w.domain, ransom, proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}, "High")
+	// The encryptor starting is the impact beginning.
+	b.add(b.tags("T1486")).winProcess(h, u.Name, w.domain, ransom, proc{PID: r.winPID(), Exe: pathCmd, Cmd: cmdLineCmd}, "High")
 
 	inhibit := b.tags("T1490")
 	inhibitShell := b.tags("T1490", "T1059.003")

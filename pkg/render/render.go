@@ -127,10 +127,14 @@ func writeCSV(w io.Writer, t Table, titled bool) error {
 			return err
 		}
 	}
+	return writeCSVRows(w, append([][]string{t.Header}, t.Rows...))
+}
+
+func writeCSVRows(w io.Writer, rows [][]string) error {
 	// Cells go through store.AppendCell, as store's CSV does, so that an
 	// event value such as =cmd|' /C calc'!A0 reaches a spreadsheet as text.
 	var line []byte
-	for _, row := range append([][]string{t.Header}, t.Rows...) {
+	for _, row := range rows {
 		line = line[:0]
 		for i, c := range row {
 			if i > 0 {

@@ -147,6 +147,7 @@ func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Proble
 			problems = append(problems, Problem{Err: fmt.Errorf("mapping source %s: %w", src.Name, err)})
 			continue
 		}
+		bs.index = len(e.sources)
 		e.sources = append(e.sources, bs)
 		if bs.npat > e.maxPats {
 			e.maxPats = bs.npat
@@ -262,6 +263,7 @@ type boundRule struct {
 }
 
 type boundSource struct {
+	index    int // in Engine.sources
 	src      *Source
 	schema   *Schema
 	when     *node
@@ -298,7 +300,7 @@ func (e *Engine) bindSource(src *Source, exprs []expr) (*boundSource, error) {
 	keys := map[string]*fieldKey{}
 	for i, x := range exprs {
 		r := e.Rules[i]
-		if !src.provides(r.Logsource) {
+		if !src.provides(r.Logsource) || slices.Contains(r.SkipSchemas, src.Schema) {
 			continue
 		}
 		b := binder{e: e, bs: bs, keys: keys}

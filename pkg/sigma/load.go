@@ -4,8 +4,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // LoadPaths reads the rules in files and folders (searched recursively for
@@ -37,25 +40,52 @@ func LoadPaths(paths []string) ([]*Rule, []Problem) {
 }
 
 // LoadFS reads every rule file of a file system, such as an embedded pack.
+// The files are parsed on all CPUs; rules and problems come in file order.
 func LoadFS(fsys fs.FS, prefix string) ([]*Rule, []Problem) {
-	var rules []*Rule
-	var problems []Problem
+	var paths []string
 	fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !isRuleFile(path) {
 			return err
 		}
-		data, err := fs.ReadFile(fsys, path)
-		if err != nil {
-			problems = append(problems, Problem{Err: err})
-			return nil
-		}
-		rs, errs := Parse(data, prefix+path)
-		rules = append(rules, rs...)
-		for _, e := range errs {
-			problems = append(problems, Problem{Err: e})
-		}
+		paths = append(paths, path)
 		return nil
 	})
+	type parsed struct {
+		rules    []*Rule
+		problems []Problem
+	}
+	results := make([]parsed, len(paths))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(paths) {
+					return
+				}
+				data, err := fs.ReadFile(fsys, paths[i])
+				if err != nil {
+					results[i].problems = []Problem{{Err: err}}
+					continue
+				}
+				rs, errs := Parse(data, prefix+paths[i])
+				results[i].rules = rs
+				for _, e := range errs {
+					results[i].problems = append(results[i].problems, Problem{Err: e})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var rules []*Rule
+	var problems []Problem
+	for _, r := range results {
+		rules = append(rules, r.rules...)
+		problems = append(problems, r.problems...)
+	}
 	return rules, problems
 }
 

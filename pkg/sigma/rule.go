@@ -41,6 +41,11 @@ type Rule struct {
 	// File and Line tell where the rule was read.
 	File string
 	Line int
+
+	// SkipSchemas names mapping schemas whose events the rule is not
+	// applied to (a pack written for Windows event logs keeps off the
+	// generator's ECS and lab events, for instance). Not part of Sigma.
+	SkipSchemas []string
 }
 
 // Kind names the kind of rule: "detection", "correlation" or "filter".

@@ -1,0 +1,192 @@
+// Command sigmacurate selects the SigmaHQ rules that secpipe embeds as its
+// "sigmahq" pack, copies them verbatim (author, id and licence kept) into
+// pkg/classify/sigmahq/rules, and writes the list of what it took and why
+// it left the others out.
+//
+// The selection, reproducible from a SigmaHQ checkout:
+//
+//   - detection rules of the folders rules/windows, rules/linux,
+//     rules/network and rules/web (not cloud, identity or application
+//     logs, which secpipe has no mapping for);
+//   - status stable or test (not experimental, deprecated, unsupported);
+//   - level high or critical;
+//   - compiled by secpipe's engine against the built-in mapping;
+//   - not listed in exclude.txt (rules known to fire on ordinary activity,
+//     each with its reason).
+//
+// Usage:
+//
+//	go run ./scripts/sigmacurate [-sigma ../shared/sigma] [-out pkg/classify/sigmahq]
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/secpipe/secpipe/pkg/classify"
+	"github.com/secpipe/secpipe/pkg/sigma"
+)
+
+var folders = []string{"windows", "linux", "network", "web"}
+
+func main() {
+	sigmaDir := flag.String("sigma", "../shared/sigma", "a SigmaHQ checkout (rules/ and LICENSE)")
+	out := flag.String("out", "pkg/classify/sigmahq", "where the pack is written")
+	exclude := flag.String("exclude", "scripts/sigmacurate/exclude.txt", "rule ids left out, one a line with its reason")
+	flag.Parse()
+	if err := run(*sigmaDir, *out, *exclude); err != nil {
+		fmt.Fprintln(os.Stderr, "sigmacurate:", err)
+		os.Exit(1)
+	}
+}
+
+type pick struct {
+	rel  string
+	rule *sigma.Rule
+}
+
+func run(sigmaDir, out, excludeFile string) error {
+	excluded, err := readExclude(excludeFile)
+	if err != nil {
+		return err
+	}
+	var picks []pick
+	counts := map[string]int{}
+	for _, folder := range folders {
+		root := filepath.Join(sigmaDir, "rules", folder)
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yml") {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			rules, errs := sigma.Parse(data, path)
+			if len(errs) > 0 || len(rules) != 1 || rules[0].Detection == nil {
+				counts["not a single detection rule"]++
+				return nil
+			}
+			r := rules[0]
+			switch {
+			case r.Status != "stable" && r.Status != "test":
+				counts["status "+r.Status]++
+			case r.Level != "high" && r.Level != "critical":
+				counts["level "+r.Level]++
+			case excluded[r.ID] != "":
+				counts["excluded (exclude.txt)"]++
+			default:
+				rel, _ := filepath.Rel(filepath.Join(sigmaDir, "rules"), path)
+				picks = append(picks, pick{rel: rel, rule: r})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// Keep what the engine compiles and the mapping can feed.
+	var rules []*sigma.Rule
+	for _, p := range picks {
+		rules = append(rules, p.rule)
+	}
+	engine, problems := sigma.NewEngine(rules, classify.BuiltinMapping(), sigma.Options{})
+	bad := map[*sigma.Rule]bool{}
+	for _, p := range problems {
+		if p.Rule != nil {
+			bad[p.Rule] = true
+		}
+	}
+	usable := map[*sigma.Rule]bool{}
+	for i, r := range engine.Rules {
+		if engine.Applicable(i) {
+			usable[r] = true
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(out, "rules")); err != nil {
+		return err
+	}
+	var kept []pick
+	for _, p := range picks {
+		switch {
+		case bad[p.rule]:
+			counts["not compiled by secpipe's engine"]++
+		case !usable[p.rule]:
+			counts["logsource without a mapping source"]++
+		default:
+			kept = append(kept, p)
+		}
+	}
+	for _, p := range kept {
+		data, err := os.ReadFile(filepath.Join(sigmaDir, "rules", p.rel))
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(out, "rules", p.rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return err
+		}
+	}
+	lic, err := os.ReadFile(filepath.Join(sigmaDir, "LICENSE"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "LICENSE.DRL-1.1"), lic, 0o644); err != nil {
+		return err
+	}
+	return writeManifest(filepath.Join(out, "SELECTION.md"), kept, counts)
+}
+
+func readExclude(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, reason, _ := strings.Cut(line, " ")
+		if strings.TrimSpace(reason) == "" {
+			return nil, fmt.Errorf("%s:%d: give a reason after the rule id", path, n)
+		}
+		out[id] = strings.TrimSpace(reason)
+	}
+	return out, sc.Err()
+}
+
+func writeManifest(path string, kept []pick, counts map[string]int) error {
+	var b strings.Builder
+	b.WriteString("# The sigmahq pack: a curated part of the SigmaHQ corpus\n\n")
+	b.WriteString("Generated by `go run ./scripts/sigmacurate` (the selection is documented there); do not edit.\n")
+	b.WriteString("The rules are SigmaHQ's, unchanged, under the Detection Rule License 1.1 (LICENSE.DRL-1.1):\n")
+	b.WriteString("each keeps its author, id and references.\n\n")
+	fmt.Fprintf(&b, "%d rules kept. Left out:\n\n", len(kept))
+	var reasons []string
+	for r := range counts {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		fmt.Fprintf(&b, "- %s: %d\n", r, counts[r])
+	}
+	b.WriteString("\n| file | id | level | status | title | author |\n|---|---|---|---|---|---|\n")
+	for _, p := range kept {
+		r := p.rule
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", p.rel, r.ID, r.Level, r.Status, strings.ReplaceAll(r.Title, "|", "/"), strings.ReplaceAll(r.Author, "|", "/"))
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
