@@ -11,17 +11,17 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-secpipe gen --seed 7 | secpipe classify | secpipe store sqlite:events.db 2> store.log
+secpipe gen --count 20000 --seed 7 | secpipe classify | secpipe store sqlite:events.db 2> store.log
 grep -q '→ sqlite:events.db: [0-9]* new, 0 already stored' store.log
 # Stored again (a redelivery): no row more.
-secpipe gen --seed 7 | secpipe classify | secpipe store sqlite:events.db 2> again.log
+secpipe gen --count 20000 --seed 7 | secpipe classify | secpipe store sqlite:events.db 2> again.log
 grep -q ': 0 new, [0-9]* already stored' again.log
 
 secpipe stats sqlite:events.db --chart tactics.png > report.txt
 test "$(head -c 8 tactics.png | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a # a PNG
 
 # The same events in a CSV give the same report.
-secpipe gen --seed 7 | secpipe classify | secpipe store tactics.csv 2>/dev/null
+secpipe gen --count 20000 --seed 7 | secpipe classify | secpipe store tactics.csv 2>/dev/null
 secpipe stats tactics.csv > report-csv.txt
 cmp report.txt report-csv.txt
 

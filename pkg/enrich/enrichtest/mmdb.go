@@ -36,7 +36,7 @@ var Networks = []Network{
 		Country: "United States", CountryISO: "US", Continent: "North America", ContinentCode: "NA", Lat: 47.6801, Lon: -122.1206, ASN: 8068, ASOrg: "Microsoft Corporation"},
 	{CIDR: "78.232.0.0/16", City: "Paris", Region: "Île-de-France", RegionISO: "IDF", Postal: "75001", TimeZone: "Europe/Paris",
 		Country: "France", CountryISO: "FR", Continent: "Europe", ContinentCode: "EU", Lat: 48.8582, Lon: 2.3387, ASN: 12322, ASOrg: "Free SAS"},
-	{CIDR: "194.148.140.0/24", City: "Amsterdam", Region: "North Holland", RegionISO: "NH", TimeZone: "Europe/Amsterdam",
+	{CIDR: "195.98.240.0/24", City: "Amsterdam", Region: "North Holland", RegionISO: "NH", TimeZone: "Europe/Amsterdam",
 		Country: "Netherlands", CountryISO: "NL", Continent: "Europe", ContinentCode: "EU", Lat: 52.3759, Lon: 4.8975, ASN: 64502, ASOrg: "Example Hosting"},
 	{CIDR: "87.8.0.0/16", City: "Rome", Region: "Lazio", RegionISO: "62", TimeZone: "Europe/Rome",
 		Country: "Italy", CountryISO: "IT", Continent: "Europe", ContinentCode: "EU", Lat: 41.8904, Lon: 12.5126, ASN: 3269, ASOrg: "Telecom Italia"},
