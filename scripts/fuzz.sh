@@ -18,17 +18,20 @@ PARALLEL=${FUZZ_PARALLEL:-$(nproc)}
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
 
+# files counts the failing inputs kept for a target (none: no folder yet).
+files() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
+
 failed=0
 printf '%-28s %-22s %12s\n' package target executions
 while IFS=: read -r file decl; do
 	pkg=./$(dirname "$file")
 	target=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/' <<<"$decl")
 	corpus="$pkg/testdata/fuzz/$target"
-	before=$(ls "$corpus" 2>/dev/null | wc -l)
+	before=$(files "$corpus")
 	if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$TIME" -parallel "$PARALLEL" "$pkg" >"$LOG" 2>&1; then
 		execs=$(grep -oE 'execs: [0-9]+' "$LOG" | tail -1 | grep -oE '[0-9]+' || echo '?')
 		printf '%-28s %-22s %12s\n' "$pkg" "$target" "$execs"
-	elif grep -q '^    context deadline exceeded$' "$LOG" && [ "$(ls "$corpus" 2>/dev/null | wc -l)" -eq "$before" ]; then
+	elif grep -q '^    context deadline exceeded$' "$LOG" && [ "$(files "$corpus")" -eq "$before" ]; then
 		# Go's fuzz coordinator can fail a run as -fuzztime expires, with no
 		# failing input (go.dev/issue/75804, fixed in Go 1.27): not a crasher.
 		execs=$(grep -oE 'execs: [0-9]+' "$LOG" | tail -1 | grep -oE '[0-9]+' || echo '?')
