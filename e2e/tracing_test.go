@@ -320,7 +320,9 @@ func TestTopicPipelineTrace(t *testing.T) {
 	broker := startBroker(t)
 	env := []string{"SECPIPE_BROKERS=" + broker}
 	dir := t.TempDir()
-	run(t, env, []string{"gen", "--count", strconv.Itoa(n), "--seed", "7", "--attack-share", "0.2", "--trace"},
+	// Scenarios that start at once, so that 200 events hold detected attacks.
+	run(t, env, []string{"gen", "--count", strconv.Itoa(n), "--seed", "7", "--attack-share", "0.2",
+		"--scenario", "encoded_powershell,uac_bypass", "--trace"},
 		[]string{"publish", "--topic", "events", "--trace"})
 	run(t, env, []string{"classify", "--from-topic", "events", "--to-topic", "classified", "--exit-at-end", "--trace"})
 	errs := run(t, env, []string{"store", "--from-topic", "classified", "--exit-at-end", "--trace", filepath.Join(dir, "out.csv")})
