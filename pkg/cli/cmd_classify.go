@@ -28,6 +28,29 @@ func ruleFlags() []ucli.Flag {
 	}
 }
 
+// loadDetection reads the rule and filter flags of a command that
+// classifies (classify, hunt) and loads its rules: the rules that do not
+// load are reported, and none usable is an error.
+func loadDetection(c *ucli.Context, env *Env, prog string) (classify.Config, classify.Filter, *sigma.Engine, error) {
+	cfg, err := readRuleConfig(c)
+	if err != nil {
+		return cfg, classify.Filter{}, nil, err
+	}
+	filter, err := readFilter(c)
+	if err != nil {
+		return cfg, filter, nil, err
+	}
+	engine, problems, err := classify.Load(cfg)
+	if err != nil {
+		return cfg, filter, nil, err
+	}
+	reportProblems(env, prog, problems)
+	if len(engine.Rules) == 0 {
+		return cfg, filter, nil, fmt.Errorf("no usable rules")
+	}
+	return cfg, filter, engine, nil
+}
+
 func readRuleConfig(c *ucli.Context) (classify.Config, error) {
 	cfg := classify.Config{
 		RulePaths:    c.StringSlice("rules"),
@@ -133,26 +156,14 @@ read_committed readers.`,
 		}, ruleFlags(), filterFlags(), inputFlags(), kafkaFlags(), kafkaSourceFlags(), kafkaSinkFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe classify"
-			cfg, err := readRuleConfig(c)
+			cfg, filter, engine, err := loadDetection(c, env, prog)
 			if err != nil {
 				return err
 			}
 			cfg.OnlyMatched = c.Bool("only-matched")
-			filter, err := readFilter(c)
-			if err != nil {
-				return err
-			}
 			in, err := readInputConfig(c)
 			if err != nil {
 				return err
-			}
-			engine, problems, err := classify.Load(cfg)
-			if err != nil {
-				return err
-			}
-			reportProblems(env, prog, problems)
-			if len(engine.Rules) == 0 {
-				return fmt.Errorf("no usable rules")
 			}
 			tel, err := startTelemetry(c, env, prog)
 			if err != nil {

@@ -54,26 +54,13 @@ Examples:
 			if err != nil {
 				return usageErrorf("--format: %v", err)
 			}
-			cfg, err := readRuleConfig(c)
-			if err != nil {
-				return err
-			}
-			cfg.OnlyMatched = true
-			filter, err := readFilter(c)
+			cfg, filter, engine, err := loadDetection(c, env, prog)
 			if err != nil {
 				return err
 			}
 			in, err := readInputConfig(c)
 			if err != nil {
 				return err
-			}
-			engine, problems, err := classify.Load(cfg)
-			if err != nil {
-				return err
-			}
-			reportProblems(env, prog, problems)
-			if len(engine.Rules) == 0 {
-				return fmt.Errorf("no usable rules")
 			}
 			tel, err := startTelemetry(c, env, prog)
 			if err != nil {
