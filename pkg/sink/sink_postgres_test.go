@@ -24,15 +24,7 @@ func storePostgres(t *testing.T, spec string, ms []pipeline.Message) *Postgres {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Write(context.Background(), ms); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeAll(t, s, ms)
 	return s
 }
 

@@ -47,12 +47,9 @@ func msgs(raw ...[]byte) []pipeline.Message {
 	return out
 }
 
-func storeSQLite(t *testing.T, file string, ms []pipeline.Message) *SQLite {
+// writeAll writes ms to s, flushes and closes it, failing t on any error.
+func writeAll(t *testing.T, s pipeline.Sink, ms []pipeline.Message) {
 	t.Helper()
-	s, err := OpenSQLite(context.Background(), file, attack.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := s.Write(context.Background(), ms); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +59,15 @@ func storeSQLite(t *testing.T, file string, ms []pipeline.Message) *SQLite {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func storeSQLite(t *testing.T, file string, ms []pipeline.Message) *SQLite {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), file, attack.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAll(t, s, ms)
 	return s
 }
 
