@@ -57,6 +57,13 @@ selected=$(secpipe classify <"$WORK/enriched.jsonl" 2>/dev/null | grep -c '"leve
 echo "throttling: $selected high or critical events became $alerts alerts and digests" >&2
 [ "$alerts" -lt "$selected" ] || fail "throttling let every event through"
 
+step "where the attacks come from: stats by country and by indicator"
+secpipe classify <"$WORK/enriched.jsonl" 2>/dev/null | secpipe store "$WORK/soc.csv" 2>/dev/null
+secpipe stats "$WORK/soc.csv" --table countries --top 5 >&2
+secpipe stats "$WORK/soc.csv" --table indicators --top 5 >&2
+secpipe stats "$WORK/soc.csv" --table countries --format csv | grep -q '^NL,' || fail "stats counted no event from the brute forcer's country"
+secpipe stats "$WORK/soc.csv" --table indicators --format csv | grep -q '^195\.98\.240\.66,' || fail "stats counted no event of the brute forcer's indicator"
+
 step "an alert, as the webhook got it"
 head -n 1 "$WORK/pipes.jsonl" | cut -c 1-400 >&2
 

@@ -203,7 +203,13 @@ Examples:
 			case cfg.Table != "":
 				err = render.Tables(env.Stdout, cfg.Format, tables[slices.Index(stats.TableNames, cfg.Table)])
 			default:
-				err = render.Tables(env.Stdout, cfg.Format, tables...)
+				var shown []render.Table
+				for i, t := range tables {
+					if len(t.Rows) > 0 || !stats.Enrichment(stats.TableNames[i]) {
+						shown = append(shown, t)
+					}
+				}
+				err = render.Tables(env.Stdout, cfg.Format, shown...)
 			}
 			if err != nil {
 				return err

@@ -130,7 +130,7 @@ func TestStatsErrors(t *testing.T) {
 		}
 	}
 	data, _ := os.ReadFile(path)
-	bad := string(data) + "e2,not-a-time,u,h,ip,x,,,,,,,,,,,,,\n"
+	bad := string(data) + "e2,not-a-time,u,h,ip,x,,,,,,,,,,,,,,,\n"
 	os.WriteFile(path, []byte(bad), 0o644)
 	// An unparsable timestamp is named, and its event counted without one.
 	code, _, stderr = runSecpipe(t, "", "stats", path)
@@ -141,7 +141,7 @@ func TestStatsErrors(t *testing.T) {
 	// A malformed row is skipped, or stops the run with --strict.
 	os.WriteFile(path, []byte(string(data)+"e3,2026-01-15T07:00:00Z,u\n"), 0o644)
 	code, _, stderr = runSecpipe(t, "", "stats", path)
-	if code != 0 || !strings.Contains(stderr, path+":3: 3 cells, the header has 19 (skipped)") {
+	if code != 0 || !strings.Contains(stderr, path+":3: 3 cells, the header has 21 (skipped)") {
 		t.Errorf("bad row: exit %d, %s", code, stderr)
 	}
 	code, _, stderr = runSecpipe(t, "", "stats", "--strict", path)

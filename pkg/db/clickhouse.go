@@ -35,12 +35,19 @@ var clickhouseSchema = []string{
 ) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (event_id, tactic, technique, rule_id)`,
 }
 
+// clickhouseV2 adds version 2's columns (addedColumns).
+var clickhouseV2 = []string{
+	"ALTER TABLE events ADD COLUMN source_country String",
+	"ALTER TABLE events ADD COLUMN threat_indicator String",
+}
+
 // ClickHouseEventColumns and ClickHousePairColumns are the columns an
 // INSERT lists (ClickHouse 18.16 wants them listed).
 var (
 	ClickHouseEventColumns = []string{"event_id", "timestamp", "user", "host", "source_ip", "event_type",
 		"mitre_tactic", "mitre_technique", "rule_name", "rule_id", "level", "event_kind", "dataset",
-		"destination_ip", "destination_port", "process_name", "command_line", "time", "time_ns", "event"}
+		"destination_ip", "destination_port", "process_name", "command_line", "time", "time_ns", "event",
+		"source_country", "threat_indicator"}
 	ClickHousePairColumns = []string{"event_id", "tactic", "technique", "tactic_name", "technique_name", "rule_id", "rule_name", "time"}
 )
 

@@ -3,7 +3,7 @@
 // values of an event's rows. The sinks that write them live in package
 // sink, the sources that read them back in package source.
 //
-// The schema (version 1):
+// The schema (version 2):
 //
 //	events          one row per event, keyed by event_id
 //	  event_id          the event's event.id; "sha256:" and the hash of its JSON when it has none
@@ -14,6 +14,8 @@
 //	  level, event_kind, dataset, destination_ip, destination_port, process_name, command_line
 //	  time              the timestamp read (Unix nanoseconds in SQLite, timestamptz in PostgreSQL); NULL when it does not parse
 //	  event             the event's JSON as it came (jsonb in PostgreSQL)
+//	  source_country    its source.geo.country_iso_code (secpipe enrich; version 2)
+//	  threat_indicator  the threat-intelligence indicators it matched, joined by ";" (version 2)
 //	event_pairs     one row per event, tactic/technique pair and rule
 //	  event_id, tactic, technique, tactic_name, technique_name, rule_id, rule_name
 //	secpipe_schema  the schema versions applied, one row each
@@ -39,7 +41,7 @@ const (
 )
 
 // Version is the schema version this secpipe writes.
-const Version = 1
+const Version = 2
 
 // column is one column of the events table, with its type in each dialect.
 type column struct {
@@ -70,12 +72,23 @@ var eventColumns = []column{
 	{"event", "TEXT NOT NULL", "jsonb NOT NULL"},
 }
 
+// addedColumns are the columns each version after the first adds at the
+// end of the events table: addedColumns[0] those of version 2.
+var addedColumns = [][]column{
+	{{"source_country", "TEXT", "text"}, {"threat_indicator", "TEXT", "text"}},
+}
+
 // EventColumns lists the events table's columns, in order, quoted as SQL
 // needs them.
 func EventColumns() []string {
-	out := make([]string, len(eventColumns))
-	for i, c := range eventColumns {
-		out[i] = c.name
+	var out []string
+	for _, c := range eventColumns {
+		out = append(out, c.name)
+	}
+	for _, cs := range addedColumns {
+		for _, c := range cs {
+			out = append(out, c.name)
+		}
 	}
 	return out
 }
@@ -87,7 +100,7 @@ var PairColumns = []string{"event_id", "tactic", "technique", "tactic_name", "te
 // i+1, per dialect.
 func migrations(d Dialect) [][]string {
 	if d == ClickHouse {
-		return [][]string{clickhouseSchema}
+		return [][]string{clickhouseSchema, clickhouseV2}
 	}
 	var cols []string
 	for _, c := range eventColumns {
@@ -106,7 +119,19 @@ func migrations(d Dialect) [][]string {
 	if d == Postgres {
 		events = strings.Replace(events, "\n)", ",\n  PRIMARY KEY (event_id)\n)", 1)
 	}
-	return [][]string{{
+	var added [][]string
+	for _, cs := range addedColumns {
+		var stmts []string
+		for _, c := range cs {
+			typ := c.sqlite
+			if d == Postgres {
+				typ = c.postgr
+			}
+			stmts = append(stmts, "ALTER TABLE events ADD COLUMN "+c.name+" "+typ)
+		}
+		added = append(added, stmts)
+	}
+	return append([][]string{{
 		events,
 		pairs,
 		"CREATE INDEX IF NOT EXISTS events_time ON events (time)",
@@ -116,7 +141,7 @@ func migrations(d Dialect) [][]string {
 		"CREATE INDEX IF NOT EXISTS events_technique ON events (mitre_technique)",
 		"CREATE INDEX IF NOT EXISTS event_pairs_technique ON event_pairs (technique)",
 		"CREATE INDEX IF NOT EXISTS event_pairs_tactic ON event_pairs (tactic)",
-	}}
+	}}, added...)
 }
 
 // Execer runs a statement: a *sql.DB, *sql.Tx or a pgx connection's adapter.

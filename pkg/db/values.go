@@ -67,6 +67,7 @@ func EventValues(dst []any, d Dialect, rec *store.Record, id string, raw []byte)
 		orNull(strings.Join(rec.RuleNames, ";")), orNull(strings.Join(rec.RuleIDs, ";")),
 		orNull(rec.Level), orNull(rec.EventKind), orNull(rec.Dataset), orNull(rec.DestIP), port,
 		orNull(rec.Process), orNull(rec.CommandLine), t, ev,
+		orNull(rec.SourceCountry), orNull(strings.Join(rec.Indicators, ";")),
 	)
 }
 

@@ -33,6 +33,13 @@ var (
 	TechID     = []string{"threat.technique.id", "mitre_technique"}
 	SubTechID  = []string{"threat.technique.subtechnique.id"}
 	TacticName = []string{"threat.tactic.name"}
+	// SourceCountry is the source's country, as secpipe enrich adds it
+	// from a GeoIP database; source_country is store's CSV column.
+	SourceCountry = []string{"source.geo.country_iso_code", "source_country"}
+	// Indicator is each threat-intelligence indicator an event matched, as
+	// secpipe enrich adds it; threat_indicator is store's CSV column, the
+	// indicators joined by ";".
+	Indicator = []string{"threat.enrichments.matched.atomic", "threat_indicator"}
 )
 
 // Framework is the value of threat.framework.

@@ -94,6 +94,7 @@ func (s *ClickHouse) Write(ctx context.Context, msgs []pipeline.Message) error {
 			id, r.Timestamp, r.User, r.Host, r.SourceIP, r.EventType, r.Tactic, r.Technique,
 			strings.Join(r.RuleNames, ";"), strings.Join(r.RuleIDs, ";"), r.Level, r.EventKind, r.Dataset,
 			r.DestIP, port, r.Process, r.CommandLine, t, ns, string(raw),
+			r.SourceCountry, strings.Join(r.Indicators, ";"),
 		}})
 		db.EachPair(db.SQLite, r, id, func(vals ...any) error {
 			row := make([]any, 0, len(vals)+1)

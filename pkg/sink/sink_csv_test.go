@@ -66,7 +66,7 @@ const ecsBrute = `{"@timestamp":"2026-01-15T07:00:03.123Z","event":{"id":"e1","a
 
 func TestHeaderExact(t *testing.T) {
 	recs, _ := writeCSV(t)
-	want := "event_id,timestamp,user,host,source_ip,event_type,mitre_tactic,mitre_technique,tactic_name,technique_name,rule_name,rule_id,level,event_kind,destination_ip,destination_port,process_name,command_line,dataset"
+	want := "event_id,timestamp,user,host,source_ip,event_type,mitre_tactic,mitre_technique,tactic_name,technique_name,rule_name,rule_id,level,event_kind,destination_ip,destination_port,process_name,command_line,dataset,source_country,threat_indicator"
 	if got := strings.Join(recs[0], ","); got != want {
 		t.Fatalf("header\n got %s\nwant %s", got, want)
 	}

@@ -30,13 +30,13 @@ type Table struct {
 	// compact reads rows of the table's columns, one per tactic/technique
 	// pair as store's CSV has them, instead of the events' JSON.
 	compact bool
-	cells   [8]sql.RawBytes
+	cells   [9]sql.RawBytes // by compactFields
 	buf     []byte
 }
 
 // compactFields are the fields of a compact row: a consumer that reads
 // no others (Options.Fields; stats) gets those rows.
-var compactFields = []string{"event_id", "timestamp", "user", "host", "source_ip", "mitre_tactic", "mitre_technique"}
+var compactFields = []string{"event_id", "timestamp", "user", "host", "source_ip", "source_country", "threat_indicator", "mitre_tactic", "mitre_technique"}
 
 // readsOnlyCompact reports whether a consumer reading fields finds all
 // it reads in compact rows (the lab's names are among stats' fields).
@@ -87,7 +87,7 @@ func OpenSQLiteTable(ctx context.Context, file string, since, until time.Time, f
 	}
 	t := &Table{name: "sqlite:" + file, h: h, query: "SELECT rowid, event FROM events", compact: readsOnlyCompact(fields)}
 	if t.compact {
-		t.query = `SELECT e.rowid, e.event_id, e.timestamp, e."user", e.host, e.source_ip, p.tactic, p.technique FROM events e
+		t.query = `SELECT e.rowid, e.event_id, e.timestamp, e."user", e.host, e.source_ip, e.source_country, e.threat_indicator, p.tactic, p.technique FROM events e
   LEFT JOIN (SELECT DISTINCT event_id, tactic, technique FROM event_pairs) p ON p.event_id = e.event_id`
 	}
 	where := ""
@@ -129,10 +129,10 @@ func (t *Table) Read(ctx context.Context, b *pipeline.Batch) error {
 		var ev sql.RawBytes
 		if t.compact {
 			c := &t.cells
-			if err := t.rows.Scan(&row, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6]); err != nil {
+			if err := t.rows.Scan(&row, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7], &c[8]); err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
-			t.buf = appendCompact(t.buf[:0], c[:7])
+			t.buf = appendCompact(t.buf[:0], c[:])
 			ev = t.buf
 		} else if err := t.rows.Scan(&row, &ev); err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
@@ -180,7 +180,7 @@ func OpenPostgresTable(ctx context.Context, spec string, since, until time.Time,
 	t := &PGTable{name: db.Redact(spec), query: "SELECT e.event::text FROM events e", compact: readsOnlyCompact(fields)}
 	if t.compact {
 		// The rows of one event adjacent, as in store's CSV.
-		t.query = `SELECT e.event_id, e.timestamp, e."user", e.host, e.source_ip, p.tactic, p.technique FROM events e
+		t.query = `SELECT e.event_id, e.timestamp, e."user", e.host, e.source_ip, e.source_country, e.threat_indicator, p.tactic, p.technique FROM events e
   LEFT JOIN (SELECT DISTINCT event_id, tactic, technique FROM event_pairs) p ON p.event_id = e.event_id`
 	}
 	if timeout <= 0 {

@@ -34,6 +34,9 @@ type Agg struct {
 	hosts      counter
 	users      counter
 	ips        counter
+	countries  counter // source countries (secpipe enrich)
+	indicators counter // threat-intelligence indicators matched
+	evInds     [][]byte
 	// pairs counts events per (tactic, technique): pairs[i] holds the
 	// pairs of technique i-1, pairs[0] those without technique.
 	pairs [][]pairCount
@@ -137,6 +140,7 @@ func (a *Agg) Begin(ns int64, dated bool, user, host, ip []byte) {
 	a.seq++
 	a.evTactics = 0
 	a.evPairs = a.evPairs[:0]
+	a.evInds = a.evInds[:0]
 	a.total++
 	a.users.add(user, 1)
 	a.hosts.add(host, 1)
@@ -154,6 +158,20 @@ func (a *Agg) Begin(ns int64, dated bool, user, host, ip []byte) {
 	}
 	a.dated = true
 	a.evRow = a.row(floorDiv(floorDiv(ns, 1e9), a.res))
+}
+
+// addIndicator counts an indicator the open event matched, once per event.
+func (a *Agg) addIndicator(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	for _, seen := range a.evInds {
+		if string(seen) == string(b) {
+			return
+		}
+	}
+	a.evInds = append(a.evInds, b)
+	a.indicators.add(b, 1)
 }
 
 // row returns the timeline counts of a key, adding it if new.
@@ -394,6 +412,12 @@ func (a *Agg) merge(o *Agg) {
 	}
 	for i, v := range o.ips.values() {
 		a.ips.add([]byte(v), o.ips.counts[i])
+	}
+	for i, v := range o.countries.values() {
+		a.countries.add([]byte(v), o.countries.counts[i])
+	}
+	for i, v := range o.indicators.values() {
+		a.indicators.add([]byte(v), o.indicators.counts[i])
 	}
 	remap := func(i int32, m []int32) int32 {
 		if i < 0 {

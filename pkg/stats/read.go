@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -39,7 +40,7 @@ type Sink struct {
 	tc      timeCache
 	badTime int // events whose timestamp did not parse
 
-	id, prevID, ts, user, host, ip []byte
+	id, prevID, ts, user, host, ip, country []byte
 
 	// The time range kept (SetRange), and whether the open event is out of it.
 	ranged       bool
@@ -113,7 +114,8 @@ func Fields() []string {
 // jsonPaths are the fields stats reads from events.
 type jsonPaths struct {
 	p                                 *event.Paths
-	id, ts, user, host, ip            []int
+	id, ts, user, host, ip, country   []int
+	indicator, labIndicator           int
 	tactic, tech, sub, labTact, labTq int
 	tacticName                        int
 }
@@ -132,6 +134,8 @@ func newJSONPaths() *jsonPaths {
 	j.tech, j.labTq = j.p.Add(ecs.TechID[0]), j.p.Add(ecs.TechID[1])
 	j.sub = j.p.Add(ecs.SubTechID[0])
 	j.tacticName = j.p.Add(ecs.TacticName[0])
+	j.country = slots(ecs.SourceCountry)
+	j.indicator, j.labIndicator = j.p.Add(ecs.Indicator[0]), j.p.Add(ecs.Indicator[1])
 	return j
 }
 
@@ -161,6 +165,32 @@ func strs(f *event.Fields, slots ...int) []string {
 	return out
 }
 
+// addEnrichment counts the open event's source country and the
+// indicators it matched: each ECS threat.enrichments entry, or the
+// ";"-joined list of store's threat_indicator column.
+func (s *Sink) addEnrichment(f *event.Fields, j *jsonPaths) {
+	a := s.agg
+	s.country = first(f, s.country[:0], j.country)
+	a.countries.add(s.country, 1)
+	n := 0
+	for _, v := range f.Values(j.indicator) {
+		if v.Kind == event.String {
+			a.addIndicator(v.Raw)
+			n++
+		}
+	}
+	if n > 0 {
+		return
+	}
+	for _, v := range f.Values(j.labIndicator) {
+		if v.Kind == event.String {
+			for _, ind := range bytes.Split(v.Raw, []byte{';'}) {
+				a.addIndicator(ind)
+			}
+		}
+	}
+}
+
 // add adds one event; an error means stop (--strict).
 func (s *Sink) add(raw []byte, at pipeline.Origin) error {
 	a, j, f := s.agg, s.paths, &s.f
@@ -188,6 +218,7 @@ func (s *Sink) add(raw []byte, at pipeline.Origin) error {
 		s.user, s.host, s.ip = first(f, s.user[:0], j.user), first(f, s.host[:0], j.host), first(f, s.ip[:0], j.ip)
 		a.Begin(ns, dated, s.user, s.host, s.ip)
 		s.prevID = append(s.prevID[:0], s.id...)
+		s.addEnrichment(f, j)
 	}
 	a.rows++
 	tactics := strs(f, j.tactic)

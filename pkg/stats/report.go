@@ -23,6 +23,11 @@ type Report struct {
 	Hosts        []ValueCount    `json:"hosts"`
 	Users        []ValueCount    `json:"users"`
 	SourceIPs    []ValueCount    `json:"source_ips"`
+	// Countries and Indicators count events by source country and by
+	// threat-intelligence indicator matched, from secpipe enrich's
+	// fields; absent when no event carries them.
+	Countries  []ValueCount `json:"source_countries,omitempty"`
+	Indicators []ValueCount `json:"indicators,omitempty"`
 
 	// BucketSize is the timeline's bucket size.
 	BucketSize time.Duration `json:"-"`
@@ -140,6 +145,7 @@ func (a *Agg) Report(top int) *Report {
 		r.Techniques = append(r.Techniques, TechniqueStat{ID: t.ID, Name: t.Name, Count: t.Count})
 	}
 	r.Hosts, r.Users, r.SourceIPs = a.hosts.top(top), a.users.top(top), a.ips.top(top)
+	r.Countries, r.Indicators = a.countries.top(top), a.indicators.top(top)
 
 	for q, pcs := range a.pairs {
 		for _, p := range pcs {
@@ -286,7 +292,12 @@ func bucketLabel(t time.Time, size time.Duration) string {
 const maxTextBuckets = 40
 
 // TableNames name the report's tables, in the order Tables returns them.
-var TableNames = []string{"tactics", "timeline", "techniques", "hosts", "users", "sources"}
+var TableNames = []string{"tactics", "timeline", "techniques", "hosts", "users", "sources", "countries", "indicators"}
+
+// Enrichment reports whether a table of TableNames counts what secpipe
+// enrich adds (countries, indicators): it is left out of the whole report
+// when empty, as it is for events that were not enriched.
+func Enrichment(name string) bool { return name == "countries" || name == "indicators" }
 
 // TableOptions say how Tables lays the report out.
 type TableOptions struct {
@@ -314,6 +325,10 @@ func (r *Report) Part(name string) any {
 		return r.Users
 	case "sources":
 		return r.SourceIPs
+	case "countries":
+		return r.Countries
+	case "indicators":
+		return r.Indicators
 	}
 	return nil
 }
@@ -390,5 +405,7 @@ func (r *Report) Tables(opt TableOptions) []render.Table {
 		values("Top hosts", "HOST", r.Hosts),
 		values("Top users", "USER", r.Users),
 		values("Top source IPs", "SOURCE IP", r.SourceIPs),
+		values("Top source countries", "COUNTRY", r.Countries),
+		values("Top indicators matched", "INDICATOR", r.Indicators),
 	}
 }

@@ -18,6 +18,9 @@ type Record struct {
 	Tactic, Technique                                   string // the lab's pair: the first
 	Level, EventKind, DestIP, DestPort, Process         string
 	CommandLine, Dataset                                string
+	SourceCountry                                       string
+	// Indicators are the threat-intelligence indicators the event matched.
+	Indicators []string
 	// Time is the timestamp in Unix nanoseconds, when Dated: read as
 	// stats reads it (event.ParseStamp).
 	Time  int64
@@ -45,7 +48,7 @@ func (r *Rows) Record(raw []byte, rec *Record) {
 		}
 		*cells[i] = string(r.scratch)
 	}
-	tail := [...]*string{nil, nil, &rec.Level, &rec.EventKind, &rec.DestIP, &rec.DestPort, &rec.Process, &rec.CommandLine, &rec.Dataset}
+	tail := [...]*string{nil, nil, &rec.Level, &rec.EventKind, &rec.DestIP, &rec.DestPort, &rec.Process, &rec.CommandLine, &rec.Dataset, &rec.SourceCountry, nil}
 	for i, c := range r.tail {
 		if tail[i] == nil {
 			continue
@@ -55,6 +58,7 @@ func (r *Rows) Record(raw []byte, rec *Record) {
 	}
 	rec.RuleIDs = r.texts(rec.RuleIDs[:0], r.ruleID)
 	rec.RuleNames = r.texts(rec.RuleNames[:0], r.ruleName)
+	rec.Indicators = r.texts(rec.Indicators[:0], r.indicator)
 	rec.Time, rec.Dated = 0, false
 	if rec.Timestamp != "" {
 		rec.Time, rec.Dated = event.ParseStamp([]byte(rec.Timestamp))

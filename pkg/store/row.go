@@ -15,6 +15,7 @@ var Columns = []string{
 	"event_id", "timestamp", "user", "host", "source_ip", "event_type", "mitre_tactic", "mitre_technique",
 	"tactic_name", "technique_name", "rule_name", "rule_id", "level", "event_kind",
 	"destination_ip", "destination_port", "process_name", "command_line", "dataset",
+	"source_country", "threat_indicator",
 }
 
 // HeaderLine is the CSV header, without its line end.
@@ -58,6 +59,7 @@ type Rows struct {
 	tacticID, tacticName, techID, techName, subID, subName int
 	ecsTactics, ecsTechs, labTactics, labTechs             []int
 	ruleName, ruleID                                       int
+	indicator                                              int // threat.enrichments.matched.atomic
 
 	lab bool // the lab's layout: one row per event, its first pair
 
@@ -111,7 +113,9 @@ func NewRows(cat *attack.Catalog) *Rows {
 		{}, {}, // rule_name, rule_id: joined lists, filled apart
 		col(ecs.RuleLevel), col(ecs.EventKind), col(ecs.DestIP), col(ecs.DestPort),
 		col(ecs.Process), col(ecs.Command), col(ecs.Dataset),
+		col(ecs.SourceCountry[:1]), {}, // threat_indicator: a joined list, filled apart
 	}
+	r.indicator = r.paths.Add(ecs.Indicator[0])
 	r.tacticID = r.paths.Add(ecs.TacticID[0])
 	r.tacticName = r.paths.Add(ecs.TacticName[0])
 	r.techID = r.paths.Add(ecs.TechID[0])
@@ -158,6 +162,9 @@ func (r *Rows) joined(dst []byte, slot int) []byte {
 	return dst
 }
 
+// indicatorCell is the index in Rows.tail of the threat_indicator cell.
+const indicatorCell = 10
+
 // Append appends the rows of one event, raw compact JSON, to dst. It
 // returns the number of rows and whether the event matched a rule, tactic
 // or technique.
@@ -194,6 +201,8 @@ func (r *Rows) Append(dst, raw []byte) (out []byte, rows int, matched bool) {
 			r.scratch = r.joined(r.scratch, r.ruleName)
 		case 1:
 			r.scratch = r.joined(r.scratch, r.ruleID)
+		case indicatorCell:
+			r.scratch = r.joined(r.scratch, r.indicator)
 		default:
 			r.scratch, _ = r.first(r.scratch, c)
 		}
