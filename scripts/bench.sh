@@ -87,6 +87,22 @@ for n in $((N / 10)) "$N"; do
 done
 echo
 
+# alert must keep up with classify's output when most events are not
+# selected: the same events, classified once, then alerted on.
+echo "## alert"
+echo
+"$SECPIPE" gen --count "$N" --seed 1 > "$WORK/gen.jsonl"
+"$SECPIPE" classify "$WORK/gen.jsonl" > "$WORK/classified.jsonl" 2>/dev/null
+sel=$("$SECPIPE" alert --min-level high "$WORK/classified.jsonl" 2>&1 >/dev/null | grep -o '[0-9]* selected' || true)
+c=$(best "$SECPIPE classify $WORK/gen.jsonl")
+a=$(best "$SECPIPE alert --min-level high $WORK/classified.jsonl")
+awk -v n="$N" -v c="${c% *}" -v a="${a% *}" -v sel="$sel" 'BEGIN {
+	printf "| stage, %d events of gen (%s by --min-level high) | seconds | events/s |\n|---|---|---|\n", n, sel
+	printf "| classify (default pack) | %.2f | %.0f |\n", c, n/c
+	printf "| alert --min-level high, on classify'"'"'s output | %.2f | %.0f |\n", a, n/a
+	printf "\nalert/classify: %.1fx (at least 1x: alert keeps up)\n", c/a }'
+echo
+
 SIGMA=${SIGMA:-$PWD/../shared/sigma}
 if [ -d "$SIGMA/regression" ]; then
 	echo "## SigmaHQ corpus"
