@@ -34,9 +34,9 @@ type Agg struct {
 	hosts      counter
 	users      counter
 	ips        counter
-	countries  counter // source countries (secpipe enrich)
-	indicators counter // threat-intelligence indicators matched
-	evInds     [][]byte
+	countries  counter  // source countries (secpipe enrich)
+	indicators counter  // threat-intelligence indicators matched
+	evInds     []string // the open event's indicators, counted once each
 	// pairs counts events per (tactic, technique): pairs[i] holds the
 	// pairs of technique i-1, pairs[0] those without technique.
 	pairs [][]pairCount
@@ -166,11 +166,11 @@ func (a *Agg) addIndicator(b []byte) {
 		return
 	}
 	for _, seen := range a.evInds {
-		if string(seen) == string(b) {
+		if seen == string(b) {
 			return
 		}
 	}
-	a.evInds = append(a.evInds, b)
+	a.evInds = append(a.evInds, string(b))
 	a.indicators.add(b, 1)
 }
 

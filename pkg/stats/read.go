@@ -40,7 +40,7 @@ type Sink struct {
 	tc      timeCache
 	badTime int // events whose timestamp did not parse
 
-	id, prevID, ts, user, host, ip, country []byte
+	id, prevID, ts, user, host, ip, country, scratch []byte
 
 	// The time range kept (SetRange), and whether the open event is out of it.
 	ranged       bool
@@ -175,7 +175,8 @@ func (s *Sink) addEnrichment(f *event.Fields, j *jsonPaths) {
 	n := 0
 	for _, v := range f.Values(j.indicator) {
 		if v.Kind == event.String {
-			a.addIndicator(v.Raw)
+			s.scratch = v.AppendText(s.scratch[:0])
+			a.addIndicator(s.scratch)
 			n++
 		}
 	}
@@ -184,7 +185,8 @@ func (s *Sink) addEnrichment(f *event.Fields, j *jsonPaths) {
 	}
 	for _, v := range f.Values(j.labIndicator) {
 		if v.Kind == event.String {
-			for _, ind := range bytes.Split(v.Raw, []byte{';'}) {
+			s.scratch = v.AppendText(s.scratch[:0])
+			for ind := range bytes.SplitSeq(s.scratch, []byte{';'}) {
 				a.addIndicator(ind)
 			}
 		}

@@ -481,3 +481,24 @@ func TestJSONAndStoreCSVAgree(t *testing.T) {
 		t.Errorf("pairs differ: %v %v", fromCSV.Pairs, fromJSON.Pairs)
 	}
 }
+
+// TestEnrichmentCounts: an event counts once per indicator it matched,
+// however many enrichments name it; escaped JSON text is read as text;
+// store's joined threat_indicator column counts as the ECS list does.
+func TestEnrichmentCounts(t *testing.T) {
+	in := strings.NewReader(`{"event":{"id":"1"},"source":{"ip":"195.98.240.66","geo":{"country_iso_code":"NL"}},"threat":{"enrichments":[{"matched":{"atomic":"195.98.240.66"}},{"matched":{"atomic":"195.98.240.66"}},{"matched":{"atomic":"evil\u002eexample"}}]}}
+{"event":{"id":"2"},"source":{"ip":"195.98.240.66","geo":{"country_iso_code":"NL"}},"threat":{"enrichments":[{"matched":{"atomic":"195.98.240.66"}}]}}
+{"event_id":"3","source_country":"GB","threat_indicator":"evil.example;195.98.240.66"}
+{"event_id":"4","source_ip":"10.0.0.1"}
+`)
+	a := NewAgg(attack.Default(), 0)
+	if err := a.Read(context.Background(), in, "events.jsonl", nil); err != nil {
+		t.Fatal(err)
+	}
+	r := a.Report(10)
+	wantCountries := []ValueCount{{"NL", 2}, {"GB", 1}}
+	wantIndicators := []ValueCount{{"195.98.240.66", 3}, {"evil.example", 2}}
+	if !reflect.DeepEqual(r.Countries, wantCountries) || !reflect.DeepEqual(r.Indicators, wantIndicators) {
+		t.Errorf("countries %v, want %v; indicators %v, want %v", r.Countries, wantCountries, r.Indicators, wantIndicators)
+	}
+}
