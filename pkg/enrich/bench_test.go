@@ -95,14 +95,26 @@ func writeCityDB(tb testing.TB, path string, n int) {
 
 // benchEvents returns ECS events of a SOC's mix: connections between
 // internal and public addresses, DNS queries, process starts with hashes;
-// about one in ten matches an indicator.
-func benchEvents(n int, ips, domains, hashes []string) []pipeline.Message {
+// about one in ten matches an indicator. pick(n) chooses one of n values
+// of a population (public addresses, sites, file hashes): uniformly, the
+// worst case, where nearly every address is new; or heavy-tailed, as real
+// traffic is (benchZipf).
+func benchEvents(n int, ips, domains, hashes []string, pick func(r *rand.Rand, n int) int) []pipeline.Message {
 	r := rand.New(rand.NewPCG(5, 6))
+	pop := rand.New(rand.NewPCG(7, 8))
+	addrs := make([]string, benchPopulation)
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("%d.%d.%d.%d", 1+pop.IntN(222), pop.IntN(256), pop.IntN(256), 1+pop.IntN(254))
+	}
+	sums := make([]string, benchPopulation/10)
+	for i := range sums {
+		sums[i] = fmt.Sprintf("%016x%016x%016x%016x", pop.Uint64(), pop.Uint64(), pop.Uint64(), pop.Uint64())
+	}
 	pub := func() string {
 		if r.IntN(10) == 0 {
 			return ips[r.IntN(len(ips))]
 		}
-		return fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(222), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+		return addrs[pick(r, len(addrs))]
 	}
 	msgs := make([]pipeline.Message, n)
 	for i := range msgs {
@@ -113,14 +125,14 @@ func benchEvents(n int, ips, domains, hashes []string) []pipeline.Message {
 			e = fmt.Sprintf(`{"@timestamp":%q,"event":{"kind":"event","category":["network"],"action":"firewall-allow"},"host":{"name":"WS-%04d"},"source":{"ip":"10.10.%d.%d","port":%d},"destination":{"ip":%q,"port":443},"network":{"transport":"tcp"},"message":"Firewall allowed connection"}`,
 				ts, i%500, r.IntN(256), 1+r.IntN(254), 1024+r.IntN(60000), pub())
 		case 2:
-			d := fmt.Sprintf("www.site%d.example.com", r.IntN(100000))
+			d := fmt.Sprintf("www.site%d.example.com", pick(r, benchPopulation/10))
 			if r.IntN(10) == 0 {
 				d = "cdn." + domains[r.IntN(len(domains))]
 			}
 			e = fmt.Sprintf(`{"@timestamp":%q,"event":{"kind":"event","category":["network"],"action":"dns-query"},"host":{"name":"WS-%04d"},"source":{"ip":"10.10.0.%d"},"destination":{"ip":"10.0.1.11","port":53},"dns":{"question":{"name":%q,"type":"A"}}}`,
 				ts, i%500, 1+r.IntN(254), d)
 		default:
-			h := fmt.Sprintf("%016x%016x%016x%016x", r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64())
+			h := sums[pick(r, len(sums))]
 			if r.IntN(10) == 0 {
 				h = hashes[r.IntN(len(hashes))]
 			}
@@ -131,6 +143,27 @@ func benchEvents(n int, ips, domains, hashes []string) []pipeline.Message {
 	}
 	return msgs
 }
+
+// benchPopulation is the number of distinct public addresses the
+// benchmark events draw from (a tenth as many sites and file hashes).
+const benchPopulation = 1_000_000
+
+// benchUniform picks uniformly: every value as likely as any other.
+func benchUniform(r *rand.Rand, n int) int { return r.IntN(n) }
+
+// benchZipf picks with a Zipf law (s = 1.1): a few values make most of the
+// traffic and most values are rare, as a network's destinations, queried
+// sites and run programs are.
+func benchZipf(r *rand.Rand, n int) int {
+	z, ok := zipfs[n]
+	if !ok {
+		z = rand.NewZipf(rand.New(rand.NewPCG(9, uint64(n))), 1.1, 1, uint64(n-1))
+		zipfs[n] = z
+	}
+	return int(z.Uint64())
+}
+
+var zipfs = map[int]*rand.Zipf{}
 
 // BenchmarkLoadIntel1M reads a million indicators from a plain list.
 func BenchmarkLoadIntel1M(b *testing.B) {
@@ -158,7 +191,10 @@ func BenchmarkLoadIntel1M(b *testing.B) {
 
 // BenchmarkEnrich enriches events against a million indicators and a City
 // database of 200,000 networks, on one goroutine: the stage's cost per
-// event, input parsing aside (the events are in memory).
+// event, input parsing aside (the events are in memory). "uniform" draws
+// every address, site and hash uniformly from its population (nearly every
+// lookup goes to a cold part of the tables: the worst case); "zipf" draws
+// them as real traffic repeats them.
 func BenchmarkEnrich(b *testing.B) {
 	dir := b.TempDir()
 	iocs, city := filepath.Join(dir, "iocs.txt"), filepath.Join(dir, "city.mmdb")
@@ -169,26 +205,31 @@ func BenchmarkEnrich(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer e.Close()
-	msgs := benchEvents(100_000, ips, domains, hashes)
-	st := e.NewStage()
-	out := &pipeline.Batch{}
-	const batch = 4096
-	b.ResetTimer()
-	n := 0
-	for i := 0; i < b.N; i++ {
-		lo := (i * batch) % len(msgs)
-		hi := min(lo+batch, len(msgs))
-		out.Reset()
-		if err := st.Process(context.Background(), msgs[lo:hi], out); err != nil {
-			b.Fatal(err)
-		}
-		n += hi - lo
+	for _, c := range []struct {
+		name string
+		pick func(*rand.Rand, int) int
+	}{{"uniform", benchUniform}, {"zipf", benchZipf}} {
+		msgs := benchEvents(100_000, ips, domains, hashes, c.pick)
+		b.Run(c.name, func(b *testing.B) {
+			st := e.NewStage()
+			out := &pipeline.Batch{}
+			const batch = 4096
+			n := 0
+			for i := 0; b.Loop(); i++ {
+				lo := (i * batch) % len(msgs)
+				hi := min(lo+batch, len(msgs))
+				out.Reset()
+				if err := st.Process(context.Background(), msgs[lo:hi], out); err != nil {
+					b.Fatal(err)
+				}
+				n += hi - lo
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(n), "ns/event")
+			s := st.Stats()
+			b.ReportMetric(float64(s.Matched)/float64(s.Events), "matched/event")
+		})
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(n), "ns/event")
-	s := st.Stats()
-	b.ReportMetric(float64(s.Matched)/float64(s.Events), "matched/event")
 }
 
 // benchNetworks is the size of the benchmark's City database.
