@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,12 @@ import (
 // no error but a damaged compressed stream's.
 func fuzzFormat(t *testing.T, f Format, name string, data []byte) {
 	lines := bytes.Count(data, []byte{'\n'}) + 1
+	// A compressed input's lines are those of its text, up to any damage.
+	if br, c, err := decompress(bufio.NewReader(bytes.NewReader(data)), name); err == nil && c != nil {
+		text, _ := io.ReadAll(io.LimitReader(br, 1<<24))
+		c.Close()
+		lines = bytes.Count(text, []byte{'\n'}) + 1
+	}
 	rd, _, err := Open(bytes.NewReader(data), f, Options{Name: name, MaxRecord: 8192})
 	if err != nil {
 		return // not this format: a clear error is the answer
