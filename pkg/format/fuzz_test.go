@@ -15,13 +15,14 @@ import (
 // event a valid JSON object, every bad record on a line of the input, and
 // no error but a damaged compressed stream's.
 func fuzzFormat(t *testing.T, f Format, name string, data []byte) {
-	lines := bytes.Count(data, []byte{'\n'}) + 1
-	// A compressed input's lines are those of its text, up to any damage.
+	// A compressed input's lines and records are those of its text, up
+	// to any damage.
+	text := data
 	if br, c, err := decompress(bufio.NewReader(bytes.NewReader(data)), name); err == nil && c != nil {
-		text, _ := io.ReadAll(io.LimitReader(br, 1<<24))
+		text, _ = io.ReadAll(io.LimitReader(br, 1<<24))
 		c.Close()
-		lines = bytes.Count(text, []byte{'\n'}) + 1
 	}
+	lines := bytes.Count(text, []byte{'\n'}) + 1
 	rd, _, err := Open(bytes.NewReader(data), f, Options{Name: name, MaxRecord: 8192})
 	if err != nil {
 		return // not this format: a clear error is the answer
@@ -30,8 +31,8 @@ func fuzzFormat(t *testing.T, f Format, name string, data []byte) {
 		defer c.Close()
 	}
 	for i := 0; ; i++ {
-		if i > len(data)+2 {
-			t.Fatalf("more than %d records from %d bytes", i, len(data))
+		if i > len(text)+2 {
+			t.Fatalf("more than %d records from %d bytes of text", i, len(text))
 		}
 		rec, err := rd.Next()
 		if err == io.EOF {
