@@ -61,8 +61,11 @@ step "where the attacks come from: stats by country and by indicator"
 secpipe classify <"$WORK/enriched.jsonl" 2>/dev/null | secpipe store "$WORK/soc.csv" 2>/dev/null
 secpipe stats "$WORK/soc.csv" --table countries --top 5 >&2
 secpipe stats "$WORK/soc.csv" --table indicators --top 5 >&2
-secpipe stats "$WORK/soc.csv" --table countries --format csv | grep -q '^NL,' || fail "stats counted no event from the brute forcer's country"
-secpipe stats "$WORK/soc.csv" --table indicators --format csv | grep -q '^195\.98\.240\.66,' || fail "stats counted no event of the brute forcer's indicator"
+# (the tables are read whole before grep: grep -q would close the pipe early)
+countries=$(secpipe stats "$WORK/soc.csv" --table countries --format csv 2>/dev/null)
+indicators=$(secpipe stats "$WORK/soc.csv" --table indicators --format csv 2>/dev/null)
+grep -q '^NL,' <<<"$countries" || fail "stats counted no event from the brute forcer's country: $countries"
+grep -q '^195\.98\.240\.66,' <<<"$indicators" || fail "stats counted no event of the brute forcer's indicator: $indicators"
 
 step "an alert, as the webhook got it"
 head -n 1 "$WORK/pipes.jsonl" | cut -c 1-400 >&2
