@@ -607,7 +607,12 @@ func (s *Stage) geoFields(text []byte) ([]byte, error) {
 			return f, nil
 		}
 	}
-	place, found, err := s.cur.geo.Lookup(addr)
+	var place Place
+	if cacheable {
+		place, found, err = s.cur.geo.place(k)
+	} else {
+		place, found, err = s.cur.geo.Lookup(addr)
+	}
 	if err != nil || !found {
 		return nil, err
 	}
