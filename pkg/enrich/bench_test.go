@@ -275,6 +275,9 @@ func benchEnrich(b *testing.B, tr traffic) {
 	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(n), "ns/event")
 	s := st.Stats()
 	b.ReportMetric(float64(s.Matched)/float64(s.Events), "matched/event")
+	if st.cache.lookups > 0 {
+		b.ReportMetric(float64(st.cache.hits)/float64(st.cache.lookups), "addr-hits/lookup")
+	}
 }
 
 // benchNetworks is the size of the benchmark's City database.
