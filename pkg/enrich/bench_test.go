@@ -262,6 +262,7 @@ func benchEnrich(b *testing.B, tr traffic) {
 	st := e.NewStage()
 	out := &pipeline.Batch{}
 	runtime.GC()
+	cpu0, cpuOK := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		out.Reset()
@@ -270,7 +271,11 @@ func benchEnrich(b *testing.B, tr traffic) {
 		}
 	}
 	b.StopTimer()
+	cpu1, _ := cpuTime()
 	n := b.N * batch
+	if cpuOK {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(n), "cpu-ns/event")
+	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(n), "ns/event")
 	s := st.Stats()
