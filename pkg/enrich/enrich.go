@@ -132,7 +132,11 @@ func (e *Enricher) report(t *tables, reload bool) {
 		what = "reloaded"
 	}
 	if t.intel != nil {
-		fmt.Fprintf(e.cfg.Log, "%s: %s %d indicators from %d files\n", e.cfg.Prefix, what, t.intel.Len(), t.files)
+		skipped := ""
+		if len(t.problems) > 0 {
+			skipped = fmt.Sprintf("; %d skipped, as told above", len(t.problems))
+		}
+		fmt.Fprintf(e.cfg.Log, "%s: %s %d indicators from %d files%s\n", e.cfg.Prefix, what, t.intel.Len(), t.files, skipped)
 	}
 	if reload && len(e.cfg.GeoIP) > 0 {
 		fmt.Fprintf(e.cfg.Log, "%s: %s %d GeoIP databases\n", e.cfg.Prefix, what, len(e.cfg.GeoIP))

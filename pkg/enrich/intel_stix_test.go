@@ -69,4 +69,14 @@ func TestSTIXPatterns(t *testing.T) {
 	if want := len(cases) - 4; len(problems) != want {
 		t.Errorf("%d problems, want %d: %v", len(problems), want, problems)
 	}
+	var log syncBuffer
+	e, err := New(Config{Intel: []string{dir}, Log: &log, Prefix: "enrich"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	if text := strings.Join(log.lines(), "\n"); !strings.Contains(text, fmt.Sprintf("enrich: loaded %d indicators from 1 files; %d skipped, as told above", x.Len(), len(problems))) ||
+		!strings.Contains(text, "enrich: indicator skipped: "+filepath.Join(dir, "b.json")+":10: indicator--8: pattern") {
+		t.Errorf("log:\n%s", text)
+	}
 }
