@@ -5,8 +5,8 @@ import (
 	"net/netip"
 )
 
-// addrCacheSlots is the size of a stage's address cache: 64Ki slots of 40
-// bytes, 2.5 MiB.
+// addrCacheSlots is the size of a stage's address cache: 64Ki slots of 32
+// bytes, 2 MiB.
 const addrCacheSlots = 1 << 16
 
 // addrCache remembers what the loaded tables say of the addresses seen
@@ -31,7 +31,7 @@ type addrSlot struct {
 	geo   int32     // 1 + index of its fragment in Stage.frags; 0: none
 	nids  int8      // indicators in ids; -1: more than fit, probe again
 	state uint8
-	ids   [3]int32
+	ids   [2]int32 // an address and a range holding it, say
 }
 
 // The bits of addrSlot.state.

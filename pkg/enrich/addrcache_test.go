@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/secpipe/secpipe/pkg/enrich/enrichtest"
 	"github.com/secpipe/secpipe/pkg/pipeline"
@@ -17,10 +18,11 @@ import (
 // TestAddrCacheAgrees enriches events whose addresses repeat, as a SOC's
 // do, with the stage's address cache, with a cache of two slots (nearly
 // every address evicts another) and with a new cache for every event
-// (none across events): all three give the same bytes.
+// (none across events): all three give the same bytes. One address is
+// held by three indicators, more than a slot keeps.
 func TestAddrCacheAgrees(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"bad.txt": "81.2.69.142\n89.160.20.0/24\n31.254.141.223\n31.254.128.0/18\n2a02:cf40::77\n10.0.0.9\n"})
+	writeFiles(t, dir, map[string]string{"bad.txt": "81.2.69.142\n89.160.20.0/24\n31.254.141.223\n31.254.128.0/18\n31.254.0.0/16\n2a02:cf40::77\n10.0.0.9\n"})
 	city, asn, _ := testDBs(t)
 	e, err := New(Config{GeoIP: []string{city, asn}, Intel: []string{dir}})
 	if err != nil {
@@ -122,5 +124,11 @@ func TestReloadCachedAddress(t *testing.T) {
 	after := enrich()
 	if strings.Contains(after, "enrichments") || strings.Contains(after, "city_name") || !strings.Contains(after, `"country_iso_code":"GB"`) {
 		t.Errorf("after the reload: %s\nbefore: %s", after, before)
+	}
+}
+
+func TestAddrSlotSize(t *testing.T) {
+	if n := unsafe.Sizeof(addrSlot{}); n != 32 {
+		t.Errorf("an address cache slot takes %d bytes, not the 32 that addrCacheSlots' comment says", n)
 	}
 }
