@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
@@ -131,7 +132,11 @@ func (e *Enricher) report(t *tables, reload bool) {
 		what = "reloaded"
 	}
 	if t.intel != nil {
-		fmt.Fprintf(e.cfg.Log, "%s: %s %d indicators from %d files\n", e.cfg.Prefix, what, t.intel.Len(), t.files)
+		skipped := ""
+		if len(t.problems) > 0 {
+			skipped = fmt.Sprintf("; %d skipped, as told above", len(t.problems))
+		}
+		fmt.Fprintf(e.cfg.Log, "%s: %s %d indicators from %d files%s\n", e.cfg.Prefix, what, t.intel.Len(), t.files, skipped)
 	}
 	if reload && len(e.cfg.GeoIP) > 0 {
 		fmt.Fprintf(e.cfg.Log, "%s: %s %d GeoIP databases\n", e.cfg.Prefix, what, len(e.cfg.GeoIP))
@@ -241,7 +246,9 @@ type Stage struct {
 	urlDom int
 
 	cur     *tables
-	geoFrag map[recordKey][]byte
+	cache   addrCache
+	geoFrag map[recordKey]int32 // 1 + index in frags
+	frags   [][]byte            // rendered GeoIP members
 	scratch []byte
 	key     []byte
 	top     []byte
@@ -271,7 +278,7 @@ type edit struct {
 
 // NewStage returns a stage over the enricher's files.
 func (e *Enricher) NewStage() *Stage {
-	s := &Stage{e: e, cfg: e.cfg, paths: event.NewPaths(), geoFrag: map[recordKey][]byte{}}
+	s := &Stage{e: e, cfg: e.cfg, paths: event.NewPaths(), geoFrag: map[recordKey]int32{}, cache: newAddrCache(addrCacheSlots)}
 	p := s.paths
 	for i, name := range []string{"source", "destination"} {
 		s.sides[i] = side{name: name, obj: p.Add(name), ip: p.Add(name + ".ip"), geo: p.Add(name + ".geo"), asn: p.Add(name + ".as")}
@@ -307,7 +314,8 @@ func (s *Stage) Stats() Stats { return s.stats }
 func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.Batch) error {
 	if t := s.e.cur.Load(); t != s.cur {
 		s.cur = t
-		clear(s.geoFrag)
+		s.clearGeo()
+		s.cache.forTables(t)
 	}
 	for i := range in {
 		msg := in[i]
@@ -591,32 +599,95 @@ func (s *Stage) apply(out *pipeline.Batch, raw []byte) []byte {
 	return append(buf, raw[prev:]...)
 }
 
-// geoFields renders the geo and as members of an address, cached by the
-// records the databases hold for it.
+// geoFields returns the geo and as members of the address text, from
+// the address cache or else rendered.
 func (s *Stage) geoFields(text []byte) ([]byte, error) {
 	addr, ok := parseAddr(text)
 	if !ok {
 		return nil, nil
 	}
+	s.cache.lookups++
+	sl := s.cache.slot(addr)
+	if sl.state&geoKnown != 0 {
+		s.cache.hits++
+	} else {
+		i, cacheable, err := s.renderGeo(addr)
+		if err != nil {
+			return nil, err
+		}
+		if !cacheable {
+			if i == 0 {
+				return nil, nil
+			}
+			return s.frags[i-1], nil
+		}
+		sl = s.cache.slot(addr) // renderGeo may have emptied the cache
+		sl.geo, sl.state = i, sl.state|geoKnown
+	}
+	if sl.geo == 0 {
+		return nil, nil
+	}
+	return s.frags[sl.geo-1], nil
+}
+
+// renderGeo returns 1 + the index in s.frags of addr's geo and as members
+// (0 when the databases know nothing of it); the members are shared by
+// addresses of the same records. cacheable is false when they belong to
+// this address alone (more than four databases).
+func (s *Stage) renderGeo(addr netip.Addr) (i int32, cacheable bool, err error) {
 	k, found, cacheable, err := s.cur.geo.key(addr)
 	if err != nil || !found {
-		return nil, err
+		return 0, cacheable, err
 	}
 	if cacheable {
-		if f, ok := s.geoFrag[k]; ok {
-			return f, nil
+		if i, ok := s.geoFrag[k]; ok {
+			return i, true, nil
 		}
 	}
-	place, found, err := s.cur.geo.Lookup(addr)
+	var place Place
+	if cacheable {
+		place, found, err = s.cur.geo.place(k)
+	} else {
+		place, found, err = s.cur.geo.Lookup(addr)
+	}
 	if err != nil || !found {
-		return nil, err
+		return 0, cacheable, err
 	}
-	frag := place.appendFields(nil)
+	if len(s.frags) >= 1<<16 {
+		s.clearGeo() // the cache's slots point into frags
+		s.cache.reset()
+	}
+	s.frags = append(s.frags, place.appendFields(nil))
+	i = int32(len(s.frags))
 	if cacheable {
-		if len(s.geoFrag) >= 1<<16 {
-			clear(s.geoFrag)
-		}
-		s.geoFrag[k] = frag
+		s.geoFrag[k] = i
 	}
-	return frag, nil
+	return i, cacheable, nil
+}
+
+// clearGeo forgets the rendered GeoIP members.
+func (s *Stage) clearGeo() {
+	clear(s.geoFrag)
+	clear(s.frags)
+	s.frags = s.frags[:0]
+}
+
+// ipIndicators appends the IP indicators holding addr to ids, from the
+// address cache or else from the index.
+func (s *Stage) ipIndicators(addr netip.Addr, ids []int32) []int32 {
+	s.cache.lookups++
+	sl := s.cache.slot(addr)
+	if sl.state&intelKnown != 0 && sl.nids >= 0 {
+		s.cache.hits++
+		return append(ids, sl.ids[:sl.nids]...)
+	}
+	start := len(ids)
+	ids = s.cur.intel.matchIP(addr, ids)
+	if n := len(ids) - start; n <= len(sl.ids) {
+		sl.nids = int8(copy(sl.ids[:], ids[start:]))
+	} else {
+		sl.nids = -1
+	}
+	sl.state |= intelKnown
+	return ids
 }

@@ -2,7 +2,9 @@ package enrich
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -422,6 +424,46 @@ func TestExampleDatabases(t *testing.T) {
 		p, found, err := g.Lookup(netip.MustParsePrefix(n.CIDR).Addr().Next())
 		if err != nil || !found || p.CityName != n.City || p.CountryISO != n.CountryISO || p.ASNumber != n.ASN {
 			t.Errorf("%s: %+v found %v %v; regenerate with go run ./examples/soc/gendata examples/soc/data", n.CIDR, p, found, err)
+		}
+	}
+}
+
+// TestPublicIPv4 checks Public's IPv4 path against netip's own tests of
+// the same ranges, at the edges of each range and at random addresses.
+func TestPublicIPv4(t *testing.T) {
+	slow := func(a netip.Addr) bool {
+		if !a.IsGlobalUnicast() || a.IsPrivate() {
+			return false
+		}
+		for _, p := range reserved {
+			if p.Contains(a) {
+				return false
+			}
+		}
+		return true
+	}
+	var addrs []netip.Addr
+	for _, p := range notPublic4 {
+		first := p.Masked().Addr()
+		var last [4]byte
+		binary.BigEndian.PutUint32(last[:], v4key(first)|(1<<(32-p.Bits())-1))
+		addrs = append(addrs, first, first.Prev(), netip.AddrFrom4(last), netip.AddrFrom4(last).Next())
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 100_000 {
+		addrs = append(addrs, netip.AddrFrom4([4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))}))
+	}
+	for _, a := range addrs {
+		if !a.IsValid() || !a.Is4() {
+			continue
+		}
+		if got, want := Public(a), slow(a); got != want {
+			t.Errorf("Public(%s) = %v, netip says %v", a, got, want)
+		}
+	}
+	for s, want := range map[string]bool{"8.8.8.8": true, "0.0.0.0": false, "255.255.255.255": false, "100.64.0.1": false, "::ffff:10.0.0.1": false} {
+		if got := Public(netip.MustParseAddr(s)); got != want {
+			t.Errorf("Public(%s) = %v, want %v", s, got, want)
 		}
 	}
 }

@@ -123,6 +123,38 @@ func (g *GeoIP) key(addr netip.Addr) (k recordKey, ok, cacheable bool, err error
 	return k, ok, len(g.dbs) <= len(k), nil
 }
 
+// place returns what the records of k hold (k as key gives it); found
+// is false when they hold nothing.
+func (g *GeoIP) place(k recordKey) (p Place, found bool, err error) {
+	for i, off := range k[:min(len(k), len(g.dbs))] {
+		if off == 0 {
+			continue
+		}
+		rec, err := g.dbs[i].record(g.dbs[i].reader.LookupOffset(off - 1))
+		if err != nil {
+			return p, false, err
+		}
+		found = p.merge(rec) || found
+	}
+	return p, found, nil
+}
+
+// record decodes the record of res, or takes it from db.frags.
+func (db *geoDB) record(res maxminddb.Result) (*geoRecord, error) {
+	rec, ok := db.frags[res.Offset()]
+	if !ok {
+		rec = new(geoRecord)
+		if err := res.Decode(rec); err != nil {
+			return nil, fmt.Errorf("%s: %w", db.path, err)
+		}
+		if len(db.frags) > 1<<16 {
+			clear(db.frags)
+		}
+		db.frags[res.Offset()] = rec
+	}
+	return rec, nil
+}
+
 // Lookup returns what the databases know of addr. Private, loopback,
 // link-local, multicast, documentation and other reserved addresses are
 // not looked up.
@@ -141,16 +173,9 @@ func (g *GeoIP) Lookup(addr netip.Addr) (Place, bool, error) {
 		if !res.Found() {
 			continue
 		}
-		rec, ok := db.frags[res.Offset()]
-		if !ok {
-			rec = new(geoRecord)
-			if err := res.Decode(rec); err != nil {
-				return p, false, fmt.Errorf("%s: %w", db.path, err)
-			}
-			if len(db.frags) > 1<<16 {
-				clear(db.frags)
-			}
-			db.frags[res.Offset()] = rec
+		rec, err := db.record(res)
+		if err != nil {
+			return p, false, err
 		}
 		found = p.merge(rec) || found
 	}
@@ -276,10 +301,43 @@ var reserved = []netip.Prefix{
 	netip.MustParsePrefix("3fff::/20"),
 }
 
+// notPublic4 are the IPv4 networks Public turns down: those netip calls
+// private, loopback, link-local, multicast or broadcast, and the reserved
+// ones above.
+var notPublic4 = func() (out []netip.Prefix) {
+	for _, s := range []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8",
+		"169.254.0.0/16", "224.0.0.0/4", "255.255.255.255/32"} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	for _, p := range reserved {
+		if p.Addr().Is4() {
+			out = append(out, p)
+		}
+	}
+	return out
+}()
+
+// masks4 are notPublic4 as network and mask, for Public's IPv4 path.
+var masks4 = func() (out []struct{ net, mask uint32 }) {
+	for _, p := range notPublic4 {
+		out = append(out, struct{ net, mask uint32 }{v4key(p.Addr()), ^uint32(0) << (32 - p.Bits())})
+	}
+	return out
+}()
+
 // Public reports whether addr is a globally routed unicast address: not
 // private, loopback, link-local, multicast, unspecified or reserved.
 func Public(addr netip.Addr) bool {
 	addr = addr.Unmap()
+	if addr.Is4() {
+		k := v4key(addr)
+		for _, n := range masks4 {
+			if k&n.mask == n.net {
+				return false
+			}
+		}
+		return true
+	}
 	if !addr.IsValid() || !addr.IsGlobalUnicast() || addr.IsPrivate() {
 		return false
 	}

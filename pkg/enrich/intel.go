@@ -129,7 +129,10 @@ const DefaultScore = 75
 // Index holds indicators in compact structures built for lookups:
 // addresses and CIDR ranges in sorted arrays (one per prefix length, so a
 // lookup is one binary search per length in use), and every other kind
-// in one hash table of 64-bit hashes, checked against the value.
+// in one hash table of 64-bit hashes, checked against the value. Two
+// bitmaps in front answer most values that match nothing with one bit:
+// v4Nets marks the /24 networks holding an IPv4 indicator, strBits the
+// string indicators' hashes (a Bloom filter, two bits in one word).
 type Index struct {
 	Indicators []Indicator
 	metas      []meta
@@ -139,6 +142,9 @@ type Index struct {
 	strs       map[uint64]int32 // hash of kind+value -> first indicator
 	next       []int32          // next indicator with the same hash, -1 ends
 	hasWindow  bool
+	v4Nets     []uint64 // 2^24 bits, or nil without IPv4 indicators
+	strBits    []uint64
+	strMask    uint64 // word numbers of strBits
 }
 
 type prefixTable[K any] struct {
@@ -233,8 +239,47 @@ func newIndex(ins []Indicator, metas []meta) *Index {
 	}
 	slices.SortFunc(x.v4, func(a, b prefixTable[uint32]) int { return b.bits - a.bits })
 	slices.SortFunc(x.v6, func(a, b prefixTable[[2]uint64]) int { return b.bits - a.bits })
+	x.markNets()
+	x.markStrings()
 	return x
 }
+
+// markNets sets the bits of v4Nets for every /24 network an IPv4
+// indicator covers.
+func (x *Index) markNets() {
+	if len(x.v4) == 0 {
+		return
+	}
+	x.v4Nets = make([]uint64, 1<<24/64)
+	for _, t := range x.v4 {
+		span := uint32(1)
+		if t.bits < 24 {
+			span = 1 << (24 - t.bits)
+		}
+		for _, k := range t.keys {
+			for n := k >> 8; n < k>>8+span; n++ {
+				x.v4Nets[n/64] |= 1 << (n % 64)
+			}
+		}
+	}
+}
+
+// markStrings sizes strBits at 16 bits or more per string indicator and
+// sets two bits of one word for each: a value that matches nothing then
+// finds both set one time in fifty or fewer, for one memory access.
+func (x *Index) markStrings() {
+	words := uint64(1 << 10)
+	for 64*words < 16*uint64(len(x.strs)) {
+		words <<= 1
+	}
+	x.strBits, x.strMask = make([]uint64, words), words-1
+	for h := range x.strs {
+		x.strBits[(h>>12)&x.strMask] |= strBitsOf(h)
+	}
+}
+
+// strBitsOf returns the two bits of strBits a hash sets.
+func strBitsOf(h uint64) uint64 { return 1<<(h&63) | 1<<((h>>6)&63) }
 
 func cmpV6(a, b [2]uint64) int {
 	switch {
@@ -284,6 +329,9 @@ func (x *Index) matchIP(addr netip.Addr, ids []int32) []int32 {
 	addr = addr.Unmap()
 	if addr.Is4() {
 		k := v4key(addr)
+		if n := k >> 8; x.v4Nets == nil || x.v4Nets[n/64]&(1<<(n%64)) == 0 {
+			return ids
+		}
 		for i := range x.v4 {
 			t := &x.v4[i]
 			m := k
@@ -341,7 +389,11 @@ func findAll[K any](t *prefixTable[K], k K, ids []int32, cmp func(a, b K) int) [
 // by the caller) to ids. key is scratch space; it is returned for reuse.
 func (x *Index) matchString(kind Kind, v []byte, key []byte, ids []int32) ([]byte, []int32) {
 	key = append(append(key[:0], byte(kind)), v...)
-	j, ok := x.strs[maphash.Bytes(x.seed, key)]
+	h := maphash.Bytes(x.seed, key)
+	if bits := strBitsOf(h); x.strBits[(h>>12)&x.strMask]&bits != bits {
+		return key, ids
+	}
+	j, ok := x.strs[h]
 	if !ok {
 		return key, ids
 	}

@@ -131,26 +131,37 @@ type stixAtom struct {
 // parseSTIXPattern reads patterns such as
 //
 //	[ipv4-addr:value = '198.51.100.1' OR ipv4-addr:value ISSUBSET '203.0.113.0/24']
-//	[file:hashes.'SHA-256' = 'aec07...'] OR [domain-name:value = 'evil.example']
+//	[file:hashes.'SHA-256' = 'aec07...'] OR ([domain-name:value = 'evil.example'])
 //
-// into the values any one of which matches.
+// into the values any one of which matches. What a lookup of one value
+// at a time cannot honour is an error, so that the indicator is skipped
+// rather than half-matched: AND (all comparisons of one object, or all
+// observations), FOLLOWEDBY (observations in order) and the qualifiers
+// WITHIN, REPEATS and START ... STOP (several events, or a time span).
+// Parentheses group; with OR alone they change nothing.
 func parseSTIXPattern(p string) ([]stixAtom, error) {
 	s := &stixScanner{s: p}
 	var atoms []stixAtom
+	depth := 0 // parentheses open around observations
 	for {
-		s.space()
+		for s.eat("(") {
+			depth++
+		}
 		if !s.eat("[") {
 			return nil, fmt.Errorf("want '[' at offset %d", s.i)
 		}
+		inner := 0 // parentheses open within the observation
 		for {
+			for s.eat("(") {
+				inner++
+			}
 			a, err := s.comparison()
 			if err != nil {
 				return nil, err
 			}
 			atoms = append(atoms, a)
-			s.space()
-			if s.eat("]") {
-				break
+			for inner > 0 && s.eat(")") {
+				inner--
 			}
 			if s.word("OR") {
 				continue
@@ -158,16 +169,48 @@ func parseSTIXPattern(p string) ([]stixAtom, error) {
 			if s.word("AND") {
 				return nil, fmt.Errorf("AND within an observation needs several values at once: not matched one value at a time")
 			}
+			if inner == 0 && s.eat("]") {
+				break
+			}
 			return nil, fmt.Errorf("want OR or ']' at offset %d", s.i)
+		}
+		for {
+			if q := s.qualifier(); q != "" {
+				return nil, fmt.Errorf("the qualifier %s needs several events or a span of time: not matched one value at a time", q)
+			}
+			if depth == 0 || !s.eat(")") {
+				break
+			}
+			depth--
 		}
 		s.space()
 		if s.i == len(s.s) {
+			if depth > 0 {
+				return nil, fmt.Errorf("%d parentheses left open", depth)
+			}
 			return atoms, nil
 		}
-		if !s.word("OR") {
-			return nil, fmt.Errorf("only observations joined by OR are matched (at offset %d)", s.i)
+		switch {
+		case s.word("OR"):
+			continue
+		case s.word("AND"):
+			return nil, fmt.Errorf("observations joined by AND need several events together: not matched one value at a time")
+		case s.word("FOLLOWEDBY"):
+			return nil, fmt.Errorf("observations joined by FOLLOWEDBY need several events in order: not matched one value at a time")
+		}
+		return nil, fmt.Errorf("want OR, ')' or the end at offset %d", s.i)
+	}
+}
+
+// qualifier reads the keyword of an observation's qualifier, if one
+// follows.
+func (s *stixScanner) qualifier() string {
+	for _, q := range []string{"WITHIN", "REPEATS", "START"} {
+		if s.word(q) {
+			return q
 		}
 	}
+	return ""
 }
 
 type stixScanner struct {
@@ -194,7 +237,7 @@ func (s *stixScanner) word(w string) bool {
 	s.space()
 	if len(s.s)-s.i >= len(w) && strings.EqualFold(s.s[s.i:s.i+len(w)], w) {
 		end := s.i + len(w)
-		if end == len(s.s) || s.s[end] == ' ' || s.s[end] == '[' || s.s[end] == '\t' || s.s[end] == '\n' {
+		if end == len(s.s) || strings.IndexByte(" \t\r\n[(", s.s[end]) >= 0 {
 			s.i = end
 			return true
 		}

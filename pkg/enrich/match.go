@@ -82,7 +82,7 @@ func (s *Stage) matchAll(raw []byte) {
 				continue
 			}
 			if addr, ok := parseAddr(v.Raw); ok {
-				s.ids = x.matchIP(addr, s.ids[:0])
+				s.ids = s.ipIndicators(addr, s.ids[:0])
 				s.take(slot, v.Raw, &when)
 			}
 		}
