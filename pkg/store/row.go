@@ -113,7 +113,7 @@ func NewRows(cat *attack.Catalog) *Rows {
 		{}, {}, // rule_name, rule_id: joined lists, filled apart
 		col(ecs.RuleLevel), col(ecs.EventKind), col(ecs.DestIP), col(ecs.DestPort),
 		col(ecs.Process), col(ecs.Command), col(ecs.Dataset),
-		col(ecs.SourceCountry[:1]), {}, // threat_indicator: a joined list, filled apart
+		col(ecs.SourceCountry), {}, // threat_indicator: a joined list, filled apart
 	}
 	r.indicator = r.paths.Add(ecs.Indicator[0])
 	r.tacticID = r.paths.Add(ecs.TacticID[0])
