@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -131,8 +132,19 @@ func (c Config) ConfigMap(defaults ...Prop) *ck.ConfigMap {
 	for _, p := range c.Props {
 		m[p.Key] = p.Value
 	}
+	for _, k := range goIntProps {
+		// confluent-kafka-go takes these as ints, not as text.
+		if v, ok := m[k].(string); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				m[k] = n
+			}
+		}
+	}
 	return &m
 }
+
+// goIntProps are confluent-kafka-go's own properties whose values are ints.
+var goIntProps = []string{"go.events.channel.size", "go.produce.channel.size"}
 
 // Prop returns the value the user gave a property with -X, if any.
 func (c Config) Prop(key string) (string, bool) {

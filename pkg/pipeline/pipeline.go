@@ -244,14 +244,18 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 		if len(in.Msgs) > 0 {
 			start := time.Now()
 			out.Reset()
-			if err := process(work, stage, in, out); err != nil {
-				return err
+			written := in.Msgs // no stage: the input as it is
+			if stage != nil {
+				if err := stage.Process(work, in.Msgs, out); err != nil {
+					return err
+				}
+				written = out.Msgs
 			}
-			if err := sink.Write(work, out.Msgs); err != nil {
+			if err := sink.Write(work, written); err != nil {
 				return fmt.Errorf("writing output: %w", err)
 			}
 			if p.Observer != nil {
-				p.Observer.Batch(in.Msgs, out.Msgs, time.Since(start))
+				p.Observer.Batch(in.Msgs, written, time.Since(start))
 			}
 			unacked = append(unacked, r)
 			if !in.More || len(unacked) >= readAheadBatches || time.Since(lastFlush) >= p.FlushInterval {
@@ -319,7 +323,7 @@ func (r *readResult) release() {
 func readAhead(ctx context.Context, src Source, limit int) <-chan *readResult {
 	free := make(chan *Batch, readAheadBatches+2)
 	for i := 0; i < cap(free); i++ {
-		free <- &Batch{Limit: limit}
+		free <- &Batch{Limit: limit, Msgs: make([]Message, 0, min(limit, 1<<14))}
 	}
 	reads := make(chan *readResult, 1)
 	go func() {
@@ -342,12 +346,4 @@ func readAhead(ctx context.Context, src Source, limit int) <-chan *readResult {
 		}
 	}()
 	return reads
-}
-
-func process(ctx context.Context, stage Stage, in, out *Batch) error {
-	if stage == nil {
-		out.Msgs = append(out.Msgs, in.Msgs...)
-		return nil
-	}
-	return stage.Process(ctx, in.Msgs, out)
 }

@@ -90,10 +90,13 @@ type Kafka struct {
 	// onlyErrors: librdkafka reports failed deliveries only, and delivered
 	// counts those alone; else it counts every report.
 	onlyErrors bool
-	delivered  atomic.Int64
-	failed     atomic.Int64
-	progress   chan struct{}
-	drained    chan struct{}
+	// origins names refused messages when only failures are reported;
+	// else each message carries its origin as its Opaque (sentMessage).
+	origins   *origins
+	delivered atomic.Int64
+	failed    atomic.Int64
+	progress  chan struct{}
+	drained   chan struct{}
 	// barrier takes a channel that drain closes once it has handled every
 	// report received before it.
 	barrier chan chan struct{}
@@ -116,17 +119,22 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	if o.Topic == "" {
 		return nil, errors.New("no topic to write to")
 	}
-	// Delivery reports carry nothing back, but a refused message's value
-	// when a dead-letter file is to keep it.
+	onlyErrors := o.Tracer == nil
+	// Delivery reports carry nothing back, but a refused message's value,
+	// for the dead-letter file or to find the message's origin by.
 	reportFields := "none"
-	if o.Refused != nil && o.Refused.DLQ != nil {
+	if o.Refused != nil && (o.Refused.DLQ != nil || onlyErrors) {
 		reportFields = "value"
 	}
-	onlyErrors := o.Tracer == nil
 	defaults := []kafka.Prop{
 		{Key: "enable.idempotence", Value: fmt.Sprint(!o.NoIdempotence)},
 		{Key: "go.delivery.report.fields", Value: reportFields},
 		{Key: "delivery.report.only.error", Value: fmt.Sprint(onlyErrors)},
+		// confluent-kafka-go's defaults (a million each) cost 24 MB to
+		// allocate and for the collector to scan; reports are drained as
+		// they come, and the produce channel is not used.
+		{Key: "go.events.channel.size", Value: "10000"},
+		{Key: "go.produce.channel.size", Value: "0"},
 	}
 	if o.Compression != "" {
 		ok := false
@@ -157,6 +165,9 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	s := &Kafka{
 		opts: o, p: p, topic: &o.Topic, onlyErrors: onlyErrors,
 		progress: make(chan struct{}, 1), drained: make(chan struct{}), barrier: make(chan chan struct{}),
+	}
+	if o.Refused != nil && onlyErrors {
+		s.origins = newOrigins()
 	}
 	var keys []string
 	for _, f := range strings.Split(o.KeyField, ",") {
@@ -256,8 +267,12 @@ func (s *Kafka) report(ev ck.Event, last bool) {
 		}
 		if err := e.TopicPartition.Error; err != nil {
 			s.failed.Add(1)
-			if named {
+			switch {
+			case named:
 				s.opts.Refused.Reject(&RefusedError{Origin: sent.origin, Err: s.opts.Config.RedactErr(err)}, e.Value)
+			case s.origins != nil:
+				origin := s.origins.claim(e.Value, s.opts.Topic)
+				s.opts.Refused.Reject(&RefusedError{Origin: origin, Err: s.opts.Config.RedactErr(err)}, e.Value)
 			}
 			s.mu.Lock()
 			if s.firstErr == nil {
@@ -340,8 +355,16 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 			}
 			km.Headers = s.hdrs
 		}
-		if s.opts.Refused != nil {
+		recorded := false
+		if s.origins != nil {
+			recorded = s.origins.add(m)
+		} else if s.opts.Refused != nil {
 			km.Opaque = &sentMessage{span: span, origin: m.Origin}
+		}
+		unsent := func() {
+			if recorded {
+				s.origins.unadd()
+			}
 		}
 		for {
 			err := s.p.Produce(km, nil)
@@ -352,6 +375,7 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 			var ke ck.Error
 			if errors.As(err, &ke) && ke.Code() == ck.ErrMsgSizeTooLarge && s.opts.KeepGoing {
 				// Refused before sending: count it as not acknowledged.
+				unsent()
 				if span != nil {
 					telemetry.Delivered(span, 0, 0, err)
 				}
@@ -369,6 +393,7 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 				break
 			}
 			if !errors.As(err, &ke) || ke.Code() != ck.ErrQueueFull {
+				unsent()
 				if span != nil {
 					telemetry.Delivered(span, 0, 0, err)
 				}
@@ -379,12 +404,14 @@ func (s *Kafka) Write(ctx context.Context, msgs []pipeline.Message) error {
 			case <-s.progress:
 			case <-time.After(s.pollInterval()):
 			case <-ctx.Done():
+				unsent()
 				if span != nil {
 					telemetry.Delivered(span, 0, 0, ctx.Err())
 				}
 				return ctx.Err()
 			}
 			if err := s.fatalErr(); err != nil {
+				unsent()
 				if span != nil {
 					telemetry.Delivered(span, 0, 0, err)
 				}
@@ -480,6 +507,9 @@ func (s *Kafka) settled() bool {
 	case s.barrier <- done:
 		<-done
 	case <-s.drained:
+	}
+	if s.origins != nil {
+		s.origins.reset()
 	}
 	return true
 }

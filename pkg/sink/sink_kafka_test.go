@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -263,5 +265,122 @@ func TestKafkaRefusedNamed(t *testing.T) {
 	}
 	if n := count(t, cfg, "small"); n != 2 {
 		t.Errorf("%d messages on the topic, want 2", n)
+	}
+}
+
+// Refused messages sent together, two of them alike, are each named by
+// their own line, without a dead-letter file (only failures are reported,
+// and the report's value finds the line).
+func TestKafkaRefusedNamedInOneBatch(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.SeedTopics(1, "small"), kfake.BrokerConfigs(map[string]string{"message.max.bytes": "2000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg := kafka.Config{Brokers: strings.Join(c.ListenAddrs(), ","), ConnectTimeout: 5 * time.Second,
+		Props: []kafka.Prop{{Key: "log_level", Value: "0"}, {Key: "linger.ms", Value: "100"}}}
+	var log bytes.Buffer
+	rejects := &pipeline.Rejects{Log: &log, Prefix: "secpipe publish"}
+	s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "small", KeepGoing: true, Refused: rejects})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	big := `{"message":"` + strings.Repeat("x", 1500) + `"}`
+	var msgs []pipeline.Message
+	for i, v := range []string{big, `{"seq":2}`, big} { // one request, over the broker's limit: all three refused
+		msgs = append(msgs, pipeline.Message{Value: []byte(v), Origin: pipeline.Origin{Input: "in.jsonl", Line: i + 1, Offset: -1}})
+	}
+	ctx := context.Background()
+	if err := s.Write(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, acked, failed := s.Stats(); acked != 0 || failed != 3 {
+		t.Fatalf("acked %d, failed %d; want all 3 refused", acked, failed)
+	}
+	for _, line := range []string{"in.jsonl:1: refused by Kafka", "in.jsonl:2: refused by Kafka", "in.jsonl:3: refused by Kafka"} {
+		if strings.Count(log.String(), line) != 1 {
+			t.Errorf("want %q once in the rejects log:\n%s", line, log.String())
+		}
+	}
+}
+
+// A long run that names refused messages keeps no state per acknowledged
+// message: its heap grows no more than that of a run that names none (the
+// broker, in this process, holds the messages of both).
+func TestKafkaHeapFlatWhileNaming(t *testing.T) {
+	addr, stop, err := kafka.StartDevBroker(context.Background(), kafka.DevBrokerOptions{Topics: []string{"events"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	cfg := kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second}
+	batch := events(0, 4096)
+	for i := range batch {
+		batch[i].Origin = pipeline.Origin{Input: "in.jsonl", Line: i + 1, Offset: -1}
+	}
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	growth := func(rejects *pipeline.Rejects) uint64 {
+		s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "events", Refused: rejects})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ctx := context.Background()
+		send := func(batches int) {
+			for range batches {
+				if err := s.Write(ctx, batch); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		send(5)
+		before := heap()
+		send(50) // 204,800 messages
+		after := heap()
+		if p, acked, failed := s.Stats(); acked != p || failed != 0 {
+			t.Errorf("produced %d, acked %d, failed %d", p, acked, failed)
+		}
+		return after - min(after, before)
+	}
+	plain := growth(nil)
+	named := growth(&pipeline.Rejects{Log: io.Discard})
+	if named > plain+2<<20 {
+		t.Errorf("over 204,800 acknowledged messages the heap grew by %d KiB naming refused ones, %d KiB not naming them", named>>10, plain>>10)
+	}
+}
+
+// confluent-kafka-go's own settings that take numbers can be given with -X.
+func TestKafkaClientChannelSize(t *testing.T) {
+	addr, stop, err := kafka.StartDevBroker(context.Background(), kafka.DevBrokerOptions{Topics: []string{"events"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	cfg := kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second, Props: []kafka.Prop{{Key: "go.events.channel.size", Value: "10"}}}
+	s, err := sink.NewKafka(context.Background(), sink.KafkaOptions{Config: cfg, Topic: "events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(context.Background(), events(0, 100)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if n := count(t, cfg, "events"); n != 100 {
+		t.Fatalf("topic holds %d events, want 100", n)
 	}
 }
