@@ -356,10 +356,12 @@ func (k *Kafka) message(m *ck.Message, b *pipeline.Batch) error {
 	topic := topicName(m.TopicPartition)
 	origin := pipeline.Origin{Input: topic, Partition: m.TopicPartition.Partition, Offset: int64(m.TopicPartition.Offset)}
 	t := tp{topic, origin.Partition}
-	if end, ok := k.ends[t]; ok && !k.opts.StopAt.IsZero() && origin.Offset >= end {
-		k.addMark(t, origin.Offset+1) // at or past the e@ time: not read
-		k.reached(t, origin.Offset+1)
-		return nil
+	if !k.opts.StopAt.IsZero() {
+		if end, ok := k.ends[t]; ok && origin.Offset >= end {
+			k.addMark(t, origin.Offset+1) // at or past the e@ time: not read
+			k.reached(t, origin.Offset+1)
+			return nil
+		}
 	}
 	var value []byte
 	var reason string

@@ -35,7 +35,9 @@ func endSpan(span trace.Span, err error) {
 // trace extracts a message's trace context, starts its process span and
 // returns its value without the trace field.
 func (k *Kafka) trace(msg *pipeline.Message, t tp) []byte {
-	parent := k.opts.Tracer.Extract(k.readCtx, &msg.Headers)
+	hdrs := msg.Headers // a copy, so that msg (most often a local) stays off the heap
+	parent := k.opts.Tracer.Extract(k.readCtx, &hdrs)
+	msg.Headers = hdrs
 	inValue, value := k.cutter.Cut(msg.Value)
 	if !parent.IsValid() {
 		parent = inValue
