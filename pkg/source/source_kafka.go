@@ -174,6 +174,13 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 		{Key: "enable.partition.eof", Value: "true"},
 		{Key: "isolation.level", Value: "read_committed"},
 		{Key: "partition.assignment.strategy", Value: "cooperative-sticky"},
+		// Once a partition's prefetched messages pass queued.min.messages,
+		// librdkafka (2.4 and later) waits this long before fetching it
+		// again; its 1000 ms default left a reader that drains 100,000
+		// messages in well under a second idle for the rest of it (reading
+		// 500,000 events from the dev broker took 2.2 to 3.9 s instead of
+		// 1.0 to 1.3).
+		{Key: "fetch.queue.backoff.ms", Value: "10"},
 	}
 	if o.InstanceID != "" && o.Group != "" {
 		defaults = append(defaults, kafka.Prop{Key: "group.instance.id", Value: o.InstanceID})
