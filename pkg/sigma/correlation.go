@@ -160,15 +160,16 @@ func (e *Engine) compileCorrelations(rules []*Rule, byRef map[string][]int) []Pr
 	return problems
 }
 
-// linksFor returns the correlations fed by rule idx, with fields bound for bs.
-func (e *Engine) linksFor(idx int, bs *boundSource) []corrLink {
+// linksFor returns the correlations fed by rule idx, with fields bound by
+// the binder of a source.
+func (e *Engine) linksFor(idx int, b *binder) []corrLink {
+	bs := b.bs
 	var links []corrLink
 	for _, cr := range e.corrs {
 		for order, ref := range cr.refs {
 			if ref != idx {
 				continue
 			}
-			b := binder{e: e, bs: bs}
 			l := corrLink{corr: cr, order: order}
 			name := e.Rules[idx].Name
 			for _, g := range cr.c.GroupBy {
@@ -185,7 +186,7 @@ func (e *Engine) linksFor(idx int, bs *boundSource) []corrLink {
 			for _, f := range cr.c.Field {
 				l.value = append(l.value, b.slots(f))
 			}
-			l.chained = e.linksFor(cr.index, bs)
+			l.chained = e.linksFor(cr.index, b)
 			links = append(links, l)
 		}
 	}

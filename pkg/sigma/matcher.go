@@ -342,7 +342,7 @@ func (m *Matcher) evalTest(bt *boundTest) bool {
 					if t.glob.match(string(st.texts[i])) {
 						return true
 					}
-				} else if bt.lowGlob.match(string(st.lows[i])) {
+				} else if bt.t.low.match(string(st.lows[i])) {
 					return true
 				}
 				continue
