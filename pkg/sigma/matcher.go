@@ -86,18 +86,16 @@ func (m *Matcher) Match(raw []byte) *Result {
 	r := &m.result
 	r.Source, r.Rules, r.Alerts, r.Detections = "", r.Rules[:0], r.Alerts[:0], r.Detections[:0]
 
+	// The first source whose "when" holds. A source needing a field the
+	// event lacks is passed over with the sources after it that need the
+	// same field.
 	m.src = nil
 sources:
-	for _, s := range e.sources {
-		for _, group := range s.needs {
-			present := false
-			for _, slot := range group {
-				if len(m.fields.Values(slot)) > 0 {
-					present = true
-					break
-				}
-			}
-			if !present {
+	for i := 0; i < len(e.sources); {
+		s := e.sources[i]
+		for k, group := range s.needs {
+			if !m.hasAny(group) {
+				i = s.skip[k]
 				continue sources
 			}
 		}
@@ -105,6 +103,7 @@ sources:
 			m.src = s
 			break
 		}
+		i++
 	}
 	if m.src == nil {
 		return r
@@ -170,6 +169,16 @@ sources:
 		r.Rules = out
 	}
 	return r
+}
+
+// hasAny reports whether the event has a value in one of the slots.
+func (m *Matcher) hasAny(slots []int) bool {
+	for _, slot := range slots {
+		if len(m.fields.Values(slot)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // scan runs an automaton over one value and records the hits of its
