@@ -176,6 +176,17 @@ func (f *Fields) Members() []Member { return f.members }
 
 // Extract fills f with the values of p's paths in raw, a valid JSON object.
 func (p *Paths) Extract(raw []byte, f *Fields) {
+	f.reset(p)
+	f.path = f.path[:0]
+	if f.cacheOf != p || len(f.cache) > 0 && len(p.names) != f.cacheNames {
+		f.cache, f.cacheOf, f.cacheNames = f.cache[:0], p, len(p.names)
+	}
+	x := extractor{p: p, f: f, b: raw}
+	x.object(skipWS(raw, 0), true)
+}
+
+// reset empties f for an event's values of p's paths.
+func (f *Fields) reset(p *Paths) {
 	// Only the slots the last event filled are cleared: an engine may
 	// know thousands of paths, of which an event has a few dozen.
 	for _, i := range f.set {
@@ -192,12 +203,6 @@ func (p *Paths) Extract(raw []byte, f *Fields) {
 	f.vals = f.vals[:len(p.names)]
 	f.strs = f.strs[:0]
 	f.members = f.members[:0]
-	f.path = f.path[:0]
-	if f.cacheOf != p || len(f.cache) > 0 && len(p.names) != f.cacheNames {
-		f.cache, f.cacheOf, f.cacheNames = f.cache[:0], p, len(p.names)
-	}
-	x := extractor{p: p, f: f, b: raw}
-	x.object(skipWS(raw, 0), true)
 }
 
 type extractor struct {
@@ -496,4 +501,43 @@ func hex4(b []byte) int {
 		}
 	}
 	return n
+}
+
+// Snapshot holds what Extract found in one event, so that another Fields
+// can take it up (Restore) without reading the event again. Its values
+// point into the event's bytes, which must stay as they were.
+type Snapshot struct {
+	slots   []int32 // the slots given values
+	ends    []int32 // by slot given: the end of its values in vals
+	vals    []Value
+	strs    []Value
+	members []Member
+}
+
+// Save copies the values f holds into s, reusing s's room.
+func (f *Fields) Save(s *Snapshot) {
+	s.slots, s.ends, s.vals = s.slots[:0], s.ends[:0], s.vals[:0]
+	for _, slot := range f.set {
+		if v := f.vals[slot]; len(v) > 0 {
+			s.slots = append(s.slots, slot)
+			s.vals = append(s.vals, v...)
+			s.ends = append(s.ends, int32(len(s.vals)))
+		}
+	}
+	s.strs = append(s.strs[:0], f.strs...)
+	s.members = append(s.members[:0], f.members...)
+}
+
+// Restore makes f hold the values saved in s, as if p had extracted them
+// from the event again. p must be the set the values were extracted with.
+func (f *Fields) Restore(s *Snapshot, p *Paths) {
+	f.reset(p)
+	start := int32(0)
+	for k, slot := range s.slots {
+		f.vals[slot] = append(f.vals[slot], s.vals[start:s.ends[k]]...)
+		f.set = append(f.set, slot)
+		start = s.ends[k]
+	}
+	f.strs = append(f.strs, s.strs...)
+	f.members = append(f.members, s.members...)
 }
