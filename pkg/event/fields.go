@@ -148,6 +148,7 @@ type Fields struct {
 	cacheNames int           // its size then: paths added later invalidate it
 	vals       [][]Value
 	set        []int32 // the slots given values by this event, to clear at the next
+	borrowed   bool    // vals, strs and members point into a Snapshot (Restore)
 	strs       []Value
 	path       []byte
 	keyBuf     []byte
@@ -191,8 +192,15 @@ func (f *Fields) reset(p *Paths) {
 	// know thousands of paths, of which an event has a few dozen.
 	for _, i := range f.set {
 		if int(i) < len(f.vals) {
-			f.vals[i] = f.vals[i][:0]
+			if f.borrowed {
+				f.vals[i] = nil // the Snapshot's: never append to it
+			} else {
+				f.vals[i] = f.vals[i][:0]
+			}
 		}
+	}
+	if f.borrowed {
+		f.strs, f.members, f.borrowed = nil, nil, false
 	}
 	f.set = f.set[:0]
 	if cap(f.vals) < len(p.names) {
@@ -530,14 +538,18 @@ func (f *Fields) Save(s *Snapshot) {
 
 // Restore makes f hold the values saved in s, as if p had extracted them
 // from the event again. p must be the set the values were extracted with.
+// f reads them in place: s must not change until f is reset for another
+// event (Extract or Restore).
 func (f *Fields) Restore(s *Snapshot, p *Paths) {
 	f.reset(p)
+	f.borrowed = true
 	start := int32(0)
 	for k, slot := range s.slots {
-		f.vals[slot] = append(f.vals[slot], s.vals[start:s.ends[k]]...)
+		end := s.ends[k]
+		f.vals[slot] = s.vals[start:end:end]
 		f.set = append(f.set, slot)
-		start = s.ends[k]
+		start = end
 	}
-	f.strs = append(f.strs, s.strs...)
-	f.members = append(f.members, s.members...)
+	f.strs = s.strs[:len(s.strs):len(s.strs)]
+	f.members = s.members[:len(s.members):len(s.members)]
 }
