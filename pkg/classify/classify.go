@@ -23,10 +23,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/secpipe/secpipe/pkg/attack"
@@ -238,7 +240,26 @@ type Stage struct {
 	onDetection func(*Detection)
 	refs        *detectionRefs
 	det         Detection
+
+	screen screening
 }
+
+// screening shares a batch's events out to matchers on several CPUs
+// (screeners), which match them against the detection rules. Events that
+// match none and carry no member classify owns go out as they came. The
+// stage's own matcher, which holds the correlation state, then takes up the
+// others in order from what the screeners saved, to feed the correlations
+// and tag them: the output is the same as without screening.
+type screening struct {
+	workers   int // 0: one per CPU; 1: no screening
+	screeners []*sigma.Matcher
+	quiet     []bool           // by event of the batch
+	saved     []sigma.Screened // by event of the batch, when not quiet
+	passed    int64            // events found quiet
+}
+
+// minScreened is the smallest batch worth sharing out.
+const minScreened = 256
 
 // Filter holds back detections and events an analyst does not want to
 // read: repeats of one rule on one host within Dedupe, and events outside
@@ -305,10 +326,22 @@ func (s *Stage) Stats() Stats { return s.stats }
 
 // Process implements pipeline.Stage.
 func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.Batch) error {
+	quiet := s.screened(in)
 	for i := range in {
 		msg := in[i]
 		s.stats.Events++
-		res := s.matcher.Match(msg.Value)
+		var res *sigma.Result
+		switch {
+		case quiet == nil:
+			res = s.matcher.Match(msg.Value)
+		case quiet[i]:
+			if !s.only {
+				out.Add(msg)
+			}
+			continue
+		default:
+			res = s.matcher.Resume(msg.Value, &s.screen.saved[i])
+		}
 		rules := res.Rules
 		if s.filter.active() {
 			var keep bool
@@ -344,6 +377,66 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 		}
 	}
 	return nil
+}
+
+// screened returns, by event of in, whether screening found it quiet: it
+// matches no rule and has no member classify owns; for the others, what
+// the screener found is in s.screen.saved. It returns nil when the batch is
+// not screened: too small, one CPU, or a filter (which needs every event's
+// time and host).
+func (s *Stage) screened(in []pipeline.Message) []bool {
+	sc := &s.screen
+	workers := sc.workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers < 2 || len(in) < minScreened || s.filter.active() {
+		return nil
+	}
+	for len(sc.screeners) < workers {
+		sc.screeners = append(sc.screeners, s.engine.NewScreener())
+	}
+	if cap(sc.quiet) < len(in) {
+		sc.quiet = make([]bool, len(in))
+		sc.saved = append(sc.saved, make([]sigma.Screened, len(in)-len(sc.saved))...)
+	}
+	quiet, saved := sc.quiet[:len(in)], sc.saved
+	var wg sync.WaitGroup
+	per := (len(in) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*per, min((w+1)*per, len(in))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func(m *sigma.Matcher) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				res := m.Match(in[i].Value)
+				quiet[i] = len(res.Detections) == 0 && !hasOwned(m.Fields())
+				if !quiet[i] {
+					m.Save(&saved[i])
+				}
+			}
+		}(sc.screeners[w])
+	}
+	wg.Wait()
+	for _, q := range quiet {
+		if q {
+			sc.passed++
+		}
+	}
+	return quiet
+}
+
+// hasOwned reports whether an event has a top-level member classify owns.
+func hasOwned(f *event.Fields) bool {
+	for _, m := range f.Members() {
+		if owned(m.Key) {
+			return true
+		}
+	}
+	return false
 }
 
 // filtered applies the filter to the last event matched: keep is false

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/secpipe/secpipe/pkg/internal/cputime"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -262,7 +263,7 @@ func benchEnrich(b *testing.B, tr traffic) {
 	st := e.NewStage()
 	out := &pipeline.Batch{}
 	runtime.GC()
-	cpu0, cpuOK := cpuTime()
+	cpu0, cpuOK := cputime.Self()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		out.Reset()
@@ -271,7 +272,7 @@ func benchEnrich(b *testing.B, tr traffic) {
 		}
 	}
 	b.StopTimer()
-	cpu1, _ := cpuTime()
+	cpu1, _ := cputime.Self()
 	n := b.N * batch
 	if cpuOK {
 		b.ReportMetric(float64(cpu1-cpu0)/float64(n), "cpu-ns/event")

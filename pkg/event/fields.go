@@ -148,6 +148,7 @@ type Fields struct {
 	cacheNames int           // its size then: paths added later invalidate it
 	vals       [][]Value
 	set        []int32 // the slots given values by this event, to clear at the next
+	borrowed   bool    // vals, strs and members point into a Snapshot (Restore)
 	strs       []Value
 	path       []byte
 	keyBuf     []byte
@@ -176,12 +177,30 @@ func (f *Fields) Members() []Member { return f.members }
 
 // Extract fills f with the values of p's paths in raw, a valid JSON object.
 func (p *Paths) Extract(raw []byte, f *Fields) {
+	f.reset(p)
+	f.path = f.path[:0]
+	if f.cacheOf != p || len(f.cache) > 0 && len(p.names) != f.cacheNames {
+		f.cache, f.cacheOf, f.cacheNames = f.cache[:0], p, len(p.names)
+	}
+	x := extractor{p: p, f: f, b: raw}
+	x.object(skipWS(raw, 0), true)
+}
+
+// reset empties f for an event's values of p's paths.
+func (f *Fields) reset(p *Paths) {
 	// Only the slots the last event filled are cleared: an engine may
 	// know thousands of paths, of which an event has a few dozen.
 	for _, i := range f.set {
 		if int(i) < len(f.vals) {
-			f.vals[i] = f.vals[i][:0]
+			if f.borrowed {
+				f.vals[i] = nil // the Snapshot's: never append to it
+			} else {
+				f.vals[i] = f.vals[i][:0]
+			}
 		}
+	}
+	if f.borrowed {
+		f.strs, f.members, f.borrowed = nil, nil, false
 	}
 	f.set = f.set[:0]
 	if cap(f.vals) < len(p.names) {
@@ -192,12 +211,6 @@ func (p *Paths) Extract(raw []byte, f *Fields) {
 	f.vals = f.vals[:len(p.names)]
 	f.strs = f.strs[:0]
 	f.members = f.members[:0]
-	f.path = f.path[:0]
-	if f.cacheOf != p || len(f.cache) > 0 && len(p.names) != f.cacheNames {
-		f.cache, f.cacheOf, f.cacheNames = f.cache[:0], p, len(p.names)
-	}
-	x := extractor{p: p, f: f, b: raw}
-	x.object(skipWS(raw, 0), true)
 }
 
 type extractor struct {
@@ -496,4 +509,47 @@ func hex4(b []byte) int {
 		}
 	}
 	return n
+}
+
+// Snapshot holds what Extract found in one event, so that another Fields
+// can take it up (Restore) without reading the event again. Its values
+// point into the event's bytes, which must stay as they were.
+type Snapshot struct {
+	slots   []int32 // the slots given values
+	ends    []int32 // by slot given: the end of its values in vals
+	vals    []Value
+	strs    []Value
+	members []Member
+}
+
+// Save copies the values f holds into s, reusing s's room.
+func (f *Fields) Save(s *Snapshot) {
+	s.slots, s.ends, s.vals = s.slots[:0], s.ends[:0], s.vals[:0]
+	for _, slot := range f.set {
+		if v := f.vals[slot]; len(v) > 0 {
+			s.slots = append(s.slots, slot)
+			s.vals = append(s.vals, v...)
+			s.ends = append(s.ends, int32(len(s.vals)))
+		}
+	}
+	s.strs = append(s.strs[:0], f.strs...)
+	s.members = append(s.members[:0], f.members...)
+}
+
+// Restore makes f hold the values saved in s, as if p had extracted them
+// from the event again. p must be the set the values were extracted with.
+// f reads them in place: s must not change until f is reset for another
+// event (Extract or Restore).
+func (f *Fields) Restore(s *Snapshot, p *Paths) {
+	f.reset(p)
+	f.borrowed = true
+	start := int32(0)
+	for k, slot := range s.slots {
+		end := s.ends[k]
+		f.vals[slot] = s.vals[start:end:end]
+		f.set = append(f.set, slot)
+		start = end
+	}
+	f.strs = s.strs[:len(s.strs):len(s.strs)]
+	f.members = s.members[:len(s.members):len(s.members)]
 }

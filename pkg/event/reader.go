@@ -73,6 +73,7 @@ type Reader struct {
 	eof     bool
 	readErr error
 	compact []byte
+	gaps    []int    // the scanner's whitespace runs, kept for reuse
 	begun   bool     // the start of input was looked at for a byte order mark
 	skip    *skipper // a bad record's Rest, not read to its end yet
 }
@@ -154,8 +155,9 @@ func (r *Reader) Next() (Record, error) {
 
 	lastScan := 0
 	for {
-		sc := scanner{buf: r.buf[r.start:r.end]}
+		sc := scanner{buf: r.buf[r.start:r.end], gaps: r.gaps[:0]}
 		n, err := sc.value(0)
+		r.gaps = sc.gaps
 		if err == nil && n > r.max {
 			return Record{}, r.badOversize(startLine)
 		}
@@ -211,8 +213,8 @@ func (r *Reader) finish(sc *scanner, n int, startLine int) (Record, error) {
 	if sc.soft != nil {
 		return Record{}, r.bad(startLine, r.where(raw, sc.soft.off, startLine)+sc.soft.msg, raw)
 	}
-	if sc.hasSpace {
-		r.compact = compactJSON(r.compact[:0], raw)
+	if len(sc.gaps) > 0 {
+		r.compact = sc.compact(r.compact[:0], n)
 		raw = r.compact
 	}
 	return Record{Raw: raw, Input: r.name, Line: startLine}, nil
@@ -445,27 +447,4 @@ func kindName(c byte) string {
 		return "null"
 	}
 	return "a number"
-}
-
-// compactJSON appends valid JSON src to dst without insignificant whitespace,
-// copying the runs between whitespace in bulk.
-func compactJSON(dst, src []byte) []byte {
-	start := 0
-	for i := 0; i < len(src); i++ {
-		switch c := src[i]; {
-		case c == '"':
-			// Skip the string: safe bytes fast, escapes by two.
-			for i = skipSafe(src, i+1); i < len(src); i++ {
-				if c := src[i]; c == '\\' {
-					i++
-				} else if c == '"' {
-					break
-				}
-			}
-		case class[c] == clsSpace:
-			dst = append(dst, src[start:i]...)
-			start = i + 1
-		}
-	}
-	return append(dst, src[start:]...)
 }

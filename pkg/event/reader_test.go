@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -179,5 +180,44 @@ func TestOversizedRecordRest(t *testing.T) {
 	}
 	if n, err := bad.Rest.Read(make([]byte, 10)); n != 0 || err != io.EOF {
 		t.Errorf("a stale Rest reads %d, %v", n, err)
+	}
+}
+
+// BenchmarkReader reads JSON Lines as the lab's Python writes them (a space
+// after each colon and comma, so every record is compacted) and as secpipe
+// writes them (already compact).
+func BenchmarkReader(b *testing.B) {
+	spaced := `{"event_id": "1027c4d1-c386-4bc4-8d61-3e30d8f16adf", "timestamp": "2026-01-15T07:00:01.537457+00:00", "user": "charlie", "host": "win-01", "source_ip": "10.0.0.11", "event_type": "process_start", "process_name": "notepad.exe", "command_line": "notepad.exe C:\\Users\\charlie\\notes.txt", "parent_process": "explorer.exe"}`
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, []byte(spaced)); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ name, line string }{{"spaced", spaced}, {"compact", compact.String()}} {
+		b.Run(c.name, func(b *testing.B) {
+			input := []byte(strings.Repeat(c.line+"\n", 4096))
+			b.SetBytes(int64(len(input)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				rd := NewReader(bytes.NewReader(input), "in", 0)
+				n := 0
+				for {
+					rec, err := rd.Next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if rec.Raw[len(rec.Raw)-1] != '}' {
+						b.Fatal("record not whole")
+					}
+					n++
+				}
+				if n != 4096 {
+					b.Fatalf("read %d records, want 4096", n)
+				}
+			}
+			b.ReportMetric(float64(b.N)*4096/b.Elapsed().Seconds(), "records/s")
+		})
 	}
 }

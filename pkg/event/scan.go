@@ -44,13 +44,16 @@ func init() {
 }
 
 // scanner validates one JSON value in buf, reporting where it ends.
-// It checks the full RFC 8259 grammar and UTF-8, and notes whether the value
-// holds insignificant whitespace (so that it must be compacted before output).
+// It checks the full RFC 8259 grammar and UTF-8, and notes where the value
+// holds insignificant whitespace, so that compacting it for output copies
+// the runs between without scanning the value again.
 type scanner struct {
-	buf      []byte
-	depth    int
-	hasSpace bool
-	soft     *syntaxError // first soft error met, if any
+	buf   []byte
+	depth int
+	// gaps holds the start and end offsets of each run of insignificant
+	// whitespace, in order.
+	gaps []int
+	soft *syntaxError // first soft error met, if any
 }
 
 func (s *scanner) fail(off int, format string, args ...any) *syntaxError {
@@ -60,12 +63,34 @@ func (s *scanner) fail(off int, format string, args ...any) *syntaxError {
 	return &syntaxError{msg: fmt.Sprintf(format, args...), off: off}
 }
 
+// skipSpace returns the end of the whitespace at i; it is small enough to be
+// inlined, as compact JSON has none.
 func (s *scanner) skipSpace(i int) int {
-	for i < len(s.buf) && class[s.buf[i]] == clsSpace {
-		i++
-		s.hasSpace = true
+	if i < len(s.buf) && class[s.buf[i]] == clsSpace {
+		return s.skipGap(i)
 	}
 	return i
+}
+
+// skipGap notes the run of whitespace at i and returns its end.
+func (s *scanner) skipGap(i int) int {
+	start := i
+	for i < len(s.buf) && class[s.buf[i]] == clsSpace {
+		i++
+	}
+	s.gaps = append(s.gaps, start, i)
+	return i
+}
+
+// compact appends the n-byte value scanned at the start of buf to dst
+// without its insignificant whitespace.
+func (s *scanner) compact(dst []byte, n int) []byte {
+	from := 0
+	for k := 0; k+1 < len(s.gaps) && s.gaps[k] < n; k += 2 {
+		dst = append(dst, s.buf[from:s.gaps[k]]...)
+		from = s.gaps[k+1]
+	}
+	return append(dst, s.buf[from:n]...)
 }
 
 // value scans the value starting at buf[i] (no leading whitespace) and returns its end.

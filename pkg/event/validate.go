@@ -56,11 +56,10 @@ func Validate(raw []byte, dst []byte) (compact []byte, err error) {
 	if sc.soft != nil {
 		return nil, &InvalidError{Reason: position(body, sc.soft.off) + sc.soft.msg}
 	}
-	v := body[:n]
-	if sc.hasSpace {
-		return compactJSON(dst, v), nil
+	if len(sc.gaps) > 0 {
+		return sc.compact(dst, n), nil
 	}
-	return v, nil
+	return body[:n], nil
 }
 
 // scanWhole scans b as a complete value: input ends where b ends.

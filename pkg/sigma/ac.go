@@ -8,9 +8,12 @@ package sigma
 // overlapping match reported through a callback without allocating per
 // search; github.com/coregx/ahocorasick (v0.3.1) returns a new slice per call.
 type ahoCorasick struct {
-	class    [256]uint8
-	nclass   int
-	trans    []int32 // state*nclass+class -> state: a full DFA
+	class  [256]uint8
+	nclass int
+	// trans is a full DFA: at a state's offset (state*nclass) plus a byte's
+	// class, the next state's offset, complemented (negative) when patterns
+	// end at that state, so that a byte costs two loads.
+	trans    []int32
 	outStart []int32 // per state, its slice of outList (patterns ending there)
 	outList  []int32
 	length   []int32 // pattern lengths
@@ -110,6 +113,12 @@ func newAhoCorasick(patterns []string) *ahoCorasick {
 			queue = append(queue, next)
 		}
 	}
+	for i, to := range trans {
+		trans[i] = to * int32(n)
+		if len(outs[to]) > 0 {
+			trans[i] = ^trans[i]
+		}
+	}
 	a.trans = trans
 	a.outStart = make([]int32, len(outs)+1)
 	for s, o := range outs {
@@ -122,13 +131,14 @@ func newAhoCorasick(patterns []string) *ahoCorasick {
 
 // scan calls found for each occurrence of a pattern in text.
 func (a *ahoCorasick) scan(text []byte, found func(pid int32, start, end int)) {
-	s := int32(0)
-	n := int32(a.nclass)
-	trans, class, outStart := a.trans, &a.class, a.outStart
+	off := int32(0)
+	trans, class := a.trans, &a.class
 	for i, b := range text {
-		s = trans[s*n+int32(class[b])]
-		if lo, hi := outStart[s], outStart[s+1]; lo < hi {
-			for _, pid := range a.outList[lo:hi] {
+		off = trans[off+int32(class[b])]
+		if off < 0 {
+			off = ^off
+			s := off / int32(a.nclass)
+			for _, pid := range a.outList[a.outStart[s]:a.outStart[s+1]] {
 				found(pid, i+1-int(a.length[pid]), i+1)
 			}
 		}

@@ -34,6 +34,24 @@ type corrRule struct {
 	c     *Correlation
 	span  int64
 	refs  []int // Engine.Rules indexes of the correlated rules, in order
+	cond  []bound
+}
+
+// bound is one comparison of a correlation's condition: the value must be
+// op x. Every bound must hold.
+type bound struct {
+	op string // gt, gte, lt, lte, eq, neq
+	x  float64
+}
+
+// holds reports whether v meets every bound of the condition.
+func (cr *corrRule) holds(v float64) bool {
+	for _, b := range cr.cond {
+		if !compare(v, b.op, b.x) {
+			return false
+		}
+	}
+	return true
 }
 
 // corrLink connects a correlated rule, in one source, to a correlation.
@@ -77,6 +95,9 @@ func (e *Engine) compileCorrelations(rules []*Rule, byRef map[string][]int) []Pr
 		}
 		span, _ := ParseTimespan(r.Correlation.Timespan)
 		cr := &corrRule{rule: r, c: r.Correlation, span: int64(span)}
+		for op, x := range r.Correlation.Condition {
+			cr.cond = append(cr.cond, bound{op, x})
+		}
 		corrs = append(corrs, cr)
 		for _, ref := range []string{r.ID, r.Name} {
 			if _, dup := corrByRef[ref]; ref != "" && !dup {
@@ -160,15 +181,16 @@ func (e *Engine) compileCorrelations(rules []*Rule, byRef map[string][]int) []Pr
 	return problems
 }
 
-// linksFor returns the correlations fed by rule idx, with fields bound for bs.
-func (e *Engine) linksFor(idx int, bs *boundSource) []corrLink {
+// linksFor returns the correlations fed by rule idx, with fields bound by
+// the binder of a source.
+func (e *Engine) linksFor(idx int, b *binder) []corrLink {
+	bs := b.bs
 	var links []corrLink
 	for _, cr := range e.corrs {
 		for order, ref := range cr.refs {
 			if ref != idx {
 				continue
 			}
-			b := binder{e: e, bs: bs}
 			l := corrLink{corr: cr, order: order}
 			name := e.Rules[idx].Name
 			for _, g := range cr.c.GroupBy {
@@ -185,7 +207,7 @@ func (e *Engine) linksFor(idx int, bs *boundSource) []corrLink {
 			for _, f := range cr.c.Field {
 				l.value = append(l.value, b.slots(f))
 			}
-			l.chained = e.linksFor(cr.index, bs)
+			l.chained = e.linksFor(cr.index, b)
 			links = append(links, l)
 		}
 	}
@@ -262,7 +284,7 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 	case "event_count":
 		g.times = append(evictTimes(g.times, from), t)
 		value = float64(len(g.times))
-		holds = conditionHolds(cr.c.Condition, value)
+		holds = cr.holds(value)
 	case "value_count", "value_sum", "value_avg", "value_percentile":
 		v := timedVal{t: t, s: cs.fieldValue(m, link)}
 		if cr.c.Type != "value_count" { // only the numeric types need the number
@@ -278,8 +300,7 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 				delete(g.counts, old)
 			}
 		}
-		g.vals = append(g.vals[:0], g.vals[k:]...)
-		g.vals = append(g.vals, v)
+		g.vals = append(g.vals[k:], v) // see evictTimes
 		g.counts[v.s]++
 		switch cr.c.Type {
 		case "value_count":
@@ -296,7 +317,7 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 			// this event's value: rare values have a low percentile.
 			value = 100 * float64(g.counts[v.s]) / float64(len(g.vals))
 		}
-		holds = conditionHolds(cr.c.Condition, value)
+		holds = cr.holds(value)
 	case "temporal", "temporal_ordered":
 		if g.seen == nil {
 			g.seen = make([]int64, len(cr.refs))
@@ -331,7 +352,7 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 				}
 			}
 			value = float64(n)
-			holds = conditionHolds(cr.c.Condition, value)
+			holds = cr.holds(value)
 		}
 	}
 	if cr.c.Type == "temporal_ordered" && link.order != len(cr.refs)-1 {
@@ -400,19 +421,10 @@ func (cs *corrState) sweep(m *Matcher) {
 	}
 }
 
+// evictTimes drops the times before from. It reslices rather than copies:
+// the next append that outgrows the array moves only the window's times, so
+// a window costs a constant time per event, however many it holds.
 func evictTimes(times []int64, from int64) []int64 {
 	k := sort.Search(len(times), func(i int) bool { return times[i] >= from })
-	if k == 0 {
-		return times
-	}
-	return append(times[:0], times[k:]...)
-}
-
-func conditionHolds(cond map[string]float64, v float64) bool {
-	for op, x := range cond {
-		if !compare(v, op, x) {
-			return false
-		}
-	}
-	return true
+	return times[k:]
 }

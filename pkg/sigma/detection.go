@@ -252,6 +252,9 @@ func compileValues(field string, mods []string, v *yaml.Node, ph map[string][]st
 				contains = true // keywords match anywhere in a value
 			}
 			t.op, t.glob = opMatch, g.withStar(contains || endswith, contains || startswith)
+			if !cased {
+				t.low = t.glob.lower()
+			}
 		}
 		tests = append(tests, t)
 	}

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -8,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/secpipe/secpipe/pkg/event"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Options tune how rules are compiled.
@@ -51,24 +55,35 @@ type Engine struct {
 	allSlot    int // pseudo-slot for keyword searches over every string
 	// automata are shared by the sources whose rules test the same
 	// literals (ECS, lab and evtx process creation events, for instance).
-	automata map[string]*literalSet
+	automata   map[string]*sharedAutomaton
+	automataMu sync.Mutex // sources are bound concurrently
 }
 
-// automaton returns the automaton of a list of patterns, built once.
+// sharedAutomaton is an automaton built once for every source that needs it.
+type sharedAutomaton struct {
+	once sync.Once
+	set  *literalSet
+}
+
+// automaton returns the automaton of a list of patterns, built once; it is
+// safe for concurrent use.
 func (e *Engine) automaton(patterns []string) *literalSet {
 	if len(patterns) == 0 {
 		return nil
 	}
 	key := strings.Join(patterns, "\x00")
-	if a, ok := e.automata[key]; ok {
-		return a
+	e.automataMu.Lock()
+	a, ok := e.automata[key]
+	if !ok {
+		if e.automata == nil {
+			e.automata = map[string]*sharedAutomaton{}
+		}
+		a = &sharedAutomaton{}
+		e.automata[key] = a
 	}
-	a := newLiteralSet(patterns)
-	if e.automata == nil {
-		e.automata = map[string]*literalSet{}
-	}
-	e.automata[key] = a
-	return a
+	e.automataMu.Unlock()
+	a.once.Do(func() { a.set = newLiteralSet(patterns) })
+	return a.set
 }
 
 // NewEngine compiles rules against mapping. Rules that cannot be used are
@@ -140,13 +155,33 @@ func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Proble
 	corrProblems := e.compileCorrelations(rules, byRef)
 	problems = append(problems, corrProblems...)
 
-	// Bind every detection rule to every source that provides its logsource.
-	for _, src := range mapping.Sources {
-		bs, err := e.bindSource(src, exprs)
-		if err != nil {
-			problems = append(problems, Problem{Err: fmt.Errorf("mapping source %s: %w", src.Name, err)})
+	// Bind every detection rule to every source that provides its
+	// logsource, the sources on all CPUs, then give their fields event
+	// slots in source order, so that slots do not depend on timing.
+	binders := make([]*binder, len(mapping.Sources))
+	errs := make([]error, len(mapping.Sources))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(binders)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(binders) {
+					return
+				}
+				binders[i], errs[i] = e.bindSource(mapping.Sources[i], exprs)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, src := range mapping.Sources {
+		if errs[i] != nil {
+			problems = append(problems, Problem{Err: fmt.Errorf("mapping source %s: %w", src.Name, errs[i])})
 			continue
 		}
+		bs := binders[i].placeSlots()
 		bs.index = len(e.sources)
 		e.sources = append(e.sources, bs)
 		if bs.npat > e.maxPats {
@@ -239,10 +274,9 @@ const (
 
 // boundTest is a field test with its field resolved to event slots.
 type boundTest struct {
-	t       *fieldTest
-	slots   []int // event slots of the field; allSlot for keyword searches
-	refs    []int // opFieldRef: slots of the referenced field
-	lowGlob glob  // opMatch, case-insensitive: the glob lowered
+	t     *fieldTest
+	slots []int // event slots of the field; allSlot for keyword searches
+	refs  []int // opFieldRef: slots of the referenced field
 }
 
 // fieldKey is a set of slots matched by the same automata.
@@ -253,7 +287,14 @@ type fieldKey struct {
 	csPats []string // cased patterns, matched against values as they are
 	csPids []int32
 	ci, cs *literalSet
-	index  map[string]int32 // "c"/"i" + pattern -> pid
+	index  map[patternKey]int32
+}
+
+// patternKey names a literal of a field key: its text, and whether it is
+// matched as cased or against lowered values.
+type patternKey struct {
+	lit   string
+	cased bool
 }
 
 type boundRule struct {
@@ -278,37 +319,39 @@ type boundSource struct {
 	hasCorrs bool
 }
 
-func (e *Engine) bindSource(src *Source, exprs []expr) (*boundSource, error) {
+// bindSource binds the rules that apply to a source. It may run for several
+// sources at once: the fields get slots of the binder's own, which
+// placeSlots turns into the engine's.
+func (e *Engine) bindSource(src *Source, exprs []expr) (*binder, error) {
 	bs := &boundSource{src: src, schema: e.mapping.Schemas[src.Schema]}
 	if bs.schema == nil {
 		return nil, fmt.Errorf("unknown schema %q", src.Schema)
 	}
+	b := &binder{e: e, bs: bs, keys: map[string]*fieldKey{}}
 	if src.When != nil {
 		wx, err := compileSearch(src.When, nil)
 		if err != nil {
 			return nil, fmt.Errorf("when: %w", err)
 		}
-		b := binder{e: e, bs: bs, raw: true}
+		b.raw = true
 		bs.when = simplify(b.bind(wx))
-		bs.needs = requiredSlots(bs.when)
+		b.raw = false
 	} else {
 		bs.when = &node{kind: nodeTrue}
 	}
 	for _, p := range bs.schema.Timestamp {
-		bs.tsSlots = append(bs.tsSlots, e.paths.Add(p))
+		bs.tsSlots = append(bs.tsSlots, b.slot(p))
 	}
-	keys := map[string]*fieldKey{}
 	for i, x := range exprs {
 		r := e.Rules[i]
 		if !src.provides(r.Logsource) || slices.Contains(r.SkipSchemas, src.Schema) {
 			continue
 		}
-		b := binder{e: e, bs: bs, keys: keys}
 		root := simplify(b.bind(x))
 		if root.kind == nodeFalse {
 			continue // impossible here, e.g. a fixed field of the source differs
 		}
-		br := &boundRule{index: i, root: root, links: e.linksFor(i, bs)}
+		br := &boundRule{index: i, root: root, links: e.linksFor(i, b)}
 		if len(br.links) > 0 {
 			bs.hasCorrs = true
 		}
@@ -329,28 +372,96 @@ func (e *Engine) bindSource(src *Source, exprs []expr) (*boundSource, error) {
 			bs.byPid[pid] = append(bs.byPid[pid], int32(ri))
 		}
 	}
-	return bs, nil
+	return b, nil
 }
 
-// binder resolves the fields of an expression for one source.
-type binder struct {
-	e    *Engine
-	bs   *boundSource
-	keys map[string]*fieldKey
-	raw  bool // a source's "when": tested directly, not through the literal index
-}
-
-func (b *binder) slots(field string) []int {
-	if field == "" {
+// placeSlots gives the source's fields the engine's event slots, in the
+// order the source met them, and returns the bound source. Not safe for
+// concurrent use: it adds to the engine's paths.
+func (b *binder) placeSlots() *boundSource {
+	global := make([]int, len(b.paths))
+	for i, p := range b.paths {
+		global[i] = b.e.paths.Add(p)
+	}
+	// Every slot list of the source is one of the cache's slices.
+	for _, slots := range b.cache {
+		for i, s := range slots {
+			if s >= 0 {
+				slots[i] = global[s]
+			}
+		}
+	}
+	bs := b.bs
+	for i, s := range bs.tsSlots {
+		bs.tsSlots[i] = global[s]
+	}
+	bs.needs = requiredSlots(bs.when)
+	if b.allStrings {
 		b.e.paths.AllStrings = true
-		return []int{b.e.allSlot}
 	}
-	paths := b.e.mapping.paths(b.bs.src, field)
-	slots := make([]int, len(paths))
-	for i, p := range paths {
-		slots[i] = b.e.paths.Add(p)
+	return bs
+}
+
+// binder resolves the fields of the rules bound to one source. Until
+// placeSlots, a slot is the binder's own: an index in paths.
+type binder struct {
+	e          *Engine
+	bs         *boundSource
+	keys       map[string]*fieldKey // by slotsKey
+	raw        bool                 // a source's "when": tested directly, not through the literal index
+	cache      map[string][]int     // slots by field name, shared by every test of the source
+	paths      []string             // by the binder's slot
+	slotOf     map[string]int       // the binder's slot of a path
+	allStrings bool                 // a keyword search needs every string of the event
+	key        []byte               // scratch for slotsKey
+}
+
+// slot returns the binder's slot of an event path.
+func (b *binder) slot(path string) int {
+	if s, ok := b.slotOf[path]; ok {
+		return s
 	}
+	if b.slotOf == nil {
+		b.slotOf = map[string]int{}
+	}
+	s := len(b.paths)
+	b.paths = append(b.paths, path)
+	b.slotOf[path] = s
+	return s
+}
+
+// slots returns the event slots where the source puts a field; the slice
+// is shared and must not be changed.
+func (b *binder) slots(field string) []int {
+	if s, ok := b.cache[field]; ok {
+		return s
+	}
+	var slots []int
+	if field == "" {
+		b.allStrings = true
+		slots = []int{b.e.allSlot}
+	} else {
+		paths := b.e.mapping.paths(b.bs.src, field)
+		slots = make([]int, len(paths))
+		for i, p := range paths {
+			slots[i] = b.slot(p)
+		}
+	}
+	if b.cache == nil {
+		b.cache = map[string][]int{}
+	}
+	b.cache[field] = slots
 	return slots
+}
+
+// slotsKey returns a set of slots as a map key, in a buffer reused by the
+// next call.
+func (b *binder) slotsKey(slots []int) []byte {
+	b.key = b.key[:0]
+	for _, s := range slots {
+		b.key = binary.AppendVarint(b.key, int64(s))
+	}
+	return b.key
 }
 
 func (b *binder) bind(x expr) *node {
@@ -394,9 +505,6 @@ func (b *binder) bindTest(t *fieldTest) *node {
 	if t.op == opFieldRef {
 		bt.refs = b.slots(t.ref)
 	}
-	if t.op == opMatch && !t.cased {
-		bt.lowGlob = t.glob.lower()
-	}
 	test := &node{kind: nodeTest, test: bt}
 	if b.raw {
 		return test
@@ -417,7 +525,7 @@ func (b *binder) bindTest(t *fieldTest) *node {
 	// longest literal as a prefilter.
 	g := t.glob
 	if !t.cased {
-		g = bt.lowGlob
+		g = t.low
 	}
 	sh, lit := g.shape()
 	var need uint8
@@ -447,17 +555,14 @@ func (b *binder) bindTest(t *fieldTest) *node {
 
 // pattern registers a literal for a field's automata and returns its id.
 func (b *binder) pattern(slots []int, lit string, cased bool) int32 {
-	key := fmt.Sprint(slots)
-	k := b.keys[key]
+	key := b.slotsKey(slots)
+	k := b.keys[string(key)]
 	if k == nil {
-		k = &fieldKey{slots: slots, index: map[string]int32{}}
-		b.keys[key] = k
+		k = &fieldKey{slots: slots, index: map[patternKey]int32{}}
+		b.keys[string(key)] = k
 		b.bs.keys = append(b.bs.keys, k)
 	}
-	ik := "i" + lit
-	if cased {
-		ik = "c" + lit
-	}
+	ik := patternKey{lit: lit, cased: cased}
 	if pid, ok := k.index[ik]; ok {
 		return pid
 	}

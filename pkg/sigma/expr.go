@@ -37,6 +37,7 @@ type fieldTest struct {
 	neg   bool // neq: the test is true when no value of the field matches
 
 	glob  glob // opMatch; also the referenced field's match shape for opFieldRef
+	low   glob // opMatch, case-insensitive: glob lowered, matched against lowered values
 	cased bool
 	re    *regexp.Regexp
 	net   netip.Prefix

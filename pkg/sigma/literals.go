@@ -1,6 +1,10 @@
 package sigma
 
-import "encoding/binary"
+import (
+	"cmp"
+	"encoding/binary"
+	"slices"
+)
 
 // literalSet finds every occurrence, overlapping ones included, of a set of
 // literals in one pass over a text: the literal values of all the rules that
@@ -41,8 +45,13 @@ const gramLen = 4
 func newLiteralSet(patterns []string) *literalSet {
 	l := &literalSet{pats: patterns}
 	// Count every window of every long literal, then give each literal its
-	// rarest window.
-	counts := map[uint32]int{}
+	// rarest window. The maps are sized up front: growing them was most of
+	// the cost of loading a large rule set.
+	windows := 0
+	for _, p := range patterns {
+		windows += max(len(p)-gramLen+1, 0)
+	}
+	counts := make(map[uint32]int32, windows)
 	var short []string
 	for pid, p := range patterns {
 		if len(p) < gramLen {
@@ -57,42 +66,57 @@ func newLiteralSet(patterns []string) *literalSet {
 	if len(short) > 0 {
 		l.short = newAhoCorasick(short)
 	}
-	byGram := map[uint32][]litEntry{}
+	type chosen struct {
+		gram  uint32
+		entry litEntry
+	}
+	picks := make([]chosen, 0, len(patterns)-len(short))
 	for pid, p := range patterns {
 		if len(p) < gramLen {
 			continue
 		}
-		best, bestCount := 0, -1
+		best, bestCount := 0, int32(-1)
 		for i := 0; i+gramLen <= len(p); i++ {
 			if c := counts[gram(p[i:])]; bestCount < 0 || c < bestCount {
 				best, bestCount = i, c
 			}
 		}
-		g := gram(p[best:])
-		byGram[g] = append(byGram[g], litEntry{pid: int32(pid), off: int32(best)})
+		picks = append(picks, chosen{gram(p[best:]), litEntry{pid: int32(pid), off: int32(best)}})
+	}
+	// Group the literals by window; within a window, in pattern order.
+	slices.SortStableFunc(picks, func(a, b chosen) int { return cmp.Compare(a.gram, b.gram) })
+	grams := 0
+	for i := range picks {
+		if i == 0 || picks[i].gram != picks[i-1].gram {
+			grams++
+		}
 	}
 	// A filter of about 64 bits per window keeps false hits rare.
 	fbits := 16
-	for 1<<fbits < 64*len(byGram) && fbits < 24 {
+	for 1<<fbits < 64*grams && fbits < 24 {
 		fbits++
 	}
 	l.shift = uint(32 - fbits)
 	l.filter = make([]uint64, (1<<fbits)/64)
 	size := 1
-	for size < 2*len(byGram) {
+	for size < 2*grams {
 		size <<= 1
 	}
 	l.slots = make([]litSlot, size)
-	for g, es := range byGram {
+	l.entries = make([]litEntry, 0, len(picks))
+	for i := 0; i < len(picks); {
+		g := picks[i].gram
+		start := int32(len(l.entries))
+		for ; i < len(picks) && picks[i].gram == g; i++ {
+			l.entries = append(l.entries, picks[i].entry)
+		}
 		h := l.hash(g)
 		l.filter[h/64] |= 1 << (h % 64)
-		i := int(g*0x85ebca6b) & (size - 1)
-		for l.slots[i].end != 0 {
-			i = (i + 1) & (size - 1)
+		at := int(g*0x85ebca6b) & (size - 1)
+		for l.slots[at].end != 0 {
+			at = (at + 1) & (size - 1)
 		}
-		start := int32(len(l.entries))
-		l.entries = append(l.entries, es...)
-		l.slots[i] = litSlot{gram: g, start: start, end: int32(len(l.entries))}
+		l.slots[at] = litSlot{gram: g, start: start, end: int32(len(l.entries))}
 	}
 	return l
 }

@@ -13,30 +13,30 @@ import (
 
 // LoadPaths reads the rules in files and folders (searched recursively for
 // .yml and .yaml files). A file that cannot be read or parsed is reported as
-// a problem; loading goes on with the others.
+// a problem; loading goes on with the others. The files are parsed on all
+// CPUs; rules and problems come in the order of paths, then of files.
 func LoadPaths(paths []string) ([]*Rule, []Problem) {
-	var rules []*Rule
-	var problems []Problem
+	type entry struct {
+		file string
+		err  error // a path that could not be searched
+	}
+	var entries []entry
 	for _, p := range paths {
 		files, err := ruleFiles(p)
 		if err != nil {
-			problems = append(problems, Problem{Err: err})
-			continue
+			entries = append(entries, entry{err: err})
 		}
 		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				problems = append(problems, Problem{Err: err})
-				continue
-			}
-			rs, errs := Parse(data, f)
-			rules = append(rules, rs...)
-			for _, e := range errs {
-				problems = append(problems, Problem{Err: e})
-			}
+			entries = append(entries, entry{file: f})
 		}
 	}
-	return rules, problems
+	return parseAll(len(entries), func(i int) ([]byte, string, error) {
+		if entries[i].err != nil {
+			return nil, "", entries[i].err
+		}
+		data, err := os.ReadFile(entries[i].file)
+		return data, entries[i].file, err
+	})
 }
 
 // LoadFS reads every rule file of a file system, such as an embedded pack.
@@ -50,28 +50,38 @@ func LoadFS(fsys fs.FS, prefix string) ([]*Rule, []Problem) {
 		paths = append(paths, path)
 		return nil
 	})
+	return parseAll(len(paths), func(i int) ([]byte, string, error) {
+		data, err := fs.ReadFile(fsys, paths[i])
+		return data, prefix + paths[i], err
+	})
+}
+
+// parseAll reads and parses n files on all CPUs, giving their rules and
+// problems in file order; read returns file i's bytes and the name to
+// report it by.
+func parseAll(n int, read func(i int) ([]byte, string, error)) ([]*Rule, []Problem) {
 	type parsed struct {
 		rules    []*Rule
 		problems []Problem
 	}
-	results := make([]parsed, len(paths))
+	results := make([]parsed, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	for w := 0; w < min(runtime.GOMAXPROCS(0), n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(paths) {
+				if i >= n {
 					return
 				}
-				data, err := fs.ReadFile(fsys, paths[i])
+				data, name, err := read(i)
 				if err != nil {
 					results[i].problems = []Problem{{Err: err}}
 					continue
 				}
-				rs, errs := Parse(data, prefix+paths[i])
+				rs, errs := Parse(data, name)
 				results[i].rules = rs
 				for _, e := range errs {
 					results[i].problems = append(results[i].problems, Problem{Err: e})

@@ -22,12 +22,13 @@ type Matcher struct {
 	hitPids  []int32
 	cand     []uint32 // per rule of the source: epoch when queued
 	queue    []int32
+	hits     []int32 // the source's bound rules that matched the event
 
 	texts  []slotText // by slot
 	all    slotText
 	arena  []byte
 	result Result
-	corr   *corrState
+	corr   *corrState // nil for a screener
 	src    *boundSource
 	ts     int64
 	tsOK   bool
@@ -67,37 +68,34 @@ func (e *Engine) NewMatcher() *Matcher {
 	}
 }
 
+// NewScreener returns a matcher that finds the detection rules an event
+// matches and feeds no correlation: events are independent for it, so
+// several screeners can share a stream's events out, in any order. Its
+// results have no Alerts and no correlation Rules.
+func (e *Engine) NewScreener() *Matcher {
+	return &Matcher{
+		e:        e,
+		hitEpoch: make([]uint32, e.maxPats),
+		hitFlags: make([]uint8, e.maxPats),
+	}
+}
+
 // Match matches one event, a valid JSON object. The result is valid until
 // the next call.
 func (m *Matcher) Match(raw []byte) *Result {
 	e := m.e
 	e.paths.Extract(raw, &m.fields)
-	m.epoch++
-	if m.epoch == 0 { // wrapped: clear the stamps
-		clear(m.hitEpoch)
-		clear(m.cand)
-		m.epoch = 1
-	}
-	if need := 4*len(raw) + 1024; cap(m.arena) < need {
-		m.arena = make([]byte, 0, need)
-	}
-	m.arena = m.arena[:0]
-	m.tsDone = false
-	r := &m.result
-	r.Source, r.Rules, r.Alerts, r.Detections = "", r.Rules[:0], r.Alerts[:0], r.Detections[:0]
+	r := m.begin(raw)
 
-	m.src = nil
+	// The first source whose "when" holds. A source needing a field the
+	// event lacks is passed over with the sources after it that need the
+	// same field.
 sources:
-	for _, s := range e.sources {
-		for _, group := range s.needs {
-			present := false
-			for _, slot := range group {
-				if len(m.fields.Values(slot)) > 0 {
-					present = true
-					break
-				}
-			}
-			if !present {
+	for i := 0; i < len(e.sources); {
+		s := e.sources[i]
+		for k, group := range s.needs {
+			if !m.hasAny(group) {
+				i = s.skip[k]
 				continue sources
 			}
 		}
@@ -105,6 +103,7 @@ sources:
 			m.src = s
 			break
 		}
+		i++
 	}
 	if m.src == nil {
 		return r
@@ -146,19 +145,93 @@ sources:
 		}
 	}
 	for _, ri := range m.queue {
-		br := s.rules[ri]
-		if !m.eval(br.root) {
-			continue
-		}
-		r.Detections = append(r.Detections, br.index)
-		if e.standalone[br.index] {
-			r.Rules = append(r.Rules, br.index)
-		}
-		for i := range br.links {
-			m.corr.observe(m, &br.links[i])
+		if m.eval(s.rules[ri].root) {
+			m.matched(ri)
 		}
 	}
-	m.corr.sweep(m)
+	return m.finish()
+}
+
+// Screened is what a screener found in one event (Save), for the matcher
+// that keeps the correlation state to take up (Resume) without matching
+// the event again.
+type Screened struct {
+	source int32   // in Engine.sources; -1: none
+	rules  []int32 // the source's bound rules that matched, in order
+	fields event.Snapshot
+}
+
+// Save records what the last Match found, for Resume.
+func (m *Matcher) Save(sc *Screened) {
+	sc.source, sc.rules = -1, sc.rules[:0]
+	if m.src != nil {
+		sc.source = int32(m.src.index)
+		sc.rules = append(sc.rules, m.hits...)
+	}
+	m.fields.Save(&sc.fields)
+}
+
+// Resume gives the result of an event that a screener matched and saved:
+// the same as Match's, from the correlation state of this matcher. raw is
+// the event the screener matched; it must not have changed.
+func (m *Matcher) Resume(raw []byte, sc *Screened) *Result {
+	m.fields.Restore(&sc.fields, m.e.paths)
+	r := m.begin(raw)
+	if sc.source < 0 {
+		return r
+	}
+	m.src = m.e.sources[sc.source]
+	r.Source = m.src.src.Name
+	for _, ri := range sc.rules {
+		m.matched(ri)
+	}
+	return m.finish()
+}
+
+// begin readies the matcher for the event whose fields it holds.
+func (m *Matcher) begin(raw []byte) *Result {
+	m.epoch++
+	if m.epoch == 0 { // wrapped: clear the stamps
+		clear(m.hitEpoch)
+		clear(m.cand)
+		m.epoch = 1
+	}
+	if need := 4*len(raw) + 1024; cap(m.arena) < need {
+		m.arena = make([]byte, 0, need)
+	}
+	m.arena = m.arena[:0]
+	m.tsDone = false
+	m.src = nil
+	m.hits = m.hits[:0]
+	r := &m.result
+	r.Source, r.Rules, r.Alerts, r.Detections = "", r.Rules[:0], r.Alerts[:0], r.Detections[:0]
+	return r
+}
+
+// matched records that bound rule ri of the event's source matched, and
+// feeds the correlations it takes part in.
+func (m *Matcher) matched(ri int32) {
+	br := m.src.rules[ri]
+	r := &m.result
+	m.hits = append(m.hits, ri)
+	r.Detections = append(r.Detections, br.index)
+	if m.e.standalone[br.index] {
+		r.Rules = append(r.Rules, br.index)
+	}
+	if m.corr == nil {
+		return
+	}
+	for i := range br.links {
+		m.corr.observe(m, &br.links[i])
+	}
+}
+
+// finish completes the result of an event whose matched rules are recorded.
+func (m *Matcher) finish() *Result {
+	r := &m.result
+	if m.corr != nil {
+		m.corr.sweep(m)
+	}
 	if len(r.Rules) > 1 {
 		sort.Ints(r.Rules)
 		out := r.Rules[:1]
@@ -170,6 +243,16 @@ sources:
 		r.Rules = out
 	}
 	return r
+}
+
+// hasAny reports whether the event has a value in one of the slots.
+func (m *Matcher) hasAny(slots []int) bool {
+	for _, slot := range slots {
+		if len(m.fields.Values(slot)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // scan runs an automaton over one value and records the hits of its
@@ -342,7 +425,7 @@ func (m *Matcher) evalTest(bt *boundTest) bool {
 					if t.glob.match(string(st.texts[i])) {
 						return true
 					}
-				} else if bt.lowGlob.match(string(st.lows[i])) {
+				} else if bt.t.low.match(string(st.lows[i])) {
 					return true
 				}
 				continue

@@ -1,0 +1,95 @@
+package classify
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/secpipe/secpipe/pkg/attack"
+	"github.com/secpipe/secpipe/pkg/gen"
+	"github.com/secpipe/secpipe/pkg/pipeline"
+)
+
+// TestScreeningChangesNothing classifies the same events with the batch
+// shared out to screeners and without: the output, alerts from
+// correlations included, must be the same bytes in the same order.
+func TestScreeningChangesNothing(t *testing.T) {
+	for _, format := range []gen.Format{gen.ECS, gen.Lab} {
+		t.Run(string(format), func(t *testing.T) {
+			events := genEvents(t, format, 40000)
+			// Events carrying classify's own members must go through the
+			// stage's matcher too, to be cut.
+			events[7] = []byte(`{"@timestamp":"2026-01-15T07:00:00Z","event":{"kind":"event"},"threat":{"tactic":{"id":["TA0001"]}},"message":"reclassified"}`)
+			serial, serialStats, _ := classifyAll(t, events, 1)
+			screened, screenedStats, screenedStage := classifyAll(t, events, 4)
+			if passed := screenedStage.screen.passed; passed < int64(len(events))/2 {
+				t.Fatalf("screening passed over %d of %d events", passed, len(events))
+			}
+			if serialStats.Alerts == 0 || serialStats.Matched == 0 {
+				t.Fatalf("the events exercise nothing: %+v", serialStats)
+			}
+			if !bytes.Equal(serial, screened) {
+				t.Fatalf("screened output differs from serial output (%d and %d bytes)", len(serial), len(screened))
+			}
+			if serialStats.Events != screenedStats.Events || serialStats.Matched != screenedStats.Matched || serialStats.Alerts != screenedStats.Alerts {
+				t.Fatalf("counts differ: serial %+v, screened %+v", serialStats, screenedStats)
+			}
+			if bytes.Contains(screened, []byte(`"TA0001"]},"message":"reclassified"`)) {
+				t.Fatal("the input's own threat member went out uncut")
+			}
+		})
+	}
+}
+
+// genEvents returns n events of gen, with its attack scenarios.
+func genEvents(t *testing.T, format gen.Format, n int) [][]byte {
+	t.Helper()
+	src, err := gen.NewSource(gen.Config{Seed: 5, Count: int64(n), Format: format, AttackShare: gen.DefaultAttackShare})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events [][]byte
+	batch := &pipeline.Batch{Limit: 4096}
+	for {
+		batch.Reset()
+		if err := src.Read(context.Background(), batch); err != nil {
+			break
+		}
+		for _, m := range batch.Msgs {
+			events = append(events, append([]byte(nil), m.Value...))
+		}
+	}
+	if len(events) != n {
+		t.Fatalf("gen made %d events, want %d", len(events), n)
+	}
+	return events
+}
+
+// classifyAll runs the default pack over events in batches of 4096 with
+// the given number of screeners (1: none) and returns the output lines.
+// Batches are shared out even on one CPU.
+func classifyAll(t *testing.T, events [][]byte, workers int) ([]byte, Stats, *Stage) {
+	t.Helper()
+	engine, problems, err := Load(Config{})
+	if err != nil || len(problems) > 0 {
+		t.Fatal(err, problems)
+	}
+	stage := NewStage(engine, attack.Default(), false)
+	stage.screen.workers = workers
+	var all []byte
+	out := &pipeline.Batch{}
+	for lo := 0; lo < len(events); lo += 4096 {
+		var in []pipeline.Message
+		for _, e := range events[lo:min(lo+4096, len(events))] {
+			in = append(in, pipeline.Message{Value: e})
+		}
+		out.Reset()
+		if err := stage.Process(context.Background(), in, out); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Msgs {
+			all = append(append(all, m.Value...), '\n')
+		}
+	}
+	return all, stage.Stats(), stage
+}

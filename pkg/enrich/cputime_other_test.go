@@ -1,5 +1,0 @@
-//go:build !unix
-
-package enrich
-
-func cpuTime() (int64, bool) { return 0, false }
