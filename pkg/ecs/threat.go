@@ -136,6 +136,9 @@ type Pair struct {
 // techniques may hold parents and sub-techniques; a parent whose
 // sub-technique is listed is not repeated.
 func Pairs(tactics, techniques []string, cat *attack.Catalog) []Pair {
+	if len(tactics) == 1 && len(techniques) == 1 { // the common event: what follows gives this pair
+		return []Pair{{Tactic: tactics[0], Technique: techniques[0]}}
+	}
 	var specific []string
 	for _, id := range techniques {
 		if strings.IndexByte(id, '.') < 0 && hasSubOf(techniques, id) {

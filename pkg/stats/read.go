@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"unsafe"
 
 	"github.com/secpipe/secpipe/pkg/ecs"
 	"github.com/secpipe/secpipe/pkg/event"
@@ -36,9 +37,12 @@ type Sink struct {
 	agg     *Agg
 	rejects *pipeline.Rejects
 	paths   *jsonPaths
-	f       event.Fields
-	tc      timeCache
-	badTime int // events whose timestamp did not parse
+	f       event.Fields // the JSON event last read
+	cells   [][]byte     // the row last read
+	// The open row's tactics, techniques and tactic names (eventFields.strs).
+	tactics, techs, names []string
+	tc                    timeCache
+	badTime               int // events whose timestamp did not parse
 
 	id, prevID, ts, user, host, ip, country, scratch []byte
 
@@ -84,7 +88,7 @@ func (s *Sink) noteBadTime(at pipeline.Origin) {
 // Write implements pipeline.Sink.
 func (s *Sink) Write(_ context.Context, msgs []pipeline.Message) error {
 	for i := range msgs {
-		if err := s.add(msgs[i].Value, msgs[i].Origin); err != nil {
+		if err := s.add(&msgs[i]); err != nil {
 			return err
 		}
 	}
@@ -139,10 +143,27 @@ func newJSONPaths() *jsonPaths {
 	return j
 }
 
-// first returns the text of the first string or number at the slots.
-func first(f *event.Fields, dst []byte, slots []int) []byte {
+// eventFields reads one event's values by slot: jsonFields those of a
+// JSON object, rowFields those of a row (pipeline.Message.Row).
+type eventFields interface {
+	// first appends the text of the first string or number at the slots.
+	first(dst []byte, slots []int) []byte
+	// strs appends to dst the strings at slots a and b (-1: none), leaving
+	// out the lab's "unclassified" (TA0000, T0000) and empty ones. They
+	// are valid while the event is.
+	strs(dst []string, a, b int) []string
+	// count returns how many values a slot holds, and str appends the
+	// text of its i-th if that is a string.
+	count(slot int) int
+	str(dst []byte, slot, i int) ([]byte, bool)
+}
+
+// jsonFields are the values of a JSON event (event.Paths.Extract).
+type jsonFields struct{ f *event.Fields }
+
+func (j jsonFields) first(dst []byte, slots []int) []byte {
 	for _, s := range slots {
-		for _, v := range f.Values(s) {
+		for _, v := range j.f.Values(s) {
 			if v.Kind == event.String || v.Kind == event.Number {
 				return v.AppendText(dst)
 			}
@@ -151,31 +172,71 @@ func first(f *event.Fields, dst []byte, slots []int) []byte {
 	return dst
 }
 
-// strs returns the strings at the slots, leaving out the lab's
-// "unclassified" (TA0000, T0000) and empty ones.
-func strs(f *event.Fields, slots ...int) []string {
-	var out []string
-	for _, s := range slots {
-		for _, v := range f.Values(s) {
+func (j jsonFields) strs(dst []string, a, b int) []string {
+	for _, s := range [2]int{a, b} {
+		for _, v := range j.f.Values(s) {
 			if v.Kind == event.String && !unclassifiedTactic(string(v.Raw)) && !unclassifiedTechnique(string(v.Raw)) {
-				out = append(out, v.Text())
+				dst = append(dst, v.Text())
 			}
 		}
 	}
-	return out
+	return dst
 }
+
+func (j jsonFields) count(slot int) int { return len(j.f.Values(slot)) }
+
+func (j jsonFields) str(dst []byte, slot, i int) ([]byte, bool) {
+	v := j.f.Values(slot)[i]
+	if v.Kind != event.String {
+		return dst, false
+	}
+	return v.AppendText(dst), true
+}
+
+// rowFields are the cells of a row, by slot: a string each, or nil.
+type rowFields [][]byte
+
+func (r rowFields) first(dst []byte, slots []int) []byte {
+	for _, s := range slots {
+		if s < len(r) && r[s] != nil {
+			return append(dst, r[s]...)
+		}
+	}
+	return dst
+}
+
+func (r rowFields) strs(dst []string, a, b int) []string {
+	for _, s := range [2]int{a, b} {
+		if s < 0 || s >= len(r) {
+			continue
+		}
+		if c := r[s]; c != nil && !unclassifiedTactic(string(c)) && !unclassifiedTechnique(string(c)) {
+			dst = append(dst, unsafe.String(unsafe.SliceData(c), len(c))) // the cell outlives the event
+		}
+	}
+	return dst
+}
+
+func (r rowFields) count(slot int) int {
+	if slot >= len(r) || r[slot] == nil {
+		return 0
+	}
+	return 1
+}
+
+func (r rowFields) str(dst []byte, slot, _ int) ([]byte, bool) { return append(dst, r[slot]...), true }
 
 // addEnrichment counts the open event's source country and the
 // indicators it matched: each ECS threat.enrichments entry, or the
 // ";"-joined list of store's threat_indicator column.
-func (s *Sink) addEnrichment(f *event.Fields, j *jsonPaths) {
-	a := s.agg
-	s.country = first(f, s.country[:0], j.country)
+func addEnrichment[F eventFields](s *Sink, f F) {
+	a, j := s.agg, s.paths
+	s.country = f.first(s.country[:0], j.country)
 	a.countries.add(s.country, 1)
 	n := 0
-	for _, v := range f.Values(j.indicator) {
-		if v.Kind == event.String {
-			s.scratch = v.AppendText(s.scratch[:0])
+	for i := range f.count(j.indicator) {
+		var ok bool
+		if s.scratch, ok = f.str(s.scratch[:0], j.indicator, i); ok {
 			a.addIndicator(s.scratch)
 			n++
 		}
@@ -183,9 +244,9 @@ func (s *Sink) addEnrichment(f *event.Fields, j *jsonPaths) {
 	if n > 0 {
 		return
 	}
-	for _, v := range f.Values(j.labIndicator) {
-		if v.Kind == event.String {
-			s.scratch = v.AppendText(s.scratch[:0])
+	for i := range f.count(j.labIndicator) {
+		var ok bool
+		if s.scratch, ok = f.str(s.scratch[:0], j.labIndicator, i); ok {
 			for ind := range bytes.SplitSeq(s.scratch, []byte{';'}) {
 				a.addIndicator(ind)
 			}
@@ -193,18 +254,27 @@ func (s *Sink) addEnrichment(f *event.Fields, j *jsonPaths) {
 	}
 }
 
-// add adds one event; an error means stop (--strict).
-func (s *Sink) add(raw []byte, at pipeline.Origin) error {
-	a, j, f := s.agg, s.paths, &s.f
-	j.p.Extract(raw, f)
-	s.id = first(f, s.id[:0], j.id)
+// add adds one event, a JSON object or a row; an error means stop (--strict).
+func (s *Sink) add(m *pipeline.Message) error {
+	if m.Row != nil {
+		s.cells = pipeline.RowCells(m.Row, s.cells)
+		return addEvent(s, rowFields(s.cells), m.Origin)
+	}
+	s.paths.p.Extract(m.Value, &s.f)
+	return addEvent(s, jsonFields{&s.f}, m.Origin)
+}
+
+// addEvent adds one event's fields.
+func addEvent[F eventFields](s *Sink, f F, at pipeline.Origin) error {
+	a, j := s.agg, s.paths
+	s.id = f.first(s.id[:0], j.id)
 	sameID := len(s.id) > 0 && string(s.id) == string(s.prevID)
 	if s.skipping && sameID {
 		return nil // another row of an event out of the range
 	}
 	sameEvent := a.open && sameID
 	if !sameEvent {
-		s.ts = first(f, s.ts[:0], j.ts)
+		s.ts = f.first(s.ts[:0], j.ts)
 		// An unparsable timestamp counts as none: the event still counts.
 		var ns int64
 		dated := false
@@ -217,24 +287,26 @@ func (s *Sink) add(raw []byte, at pipeline.Origin) error {
 			s.prevID = append(s.prevID[:0], s.id...)
 			return nil
 		}
-		s.user, s.host, s.ip = first(f, s.user[:0], j.user), first(f, s.host[:0], j.host), first(f, s.ip[:0], j.ip)
+		s.user, s.host, s.ip = f.first(s.user[:0], j.user), f.first(s.host[:0], j.host), f.first(s.ip[:0], j.ip)
 		a.Begin(ns, dated, s.user, s.host, s.ip)
 		s.prevID = append(s.prevID[:0], s.id...)
-		s.addEnrichment(f, j)
+		addEnrichment(s, f)
 	}
 	a.rows++
-	tactics := strs(f, j.tactic)
+	tactics := f.strs(s.tactics[:0], j.tactic, -1)
 	if len(tactics) == 0 {
-		tactics = strs(f, j.labTact)
+		tactics = f.strs(tactics, j.labTact, -1)
 	}
-	techs := strs(f, j.tech, j.sub)
+	techs := f.strs(s.techs[:0], j.tech, j.sub)
 	if len(techs) == 0 {
-		techs = strs(f, j.labTq)
+		techs = f.strs(techs, j.labTq, -1)
 	}
+	s.tactics, s.techs = tactics, techs
 	if len(tactics) == 0 && len(techs) == 0 {
 		return nil
 	}
-	names := strs(f, j.tacticName)
+	s.names = f.strs(s.names[:0], j.tacticName, -1)
+	names := s.names
 	for _, p := range ecs.Pairs(tactics, techs, a.cat) {
 		var tname []byte
 		for i, t := range tactics {
