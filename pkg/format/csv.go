@@ -199,7 +199,7 @@ func (c *csvReader) read() (int, error) {
 				continue
 			}
 			// The common row, with its quotes (if any) closed on its line.
-			if bytes.Count(line, quote)%2 == 0 && c.splitLine(line) {
+			if c.splitLine(line) {
 				c.whole = line
 				return c.cur, nil
 			}
@@ -233,8 +233,6 @@ func (c *csvReader) read() (int, error) {
 		return start, nil
 	}
 }
-
-var quote = []byte{'"'}
 
 // splitLine splits a row that lies on one line into c.cells without
 // copying its unquoted cells. It returns false when the row is malformed or

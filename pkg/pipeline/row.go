@@ -3,50 +3,61 @@ package pipeline
 import "encoding/binary"
 
 // A row (Message.Row) is packed without pointers, so that a batch of them
-// costs the garbage collector nothing: each cell is its length plus one
-// as a uvarint, then its bytes; an absent cell is a single 0.
+// costs the garbage collector nothing, and holds only the cells that are
+// there: for each, its index and its length as uvarints, then its bytes.
 
 // CopyRow returns cells packed as a Message.Row, held by the batch until
-// its next Reset; it is never nil. A nil cell stays nil in RowCells, an
-// empty one comes back empty.
+// its next Reset; it is never nil. RowCells gives the cells back.
 func (b *Batch) CopyRow(cells [][]byte) []byte {
 	n := 0
-	for _, c := range cells {
-		n += len(c) + uvarintLen(uint64(len(c))+1) // a nil cell: a single 0
+	for i, c := range cells {
+		if c != nil {
+			n += uvarintLen(uint64(i)) + uvarintLen(uint64(len(c))) + len(c)
+		}
 	}
 	row := b.Alloc(n)[:0]
-	for _, c := range cells {
-		if c == nil {
-			row = append(row, 0)
+	for i, c := range cells {
+		switch {
+		case c == nil:
 			continue
+		case i < 0x80 && len(c) < 0x80: // most cells
+			row = append(row, byte(i), byte(len(c)))
+		default:
+			row = binary.AppendUvarint(row, uint64(i))
+			row = binary.AppendUvarint(row, uint64(len(c)))
 		}
-		row = binary.AppendUvarint(row, uint64(len(c))+1)
 		row = append(row, c...)
 	}
 	return row
 }
 
-// RowCells unpacks a Message.Row into dst's storage; the cells point into
-// row. A row that does not unpack gives the cells read up to its fault.
-func RowCells(row []byte, dst [][]byte) [][]byte {
-	dst = dst[:0]
+// RowCells unpacks a Message.Row into cells, as many as were packed: each
+// cell points into row, or is nil where none was packed. It returns false
+// for a row that does not unpack into that many cells.
+func RowCells(row []byte, cells [][]byte) bool {
+	clear(cells)
 	for len(row) > 0 {
-		n, k := uint64(row[0]), 1
-		switch {
-		case n == 0:
-			dst = append(dst, nil)
-			row = row[1:]
-			continue
-		case n >= 0x80:
-			n, k = binary.Uvarint(row)
+		i, k := uvarint(row)
+		if k <= 0 || i >= uint64(len(cells)) {
+			return false
 		}
-		if k <= 0 || n-1 > uint64(len(row)-k) {
-			break
+		row = row[k:]
+		n, k := uvarint(row)
+		if k <= 0 || n > uint64(len(row)-k) {
+			return false
 		}
-		dst = append(dst, row[k:k+int(n-1):k+int(n-1)])
-		row = row[k+int(n-1):]
+		cells[i] = row[k : k+int(n) : k+int(n)]
+		row = row[k+int(n):]
 	}
-	return dst
+	return true
+}
+
+// uvarint is binary.Uvarint, quicker for the one-byte values of most cells.
+func uvarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return binary.Uvarint(b)
 }
 
 func uvarintLen(x uint64) int {

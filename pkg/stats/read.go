@@ -38,9 +38,10 @@ type Sink struct {
 	rejects *pipeline.Rejects
 	paths   *jsonPaths
 	f       event.Fields // the JSON event last read
-	cells   [][]byte     // the row last read
+	cells   [][]byte     // the row last read, by slot
 	// The open row's tactics, techniques and tactic names (eventFields.strs).
 	tactics, techs, names []string
+	pairs                 []ecs.Pair
 	tc                    timeCache
 	badTime               int // events whose timestamp did not parse
 
@@ -68,7 +69,8 @@ func NewSink(a *Agg, rejects *pipeline.Rejects) *Sink {
 	if rejects == nil {
 		rejects = &pipeline.Rejects{}
 	}
-	return &Sink{agg: a, rejects: rejects, paths: newJSONPaths()}
+	p := newJSONPaths()
+	return &Sink{agg: a, rejects: rejects, paths: p, cells: make([][]byte, p.p.Len())}
 }
 
 // maxBadTimeLogged caps the unparsable timestamps named on the log.
@@ -143,27 +145,25 @@ func newJSONPaths() *jsonPaths {
 	return j
 }
 
-// eventFields reads one event's values by slot: jsonFields those of a
-// JSON object, rowFields those of a row (pipeline.Message.Row).
-type eventFields interface {
-	// first appends the text of the first string or number at the slots.
-	first(dst []byte, slots []int) []byte
-	// strs appends to dst the strings at slots a and b (-1: none), leaving
-	// out the lab's "unclassified" (TA0000, T0000) and empty ones. They
-	// are valid while the event is.
-	strs(dst []string, a, b int) []string
-	// count returns how many values a slot holds, and str appends the
-	// text of its i-th if that is a string.
-	count(slot int) int
-	str(dst []byte, slot, i int) ([]byte, bool)
+// eventFields reads one event's values by slot: the cells of a row
+// (pipeline.Message.Row), or, when row is nil, the values of a JSON event
+// (event.Paths.Extract). A concrete type, not an interface: the calls are
+// direct and small, and there are a dozen per row.
+type eventFields struct {
+	row  [][]byte // by slot: a string each, or nil
+	json *event.Fields
 }
 
-// jsonFields are the values of a JSON event (event.Paths.Extract).
-type jsonFields struct{ f *event.Fields }
-
-func (j jsonFields) first(dst []byte, slots []int) []byte {
+// first appends the text of the first string or number at the slots.
+func (e *eventFields) first(dst []byte, slots []int) []byte {
 	for _, s := range slots {
-		for _, v := range j.f.Values(s) {
+		if e.row != nil {
+			if s < len(e.row) && e.row[s] != nil {
+				return append(dst, e.row[s]...)
+			}
+			continue
+		}
+		for _, v := range e.json.Values(s) {
 			if v.Kind == event.String || v.Kind == event.Number {
 				return v.AppendText(dst)
 			}
@@ -172,9 +172,21 @@ func (j jsonFields) first(dst []byte, slots []int) []byte {
 	return dst
 }
 
-func (j jsonFields) strs(dst []string, a, b int) []string {
+// strs appends to dst the strings at slots a and b (-1: none), leaving out
+// the lab's "unclassified" (TA0000, T0000) and empty ones. They are valid
+// while the event is.
+func (e *eventFields) strs(dst []string, a, b int) []string {
 	for _, s := range [2]int{a, b} {
-		for _, v := range j.f.Values(s) {
+		if e.row != nil {
+			if s < 0 || s >= len(e.row) {
+				continue
+			}
+			if c := e.row[s]; c != nil && !unclassifiedTactic(string(c)) && !unclassifiedTechnique(string(c)) {
+				dst = append(dst, unsafe.String(unsafe.SliceData(c), len(c))) // the cell outlives the event
+			}
+			continue
+		}
+		for _, v := range e.json.Values(s) {
 			if v.Kind == event.String && !unclassifiedTactic(string(v.Raw)) && !unclassifiedTechnique(string(v.Raw)) {
 				dst = append(dst, v.Text())
 			}
@@ -183,53 +195,33 @@ func (j jsonFields) strs(dst []string, a, b int) []string {
 	return dst
 }
 
-func (j jsonFields) count(slot int) int { return len(j.f.Values(slot)) }
+// count returns how many values a slot holds.
+func (e *eventFields) count(slot int) int {
+	if e.row == nil {
+		return len(e.json.Values(slot))
+	}
+	if slot >= len(e.row) || e.row[slot] == nil {
+		return 0
+	}
+	return 1
+}
 
-func (j jsonFields) str(dst []byte, slot, i int) ([]byte, bool) {
-	v := j.f.Values(slot)[i]
+// str appends the text of the slot's i-th value if it is a string.
+func (e *eventFields) str(dst []byte, slot, i int) ([]byte, bool) {
+	if e.row != nil {
+		return append(dst, e.row[slot]...), true
+	}
+	v := e.json.Values(slot)[i]
 	if v.Kind != event.String {
 		return dst, false
 	}
 	return v.AppendText(dst), true
 }
 
-// rowFields are the cells of a row, by slot: a string each, or nil.
-type rowFields [][]byte
-
-func (r rowFields) first(dst []byte, slots []int) []byte {
-	for _, s := range slots {
-		if s < len(r) && r[s] != nil {
-			return append(dst, r[s]...)
-		}
-	}
-	return dst
-}
-
-func (r rowFields) strs(dst []string, a, b int) []string {
-	for _, s := range [2]int{a, b} {
-		if s < 0 || s >= len(r) {
-			continue
-		}
-		if c := r[s]; c != nil && !unclassifiedTactic(string(c)) && !unclassifiedTechnique(string(c)) {
-			dst = append(dst, unsafe.String(unsafe.SliceData(c), len(c))) // the cell outlives the event
-		}
-	}
-	return dst
-}
-
-func (r rowFields) count(slot int) int {
-	if slot >= len(r) || r[slot] == nil {
-		return 0
-	}
-	return 1
-}
-
-func (r rowFields) str(dst []byte, slot, _ int) ([]byte, bool) { return append(dst, r[slot]...), true }
-
 // addEnrichment counts the open event's source country and the
 // indicators it matched: each ECS threat.enrichments entry, or the
 // ";"-joined list of store's threat_indicator column.
-func addEnrichment[F eventFields](s *Sink, f F) {
+func (s *Sink) addEnrichment(f *eventFields) {
 	a, j := s.agg, s.paths
 	s.country = f.first(s.country[:0], j.country)
 	a.countries.add(s.country, 1)
@@ -257,15 +249,17 @@ func addEnrichment[F eventFields](s *Sink, f F) {
 // add adds one event, a JSON object or a row; an error means stop (--strict).
 func (s *Sink) add(m *pipeline.Message) error {
 	if m.Row != nil {
-		s.cells = pipeline.RowCells(m.Row, s.cells)
-		return addEvent(s, rowFields(s.cells), m.Origin)
+		if !pipeline.RowCells(m.Row, s.cells) {
+			return fmt.Errorf("%s: a row of other fields than stats reads", m.Origin)
+		}
+		return s.addEvent(&eventFields{row: s.cells}, m.Origin)
 	}
 	s.paths.p.Extract(m.Value, &s.f)
-	return addEvent(s, jsonFields{&s.f}, m.Origin)
+	return s.addEvent(&eventFields{json: &s.f}, m.Origin)
 }
 
 // addEvent adds one event's fields.
-func addEvent[F eventFields](s *Sink, f F, at pipeline.Origin) error {
+func (s *Sink) addEvent(f *eventFields, at pipeline.Origin) error {
 	a, j := s.agg, s.paths
 	s.id = f.first(s.id[:0], j.id)
 	sameID := len(s.id) > 0 && string(s.id) == string(s.prevID)
@@ -290,7 +284,7 @@ func addEvent[F eventFields](s *Sink, f F, at pipeline.Origin) error {
 		s.user, s.host, s.ip = f.first(s.user[:0], j.user), f.first(s.host[:0], j.host), f.first(s.ip[:0], j.ip)
 		a.Begin(ns, dated, s.user, s.host, s.ip)
 		s.prevID = append(s.prevID[:0], s.id...)
-		addEnrichment(s, f)
+		s.addEnrichment(f)
 	}
 	a.rows++
 	tactics := f.strs(s.tactics[:0], j.tactic, -1)
@@ -307,7 +301,8 @@ func addEvent[F eventFields](s *Sink, f F, at pipeline.Origin) error {
 	}
 	s.names = f.strs(s.names[:0], j.tacticName, -1)
 	names := s.names
-	for _, p := range ecs.Pairs(tactics, techs, a.cat) {
+	s.pairs = ecs.AppendPairs(s.pairs[:0], tactics, techs, a.cat)
+	for _, p := range s.pairs {
 		var tname []byte
 		for i, t := range tactics {
 			if t == p.Tactic && i < len(names) {
