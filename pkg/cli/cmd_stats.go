@@ -68,7 +68,7 @@ func readStatsConfig(c *ucli.Context, now func() time.Time) (statsConfig, error)
 		return cfg, err
 	}
 	cfg.Input.NoGroup = true // a report reads the whole topic every time
-	cfg.Input.Fields = stats.Fields()
+	cfg.Input.Fields, cfg.Input.Rows = stats.Fields(), true
 	cfg.Input.Since, cfg.Input.Until = cfg.From, cfg.To
 	return cfg, nil
 }

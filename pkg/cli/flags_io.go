@@ -43,6 +43,9 @@ type inputConfig struct {
 	MaxRecord int
 	// Fields, when set, names the only event fields the command reads.
 	Fields []string
+	// Rows asks CSV inputs for rows of Fields (pipeline.Message.Row)
+	// rather than JSON: the command's sink reads both.
+	Rows bool
 	// NoGroup reads topics outside any consumer group unless --group names
 	// one: nothing is committed, so every run reads the whole topic.
 	NoGroup bool
@@ -98,7 +101,7 @@ func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in 
 	}
 	opts := source.Options{
 		Stdin: env.Stdin, Format: in.Format, MaxRecord: in.MaxRecord,
-		Trace: tel.tracer != nil, Now: env.Now, Fields: in.Fields, KeyDelim: in.KeyDelim,
+		Trace: tel.tracer != nil, Now: env.Now, Fields: in.Fields, Rows: in.Rows, KeyDelim: in.KeyDelim,
 		Since: in.Since, Until: in.Until, Timeout: durationFlag(c, "timeout"), Log: env.Stderr,
 		Skipped: func(path string, err error) {
 			fmt.Fprintf(env.Stderr, "%s: passing over %v\n", prog, err)

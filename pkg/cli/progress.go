@@ -52,7 +52,7 @@ func (p *progress) Batch(in, _ []pipeline.Message, _ time.Duration) {
 	}
 	n := 0
 	for i := range in {
-		n += len(in[i].Value) + 1 // the line as read, about
+		n += len(in[i].Value) + len(in[i].Row) + 1 // the line as read, about
 	}
 	p.add(n)
 }

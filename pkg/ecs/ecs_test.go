@@ -62,6 +62,10 @@ func TestAppendFields(t *testing.T) {
 // TestPairs: one row per (tactic, technique) of an event, as store writes them.
 func TestPairs(t *testing.T) {
 	cat := attack.Default()
+	kept := Pair{Tactic: "TA0001"}
+	if got := AppendPairs([]Pair{kept}, []string{"TA0006"}, []string{"T1110"}, cat); len(got) != 2 || got[0] != kept {
+		t.Errorf("AppendPairs to one pair = %v, want it and one more", got)
+	}
 	cases := []struct {
 		tactics, techniques []string
 		want                string
@@ -82,6 +86,11 @@ func TestPairs(t *testing.T) {
 		{[]string{"TA0002"}, []string{"T1059", "T9999"}, "[TA0002/T1059 TA0002/T9999]"},
 		// A tactic left without technique is a pair of its own.
 		{[]string{"TA0002", "TA0007"}, []string{"T1059"}, "[TA0002/T1059 TA0007/]"},
+		// One tactic and one technique are one pair, whether the catalog
+		// links them, does not, or lacks either.
+		{[]string{"TA0006"}, []string{"T1110.001"}, "[TA0006/T1110.001]"},
+		{[]string{"TA0040"}, []string{"T1059"}, "[TA0040/T1059]"},
+		{[]string{"TA9999"}, []string{"T9999"}, "[TA9999/T9999]"},
 	}
 	for _, tc := range cases {
 		var got []string

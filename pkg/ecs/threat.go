@@ -136,6 +136,15 @@ type Pair struct {
 // techniques may hold parents and sub-techniques; a parent whose
 // sub-technique is listed is not repeated.
 func Pairs(tactics, techniques []string, cat *attack.Catalog) []Pair {
+	return AppendPairs(nil, tactics, techniques, cat)
+}
+
+// AppendPairs appends the pairs of Pairs to dst.
+func AppendPairs(dst []Pair, tactics, techniques []string, cat *attack.Catalog) []Pair {
+	if len(tactics) == 1 && len(techniques) == 1 { // the common event: what follows gives this pair
+		return append(dst, Pair{Tactic: tactics[0], Technique: techniques[0]})
+	}
+	pairs := dst
 	var specific []string
 	for _, id := range techniques {
 		if strings.IndexByte(id, '.') < 0 && hasSubOf(techniques, id) {
@@ -143,7 +152,6 @@ func Pairs(tactics, techniques []string, cat *attack.Catalog) []Pair {
 		}
 		specific = appendUnique(specific, id)
 	}
-	var pairs []Pair
 	claimed := map[string]bool{}
 	var orphans []string
 	for _, tech := range specific {

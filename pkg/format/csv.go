@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/secpipe/secpipe/pkg/event"
@@ -91,6 +92,16 @@ type csvReader struct {
 	keys    [][]byte // the header's names, encoded as JSON keys with their colon
 	scratch []byte   // the unquoted text of a row's quoted cells
 	only    []string // Options.Fields: the columns to keep (nil: all)
+
+	// The row last read: its cells, by header position, pointing into the
+	// line or scratch; its line when it lay on one (nil: it did not).
+	cells [][]byte
+	whole []byte
+	// For NextRow: the position in only of each header column (-1: not
+	// kept), the row handed on, and room for cells made valid UTF-8.
+	field []int
+	row   [][]byte
+	fixed []byte
 }
 
 type pendingLine struct {
@@ -117,30 +128,86 @@ func (c *csvReader) take() (string, error) {
 	return string(l), nil
 }
 
-// Next returns the next row.
+// Next returns the next row as a JSON object.
 func (c *csvReader) Next() (event.Record, error) {
+	start, err := c.read()
+	if err != nil {
+		return event.Record{}, err
+	}
+	c.obj.reset()
+	for i, cell := range c.cells {
+		if len(cell) > 0 && c.keys[i] != nil {
+			if len(c.obj.b) > 1 {
+				c.obj.b = append(c.obj.b, ',')
+			}
+			c.obj.b = append(c.obj.b, c.keys[i]...)
+			c.obj.b = event.AppendString(c.obj.b, unsafe.String(unsafe.SliceData(cell), len(cell)))
+		}
+	}
+	return event.Record{Raw: c.obj.done(), Input: c.name, Line: start}, nil
+}
+
+// NextRow implements RowReader: the row's cells of the columns named by
+// Options.Fields, as the JSON object of Next would hold them.
+func (c *csvReader) NextRow() (Row, error) {
+	start, err := c.read()
+	if err != nil {
+		return Row{}, err
+	}
+	clear(c.row)
+	c.fixed = c.fixed[:0]
+	valid := c.whole != nil && utf8.Valid(c.whole)
+	for i, cell := range c.cells {
+		if f := c.field[i]; f >= 0 && len(cell) > 0 {
+			if !valid && !utf8.Valid(cell) {
+				at := len(c.fixed)
+				c.fixed = appendValidUTF8(c.fixed, cell)
+				cell = c.fixed[at:len(c.fixed):len(c.fixed)]
+			}
+			c.row[f] = cell
+		}
+	}
+	return Row{Cells: c.row, Input: c.name, Line: start}, nil
+}
+
+// appendValidUTF8 appends b with each byte that is not part of valid UTF-8
+// replaced by U+FFFD, as event.AppendString writes it.
+func appendValidUTF8(dst, b []byte) []byte {
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return dst
+}
+
+// read reads the next row into c.cells and returns the line it starts on.
+func (c *csvReader) read() (int, error) {
 	for {
 		var first string
 		if len(c.pending) == 0 && c.header != nil {
 			line, err := c.next()
 			if err != nil {
-				return event.Record{}, err
+				return 0, err
 			}
 			c.cur = c.line
 			if len(bytes.TrimSpace(line)) == 0 {
 				continue
 			}
 			// The common row, with its quotes (if any) closed on its line.
-			if bytes.Count(line, quote)%2 == 0 {
-				if rec, ok := c.lineRow(line); ok {
-					return rec, nil
-				}
+			if c.splitLine(line) {
+				c.whole = line
+				return c.cur, nil
 			}
 			first = string(line)
 		} else {
 			var err error
 			if first, err = c.take(); err != nil {
-				return event.Record{}, err
+				return 0, err
 			}
 		}
 		if strings.TrimSpace(first) == "" {
@@ -149,38 +216,34 @@ func (c *csvReader) Next() (event.Record, error) {
 		start := c.cur
 		cells, reason, err := c.record(first)
 		if err != nil {
-			return event.Record{}, err
+			return 0, err
 		}
 		if reason != "" {
-			return event.Record{}, &event.BadRecordError{Input: c.name, Line: start, Reason: reason, Raw: []byte(first)}
+			return 0, &event.BadRecordError{Input: c.name, Line: start, Reason: reason, Raw: []byte(first)}
 		}
 		if c.header == nil {
 			c.setHeader(cells)
 			continue
 		}
-		c.obj.reset()
-		for i, v := range cells {
-			if v != "" && c.keys[i] != nil {
-				c.obj.str(c.header[i], v)
-			}
+		c.cells = c.cells[:0]
+		for _, v := range cells {
+			c.cells = append(c.cells, unsafe.Slice(unsafe.StringData(v), len(v)))
 		}
-		return event.Record{Raw: c.obj.done(), Input: c.name, Line: start}, nil
+		c.whole = nil
+		return start, nil
 	}
 }
 
-var quote = []byte{'"'}
-
-// lineRow turns a row that lies on one line into an event without copying
-// its unquoted cells. ok is false when the row is malformed or has the wrong
-// number of cells: the caller's careful path reports it.
-func (c *csvReader) lineRow(line []byte) (rec event.Record, ok bool) {
-	c.obj.reset()
+// splitLine splits a row that lies on one line into c.cells without
+// copying its unquoted cells. It returns false when the row is malformed or
+// has the wrong number of cells: the caller's careful path reports it.
+func (c *csvReader) splitLine(line []byte) bool {
+	c.cells = c.cells[:0]
 	c.scratch = c.scratch[:0]
 	if cap(c.scratch) < len(line) {
 		c.scratch = make([]byte, 0, 2*len(line)) // unquoted cells never grow: no reallocation below
 	}
-	n := 0
-	for rest := line; ; n++ {
+	for rest := line; ; {
 		var cell []byte
 		if len(rest) > 0 && rest[0] == '"' {
 			start := len(c.scratch)
@@ -188,7 +251,7 @@ func (c *csvReader) lineRow(line []byte) (rec event.Record, ok bool) {
 			for {
 				j := bytes.IndexByte(rest[i:], '"')
 				if j < 0 {
-					return rec, false
+					return false
 				}
 				c.scratch = append(c.scratch, rest[i:i+j]...)
 				i += j + 1
@@ -199,36 +262,30 @@ func (c *csvReader) lineRow(line []byte) (rec event.Record, ok bool) {
 				}
 				break
 			}
-			cell, rest = c.scratch[start:], rest[i:]
+			cell, rest = c.scratch[start:len(c.scratch):len(c.scratch)], rest[i:]
 			if len(rest) > 0 && rest[0] != ',' {
-				return rec, false
+				return false
 			}
 		} else {
 			j := bytes.IndexByte(rest, ',')
 			if j < 0 {
 				j = len(rest)
 			}
-			cell, rest = rest[:j], rest[j:]
+			cell, rest = rest[:j:j], rest[j:]
 			if bytes.IndexByte(cell, '"') >= 0 {
-				return rec, false
+				return false
 			}
 		}
-		if n < len(c.keys) && c.keys[n] != nil && len(cell) > 0 {
-			if len(c.obj.b) > 1 {
-				c.obj.b = append(c.obj.b, ',')
-			}
-			c.obj.b = append(c.obj.b, c.keys[n]...)
-			c.obj.b = event.AppendString(c.obj.b, unsafe.String(unsafe.SliceData(cell), len(cell)))
+		if len(c.cells) == len(c.header) {
+			return false
 		}
+		c.cells = append(c.cells, cell)
 		if len(rest) == 0 {
 			break
 		}
 		rest = rest[1:] // the comma
 	}
-	if n+1 != len(c.header) {
-		return rec, false
-	}
-	return event.Record{Raw: c.obj.done(), Input: c.name, Line: c.cur}, true
+	return len(c.cells) == len(c.header)
 }
 
 // maxQuotedSpan caps how far a quoted cell may run over lines (or the
@@ -305,10 +362,13 @@ func (c *csvReader) setHeader(names []string) {
 	}
 	c.header = names
 	c.keys = make([][]byte, len(names))
+	c.field = make([]int, len(names))
+	c.row = make([][]byte, len(c.only))
 	for i, n := range names {
 		if c.only == nil || slices.Contains(c.only, n) {
 			c.keys[i] = append(event.AppendString(nil, n), ':')
 		}
+		c.field[i] = slices.Index(c.only, n)
 	}
 }
 

@@ -1,9 +1,13 @@
 package format
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/secpipe/secpipe/pkg/event"
 )
 
 func TestCSV(t *testing.T) {
@@ -91,4 +95,81 @@ func TestCSVBadInput(t *testing.T) {
 	if !sameInts(long.badLines(), []int{2, 33}) || len(long.events) != 31 || long.lines[30] != 34 {
 		t.Errorf("bad %v, %d good ending at line %d; want [2 33], 31 and 34", long.badLines(), len(long.events), long.lines[len(long.lines)-1])
 	}
+}
+
+// rowsAndJSON reads input twice, as rows of fields (NextRow) and as JSON
+// (Next), and fails where a row's cells are not the strings its JSON
+// object holds at those fields, or where the two disagree on lines and
+// bad records.
+func rowsAndJSON(t *testing.T, input string, fields []string) {
+	t.Helper()
+	opt := Options{Name: "in.csv", Fields: fields}
+	jr, _, err := Open(strings.NewReader(input), CSV, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, _, err := Open(strings.NewReader(input), CSV, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, ok := rr.(RowReader)
+	if !ok {
+		t.Fatal("the CSV reader gives no rows")
+	}
+	paths := event.NewPaths(fields...)
+	var f event.Fields
+	for n := 0; ; n++ {
+		rec, jerr := jr.Next()
+		row, rerr := rows.NextRow()
+		if (jerr == nil) != (rerr == nil) || jerr != nil && jerr.Error() != rerr.Error() {
+			t.Fatalf("record %d: JSON path %v, rows %v", n, jerr, rerr)
+		}
+		if jerr == io.EOF {
+			return
+		}
+		if jerr != nil {
+			continue
+		}
+		if rec.Line != row.Line || rec.Input != row.Input {
+			t.Errorf("record %d: JSON at %s:%d, row at %s:%d", n, rec.Input, rec.Line, row.Input, row.Line)
+		}
+		if len(row.Cells) != len(fields) {
+			t.Fatalf("record %d: %d cells for %d fields", n, len(row.Cells), len(fields))
+		}
+		paths.Extract(rec.Raw, &f)
+		for i, name := range fields {
+			var want []byte
+			if vs := f.Values(paths.Slot(name)); len(vs) > 0 {
+				want = vs[0].AppendText(nil)
+			}
+			if !bytes.Equal(row.Cells[i], want) || (row.Cells[i] == nil) != (want == nil) {
+				t.Errorf("record %d (line %d), %s: row has %q, JSON %q", n, rec.Line, name, row.Cells[i], want)
+			}
+		}
+	}
+}
+
+func TestCSVRowsAsJSON(t *testing.T) {
+	input := strings.Join([]string{
+		"\uFEFFid,user,note,id,",
+		`1,alice,"a, b",x,y`,
+		"2,\"multi\r\nline\",\"say \"\"hi\"\"\",,",
+		`3,"never closed,z,w,v`,
+		"4,us\xffer,\x01\t,\xc3,",
+		"5,too,few",
+		"",
+		`6,"",,"",q`,
+		"7,a,b,c,d,e",
+	}, "\r\n") + "\r\n"
+	rowsAndJSON(t, input, []string{"user", "id", "missing", "note", "id_2", "column5"})
+	rowsAndJSON(t, string(mustRead(t, "testdata/export.csv")), []string{"mitre_technique", "user", "event_id"})
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -102,3 +102,17 @@ func FuzzAuditd(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzFormat(t, "auditd", "audit.log", data) })
 }
+
+// FuzzCSVRows checks that rows (RowReader) hold what the JSON of the same
+// records holds.
+func FuzzCSVRows(f *testing.F) {
+	for _, s := range []string{
+		"a,b,c\n1,\"x, y\",\xff\n\"open,2\n3,\"\"\"q\"\"\",z\n",
+		"\uFEFFa,a,\r\n1,2,3\r\n\"m\r\nl\",,\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rowsAndJSON(t, string(data), []string{"c", "a", "a_2", "column3", "none"})
+	})
+}

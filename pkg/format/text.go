@@ -45,7 +45,7 @@ func (l *lineReader) next() ([]byte, error) {
 		chunk, err := l.r.ReadSlice('\n')
 		if err == nil && len(l.buf) == 0 && len(chunk) <= l.max+2 {
 			l.line++ // a whole line in the buffer: no copy
-			return bytes.TrimRight(chunk, "\r\n"), nil
+			return trimLineEnd(chunk), nil
 		}
 		if len(l.buf)+len(chunk) > l.max+2 { // +2: the line end
 			room := l.max - len(l.buf)
@@ -70,8 +70,16 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, io.EOF
 		}
 		l.line++
-		return bytes.TrimRight(l.buf, "\r\n"), nil
+		return trimLineEnd(l.buf), nil
 	}
+}
+
+// trimLineEnd drops the line ends (\r and \n) at the end of b.
+func trimLineEnd(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // lineRest reads the rest of an oversized line from the input, until the

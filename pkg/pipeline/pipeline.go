@@ -16,8 +16,15 @@ import (
 
 // Message is one event moving through a pipeline.
 type Message struct {
-	// Value is the event: one JSON object, compact.
-	Value   []byte
+	// Value is the event: one JSON object, compact; nil when Row holds
+	// the event.
+	Value []byte
+	// Row, when not nil, holds the event instead of Value: the values of
+	// the fields a consumer named, in its order, packed by Batch.AddRow
+	// and read back by RowCells. Only a source asked for rows gives them
+	// (source.Options.Rows), and only from inputs of a format with
+	// columns (CSV).
+	Row     []byte
 	Key     []byte
 	Headers []Header
 	Origin  Origin

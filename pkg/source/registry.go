@@ -50,6 +50,11 @@ type Options struct {
 	// Fields, when set, names the only event fields the consumer reads:
 	// formats that can leave the others out do (CSV's columns).
 	Fields []string
+	// Rows asks files and stdin of a format with columns (CSV) for rows:
+	// each event in Message.Row, its values of Fields in that order,
+	// instead of a JSON object in Message.Value; other inputs give JSON as
+	// ever. Not with Trace, whose context travels in the JSON.
+	Rows bool
 	// Now is the clock that relative start offsets and timestamps without
 	// a year are read against.
 	Now func() time.Time
@@ -114,6 +119,8 @@ func Open(ctx context.Context, specs []string, opt Options) (pipeline.Source, er
 	src.ReadOnly(opt.Fields)
 	if opt.Trace {
 		src.ExtractTrace()
+	} else if opt.Rows && len(opt.Fields) > 0 {
+		src.ReadRows()
 	}
 	return src, nil
 }

@@ -28,6 +28,7 @@ type Files struct {
 	rejects   *pipeline.Rejects
 
 	cur     format.Reader
+	curRows format.RowReader // cur, when it gives rows and rows are asked for
 	curName string
 	closers []io.Closer // of the current input: its decoder, then its file
 	next    int
@@ -35,6 +36,7 @@ type Files struct {
 	trace   *telemetry.FieldCutter // nil: tracing off
 	now     func() time.Time       // the clock of formats whose timestamps lack a year
 	fields  []string               // the only fields the consumer reads (nil: all)
+	rows    bool                   // give rows where the format has them (ReadRows)
 
 	curFormat format.Format
 	good, bad int      // records of the current input
@@ -59,6 +61,12 @@ func (f *Files) SetClock(now func() time.Time) { f.now = now }
 // that the consumer reads only these.
 func (f *Files) ReadOnly(fields []string) { f.fields = fields }
 
+// ReadRows makes the source give the events of inputs whose format has
+// columns (CSV) as rows (pipeline.Message.Row) of the fields named by
+// ReadOnly, in that order, rather than as JSON. Call it before the first
+// Read, and not with ExtractTrace.
+func (f *Files) ReadRows() { f.rows = true }
+
 // ExtractTrace makes the source take each event's trace context out of its
 // "traceparent" member (telemetry.TraceField) into Message.Trace, for
 // tracing. Call it before the first Read.
@@ -78,18 +86,16 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rec, err := f.cur.Next()
+		// The message is filled in place: it is large, and copies cost
+		// when there are millions.
+		b.Msgs = append(b.Msgs, pipeline.Message{})
+		err := f.nextMessage(b, &b.Msgs[len(b.Msgs)-1])
+		if err != nil {
+			b.Msgs = b.Msgs[:len(b.Msgs)-1]
+		}
 		switch {
 		case err == nil:
 			f.good++
-			msg := pipeline.Message{
-				Value:  b.Copy(rec.Raw),
-				Origin: pipeline.Origin{Input: rec.Input, Line: rec.Line, Offset: -1},
-			}
-			if f.trace != nil {
-				msg.Trace, msg.Value = f.trace.Cut(msg.Value)
-			}
-			b.Add(msg)
 			// A pipe's writer may pause: hand on what came at once. A
 			// regular file has the rest ready: fill the batch.
 			if b.Full() || (!f.regular && !f.cur.Buffered()) {
@@ -131,6 +137,30 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 	}
 }
 
+// nextMessage reads the current input's next event into msg, as a row or
+// as JSON.
+func (f *Files) nextMessage(b *pipeline.Batch, msg *pipeline.Message) error {
+	if f.curRows != nil {
+		row, err := f.curRows.NextRow()
+		if err != nil {
+			return err
+		}
+		msg.Row = b.CopyRow(row.Cells)
+		msg.Origin = pipeline.Origin{Input: row.Input, Line: row.Line, Offset: -1}
+		return nil
+	}
+	rec, err := f.cur.Next()
+	if err != nil {
+		return err
+	}
+	msg.Value = b.Copy(rec.Raw)
+	msg.Origin = pipeline.Origin{Input: rec.Input, Line: rec.Line, Offset: -1}
+	if f.trace != nil {
+		msg.Trace, msg.Value = f.trace.Cut(msg.Value)
+	}
+	return nil
+}
+
 func (f *Files) open(ctx context.Context) error {
 	name := f.names[f.next]
 	f.next++
@@ -158,6 +188,10 @@ func (f *Files) open(ctx context.Context) error {
 		f.closers = append([]io.Closer{c}, f.closers...)
 	}
 	f.cur, f.curFormat = rd, fm
+	f.curRows = nil
+	if rr, ok := rd.(format.RowReader); ok && f.rows && f.trace == nil {
+		f.curRows = rr
+	}
 	return nil
 }
 
@@ -176,7 +210,7 @@ func (f *Files) closeCurrent() {
 		c.Close()
 	}
 	f.closers = f.closers[:0]
-	f.cur = nil
+	f.cur, f.curRows = nil, nil
 }
 
 // Ack implements pipeline.Source; files keep no read position.

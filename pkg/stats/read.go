@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"unsafe"
 
 	"github.com/secpipe/secpipe/pkg/ecs"
 	"github.com/secpipe/secpipe/pkg/event"
@@ -36,9 +37,13 @@ type Sink struct {
 	agg     *Agg
 	rejects *pipeline.Rejects
 	paths   *jsonPaths
-	f       event.Fields
-	tc      timeCache
-	badTime int // events whose timestamp did not parse
+	f       event.Fields // the JSON event last read
+	cells   [][]byte     // the row last read, by slot
+	// The open row's tactics, techniques and tactic names (eventFields.strs).
+	tactics, techs, names []string
+	pairs                 []ecs.Pair
+	tc                    timeCache
+	badTime               int // events whose timestamp did not parse
 
 	id, prevID, ts, user, host, ip, country, scratch []byte
 
@@ -64,7 +69,8 @@ func NewSink(a *Agg, rejects *pipeline.Rejects) *Sink {
 	if rejects == nil {
 		rejects = &pipeline.Rejects{}
 	}
-	return &Sink{agg: a, rejects: rejects, paths: newJSONPaths()}
+	p := newJSONPaths()
+	return &Sink{agg: a, rejects: rejects, paths: p, cells: make([][]byte, p.p.Len())}
 }
 
 // maxBadTimeLogged caps the unparsable timestamps named on the log.
@@ -84,7 +90,7 @@ func (s *Sink) noteBadTime(at pipeline.Origin) {
 // Write implements pipeline.Sink.
 func (s *Sink) Write(_ context.Context, msgs []pipeline.Message) error {
 	for i := range msgs {
-		if err := s.add(msgs[i].Value, msgs[i].Origin); err != nil {
+		if err := s.add(&msgs[i]); err != nil {
 			return err
 		}
 	}
@@ -139,10 +145,25 @@ func newJSONPaths() *jsonPaths {
 	return j
 }
 
-// first returns the text of the first string or number at the slots.
-func first(f *event.Fields, dst []byte, slots []int) []byte {
+// eventFields reads one event's values by slot: the cells of a row
+// (pipeline.Message.Row), or, when row is nil, the values of a JSON event
+// (event.Paths.Extract). A concrete type, not an interface: the calls are
+// direct and small, and there are a dozen per row.
+type eventFields struct {
+	row  [][]byte // by slot: a string each, or nil
+	json *event.Fields
+}
+
+// first appends the text of the first string or number at the slots.
+func (e *eventFields) first(dst []byte, slots []int) []byte {
 	for _, s := range slots {
-		for _, v := range f.Values(s) {
+		if e.row != nil {
+			if s < len(e.row) && e.row[s] != nil {
+				return append(dst, e.row[s]...)
+			}
+			continue
+		}
+		for _, v := range e.json.Values(s) {
 			if v.Kind == event.String || v.Kind == event.Number {
 				return v.AppendText(dst)
 			}
@@ -151,31 +172,63 @@ func first(f *event.Fields, dst []byte, slots []int) []byte {
 	return dst
 }
 
-// strs returns the strings at the slots, leaving out the lab's
-// "unclassified" (TA0000, T0000) and empty ones.
-func strs(f *event.Fields, slots ...int) []string {
-	var out []string
-	for _, s := range slots {
-		for _, v := range f.Values(s) {
+// strs appends to dst the strings at slots a and b (-1: none), leaving out
+// the lab's "unclassified" (TA0000, T0000) and empty ones. They are valid
+// while the event is.
+func (e *eventFields) strs(dst []string, a, b int) []string {
+	for _, s := range [2]int{a, b} {
+		if e.row != nil {
+			if s < 0 || s >= len(e.row) {
+				continue
+			}
+			if c := e.row[s]; c != nil && !unclassifiedTactic(string(c)) && !unclassifiedTechnique(string(c)) {
+				dst = append(dst, unsafe.String(unsafe.SliceData(c), len(c))) // the cell outlives the event
+			}
+			continue
+		}
+		for _, v := range e.json.Values(s) {
 			if v.Kind == event.String && !unclassifiedTactic(string(v.Raw)) && !unclassifiedTechnique(string(v.Raw)) {
-				out = append(out, v.Text())
+				dst = append(dst, v.Text())
 			}
 		}
 	}
-	return out
+	return dst
+}
+
+// count returns how many values a slot holds.
+func (e *eventFields) count(slot int) int {
+	if e.row == nil {
+		return len(e.json.Values(slot))
+	}
+	if slot >= len(e.row) || e.row[slot] == nil {
+		return 0
+	}
+	return 1
+}
+
+// str appends the text of the slot's i-th value if it is a string.
+func (e *eventFields) str(dst []byte, slot, i int) ([]byte, bool) {
+	if e.row != nil {
+		return append(dst, e.row[slot]...), true
+	}
+	v := e.json.Values(slot)[i]
+	if v.Kind != event.String {
+		return dst, false
+	}
+	return v.AppendText(dst), true
 }
 
 // addEnrichment counts the open event's source country and the
 // indicators it matched: each ECS threat.enrichments entry, or the
 // ";"-joined list of store's threat_indicator column.
-func (s *Sink) addEnrichment(f *event.Fields, j *jsonPaths) {
-	a := s.agg
-	s.country = first(f, s.country[:0], j.country)
+func (s *Sink) addEnrichment(f *eventFields) {
+	a, j := s.agg, s.paths
+	s.country = f.first(s.country[:0], j.country)
 	a.countries.add(s.country, 1)
 	n := 0
-	for _, v := range f.Values(j.indicator) {
-		if v.Kind == event.String {
-			s.scratch = v.AppendText(s.scratch[:0])
+	for i := range f.count(j.indicator) {
+		var ok bool
+		if s.scratch, ok = f.str(s.scratch[:0], j.indicator, i); ok {
 			a.addIndicator(s.scratch)
 			n++
 		}
@@ -183,9 +236,9 @@ func (s *Sink) addEnrichment(f *event.Fields, j *jsonPaths) {
 	if n > 0 {
 		return
 	}
-	for _, v := range f.Values(j.labIndicator) {
-		if v.Kind == event.String {
-			s.scratch = v.AppendText(s.scratch[:0])
+	for i := range f.count(j.labIndicator) {
+		var ok bool
+		if s.scratch, ok = f.str(s.scratch[:0], j.labIndicator, i); ok {
 			for ind := range bytes.SplitSeq(s.scratch, []byte{';'}) {
 				a.addIndicator(ind)
 			}
@@ -193,18 +246,29 @@ func (s *Sink) addEnrichment(f *event.Fields, j *jsonPaths) {
 	}
 }
 
-// add adds one event; an error means stop (--strict).
-func (s *Sink) add(raw []byte, at pipeline.Origin) error {
-	a, j, f := s.agg, s.paths, &s.f
-	j.p.Extract(raw, f)
-	s.id = first(f, s.id[:0], j.id)
+// add adds one event, a JSON object or a row; an error means stop (--strict).
+func (s *Sink) add(m *pipeline.Message) error {
+	if m.Row != nil {
+		if !pipeline.RowCells(m.Row, s.cells) {
+			return fmt.Errorf("%s: a row of other fields than stats reads", m.Origin)
+		}
+		return s.addEvent(&eventFields{row: s.cells}, m.Origin)
+	}
+	s.paths.p.Extract(m.Value, &s.f)
+	return s.addEvent(&eventFields{json: &s.f}, m.Origin)
+}
+
+// addEvent adds one event's fields.
+func (s *Sink) addEvent(f *eventFields, at pipeline.Origin) error {
+	a, j := s.agg, s.paths
+	s.id = f.first(s.id[:0], j.id)
 	sameID := len(s.id) > 0 && string(s.id) == string(s.prevID)
 	if s.skipping && sameID {
 		return nil // another row of an event out of the range
 	}
 	sameEvent := a.open && sameID
 	if !sameEvent {
-		s.ts = first(f, s.ts[:0], j.ts)
+		s.ts = f.first(s.ts[:0], j.ts)
 		// An unparsable timestamp counts as none: the event still counts.
 		var ns int64
 		dated := false
@@ -217,25 +281,28 @@ func (s *Sink) add(raw []byte, at pipeline.Origin) error {
 			s.prevID = append(s.prevID[:0], s.id...)
 			return nil
 		}
-		s.user, s.host, s.ip = first(f, s.user[:0], j.user), first(f, s.host[:0], j.host), first(f, s.ip[:0], j.ip)
+		s.user, s.host, s.ip = f.first(s.user[:0], j.user), f.first(s.host[:0], j.host), f.first(s.ip[:0], j.ip)
 		a.Begin(ns, dated, s.user, s.host, s.ip)
 		s.prevID = append(s.prevID[:0], s.id...)
-		s.addEnrichment(f, j)
+		s.addEnrichment(f)
 	}
 	a.rows++
-	tactics := strs(f, j.tactic)
+	tactics := f.strs(s.tactics[:0], j.tactic, -1)
 	if len(tactics) == 0 {
-		tactics = strs(f, j.labTact)
+		tactics = f.strs(tactics, j.labTact, -1)
 	}
-	techs := strs(f, j.tech, j.sub)
+	techs := f.strs(s.techs[:0], j.tech, j.sub)
 	if len(techs) == 0 {
-		techs = strs(f, j.labTq)
+		techs = f.strs(techs, j.labTq, -1)
 	}
+	s.tactics, s.techs = tactics, techs
 	if len(tactics) == 0 && len(techs) == 0 {
 		return nil
 	}
-	names := strs(f, j.tacticName)
-	for _, p := range ecs.Pairs(tactics, techs, a.cat) {
+	s.names = f.strs(s.names[:0], j.tacticName, -1)
+	names := s.names
+	s.pairs = ecs.AppendPairs(s.pairs[:0], tactics, techs, a.cat)
+	for _, p := range s.pairs {
 		var tname []byte
 		for i, t := range tactics {
 			if t == p.Tactic && i < len(names) {

@@ -41,7 +41,8 @@ func (a *Agg) Read(ctx context.Context, r io.Reader, name string, rejects *pipel
 		case err != nil:
 			return fmt.Errorf("reading %s: %w", name, err)
 		}
-		if err := s.add(rec.Raw, pipeline.Origin{Input: rec.Input, Line: rec.Line, Offset: -1}); err != nil {
+		msg := pipeline.Message{Value: rec.Raw, Origin: pipeline.Origin{Input: rec.Input, Line: rec.Line, Offset: -1}}
+		if err := s.add(&msg); err != nil {
 			return err
 		}
 	}
