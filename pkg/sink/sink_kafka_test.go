@@ -356,7 +356,10 @@ func TestKafkaHeapFlatWhileNaming(t *testing.T) {
 	}
 	plain := growth(nil)
 	named := growth(&pipeline.Rejects{Log: io.Discard})
-	if named > plain+2<<20 {
+	// Keeping a message's origin until its delivery report cost 125 bytes
+	// a message, 25 MiB here; the dev broker holds the messages in this
+	// same heap, which makes both figures vary by a few MiB.
+	if named > plain+8<<20 {
 		t.Errorf("over 204,800 acknowledged messages the heap grew by %d KiB naming refused ones, %d KiB not naming them", named>>10, plain>>10)
 	}
 }
