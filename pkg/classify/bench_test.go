@@ -3,12 +3,12 @@ package classify
 import (
 	"bufio"
 	"context"
-	"github.com/secpipe/secpipe/pkg/internal/cputime"
 	"os"
 	"testing"
 
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/gen"
+	"github.com/secpipe/secpipe/pkg/internal/cputime"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -16,22 +16,7 @@ import (
 func BenchmarkClassifyGen(b *testing.B) {
 	for _, format := range []gen.Format{gen.ECS, gen.Lab} {
 		b.Run(string(format), func(b *testing.B) {
-			src, err := gen.NewSource(gen.Config{Seed: 1, Count: 100000, Format: format})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var lines [][]byte
-			batch := &pipeline.Batch{Limit: 4096}
-			for {
-				batch.Reset()
-				if err := src.Read(context.Background(), batch); err != nil {
-					break
-				}
-				for _, m := range batch.Msgs {
-					lines = append(lines, append([]byte(nil), m.Value...))
-				}
-			}
-			benchStage(b, lines)
+			benchStage(b, genEvents(b, gen.Config{Seed: 1, Count: 100000, Format: format}))
 		})
 	}
 }

@@ -16,7 +16,7 @@ import (
 func TestScreeningChangesNothing(t *testing.T) {
 	for _, format := range []gen.Format{gen.ECS, gen.Lab} {
 		t.Run(string(format), func(t *testing.T) {
-			events := genEvents(t, format, 40000)
+			events := genEvents(t, gen.Config{Seed: 5, Count: 40000, Format: format, AttackShare: gen.DefaultAttackShare})
 			// Events carrying classify's own members must go through the
 			// stage's matcher too, to be cut.
 			events[7] = []byte(`{"@timestamp":"2026-01-15T07:00:00Z","event":{"kind":"event"},"threat":{"tactic":{"id":["TA0001"]}},"message":"reclassified"}`)
@@ -41,10 +41,10 @@ func TestScreeningChangesNothing(t *testing.T) {
 	}
 }
 
-// genEvents returns n events of gen, with its attack scenarios.
-func genEvents(t *testing.T, format gen.Format, n int) [][]byte {
+// genEvents returns the events gen makes with cfg, all cfg.Count of them.
+func genEvents(t testing.TB, cfg gen.Config) [][]byte {
 	t.Helper()
-	src, err := gen.NewSource(gen.Config{Seed: 5, Count: int64(n), Format: format, AttackShare: gen.DefaultAttackShare})
+	src, err := gen.NewSource(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +59,8 @@ func genEvents(t *testing.T, format gen.Format, n int) [][]byte {
 			events = append(events, append([]byte(nil), m.Value...))
 		}
 	}
-	if len(events) != n {
-		t.Fatalf("gen made %d events, want %d", len(events), n)
+	if int64(len(events)) != cfg.Count {
+		t.Fatalf("gen made %d events, want %d", len(events), cfg.Count)
 	}
 	return events
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/secpipe/secpipe/pkg/internal/cputime"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
+	"github.com/secpipe/secpipe/pkg/internal/cputime"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
