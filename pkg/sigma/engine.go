@@ -8,10 +8,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/secpipe/secpipe/pkg/event"
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/secpipe/secpipe/pkg/event"
 )
 
 // Options tune how rules are compiled.
@@ -40,18 +41,21 @@ func (p Problem) Unsupported() bool {
 	return errors.As(p.Err, &u)
 }
 
-// Engine is a compiled set of rules bound to a mapping. It is immutable and
-// shared; each goroutine matches with a Matcher of its own.
+// Engine is a compiled set of rules bound to a mapping. It is shared; each
+// goroutine matches with a Matcher of its own. The fields every rule reads
+// get their event slots at once, but a source's rules are bound to them
+// only when its first event comes: most sources of a mapping never see an
+// event of a given log.
 type Engine struct {
 	Rules   []*Rule // detection and correlation rules in use, by index
 	mapping *Mapping
 	paths   *event.Paths
 	sources []*boundSource
 	corrs   []*corrRule
+	exprs   []expr // detection rules' expressions, by index in Rules
 	// standalone[i] tells whether detection rule i tags events by itself
 	// (false for a rule used only by correlations, unless they say generate).
 	standalone []bool
-	maxPats    int
 	allSlot    int // pseudo-slot for keyword searches over every string
 	// automata are shared by the sources whose rules test the same
 	// literals (ECS, lab and evtx process creation events, for instance).
@@ -146,18 +150,18 @@ func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Proble
 			}
 		}
 	}
-	exprs := make([]expr, len(dets))
+	e.exprs = make([]expr, len(dets))
 	for i, d := range dets {
-		exprs[i] = d.x
+		e.exprs[i] = d.x
 	}
 
 	// Correlation rules; they may refer to each other, in any order.
 	corrProblems := e.compileCorrelations(rules, byRef)
 	problems = append(problems, corrProblems...)
 
-	// Bind every detection rule to every source that provides its
-	// logsource, the sources on all CPUs, then give their fields event
-	// slots in source order, so that slots do not depend on timing.
+	// Resolve the fields of every detection rule on every source that
+	// provides its logsource, the sources on all CPUs, then give the fields
+	// event slots in source order, so that slots do not depend on timing.
 	binders := make([]*binder, len(mapping.Sources))
 	errs := make([]error, len(mapping.Sources))
 	var next atomic.Int64
@@ -171,7 +175,7 @@ func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Proble
 				if i >= len(binders) {
 					return
 				}
-				binders[i], errs[i] = e.bindSource(mapping.Sources[i], exprs)
+				binders[i], errs[i] = e.prepareSource(mapping.Sources[i])
 			}
 		}()
 	}
@@ -184,9 +188,6 @@ func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Proble
 		bs := binders[i].placeSlots()
 		bs.index = len(e.sources)
 		e.sources = append(e.sources, bs)
-		if bs.npat > e.maxPats {
-			e.maxPats = bs.npat
-		}
 	}
 	setSkips(e.sources)
 	return e, problems
@@ -221,19 +222,21 @@ func (e *Engine) Paths() *event.Paths { return e.paths }
 // Standalone reports whether detection rule i tags events by itself.
 func (e *Engine) Standalone(i int) bool { return i < len(e.standalone) && e.standalone[i] }
 
-// Sources returns the names of the mapping sources and how many rules apply to each.
+// Sources returns the names of the mapping sources and how many rules apply
+// to each. It binds every source's rules.
 func (e *Engine) Sources() map[string]int {
 	out := map[string]int{}
 	for _, s := range e.sources {
-		out[s.src.Name] = len(s.rules)
+		out[s.src.Name] = len(s.boundRules())
 	}
 	return out
 }
 
-// RulesForLogsource counts the detection rules that some mapping source can feed.
+// Applicable reports whether some mapping source can feed detection rule
+// rule. It binds every source's rules.
 func (e *Engine) Applicable(rule int) bool {
 	for _, s := range e.sources {
-		for _, br := range s.rules {
+		for _, br := range s.boundRules() {
 			if br.index == rule {
 				return true
 			}
@@ -303,26 +306,32 @@ type boundRule struct {
 	links []corrLink // correlations fed by this rule
 }
 
+// boundSource is a mapping source with its "when" and its fields resolved;
+// the rest is filled in by bind, when the source's first event comes.
 type boundSource struct {
-	index    int // in Engine.sources
-	src      *Source
-	schema   *Schema
-	when     *node
-	needs    [][]int // groups of slots: "when" is false unless each group has a value
-	skip     []int   // by group of needs: the next source to try when the group has none
-	keys     []*fieldKey
-	npat     int
-	rules    []*boundRule
-	always   []int32   // rules evaluated for every event of the source
-	byPid    [][]int32 // rules that can only match if a pattern hit
-	tsSlots  []int
-	hasCorrs bool
+	index   int // in Engine.sources
+	src     *Source
+	schema  *Schema
+	when    *node
+	needs   [][]int // groups of slots: "when" is false unless each group has a value
+	skip    []int   // by group of needs: the next source to try when the group has none
+	tsSlots []int
+	applies []int // detection rules whose logsource the source provides
+
+	once   sync.Once
+	binder *binder // until bound
+	keys   []*fieldKey
+	npat   int
+	rules  []*boundRule
+	always []int32   // rules evaluated for every event of the source
+	byPid  [][]int32 // rules that can only match if a pattern hit
 }
 
-// bindSource binds the rules that apply to a source. It may run for several
-// sources at once: the fields get slots of the binder's own, which
-// placeSlots turns into the engine's.
-func (e *Engine) bindSource(src *Source, exprs []expr) (*binder, error) {
+// prepareSource resolves the fields that the source's "when" and the rules
+// that apply to it read. It may run for several sources at once: the
+// fields get slots of the binder's own, which placeSlots turns into the
+// engine's.
+func (e *Engine) prepareSource(src *Source) (*binder, error) {
 	bs := &boundSource{src: src, schema: e.mapping.Schemas[src.Schema]}
 	if bs.schema == nil {
 		return nil, fmt.Errorf("unknown schema %q", src.Schema)
@@ -342,20 +351,35 @@ func (e *Engine) bindSource(src *Source, exprs []expr) (*binder, error) {
 	for _, p := range bs.schema.Timestamp {
 		bs.tsSlots = append(bs.tsSlots, b.slot(p))
 	}
-	for i, x := range exprs {
-		r := e.Rules[i]
+	for i, r := range e.Rules[:len(e.exprs)] {
 		if !src.provides(r.Logsource) || slices.Contains(r.SkipSchemas, src.Schema) {
 			continue
 		}
-		root := simplify(b.bind(x))
+		bs.applies = append(bs.applies, i)
+		b.resolve(e.exprs[i])
+		e.linksFor(i, b)
+	}
+	bs.binder = b
+	return b, nil
+}
+
+// boundRules binds the source's rules, once, and returns them. It is safe
+// for concurrent use.
+func (bs *boundSource) boundRules() []*boundRule {
+	bs.once.Do(bs.bind)
+	return bs.rules
+}
+
+// bind binds the rules that apply to the source to the slots of their
+// fields, and builds the automata of the literals they test.
+func (bs *boundSource) bind() {
+	b, e := bs.binder, bs.binder.e
+	for _, i := range bs.applies {
+		root := simplify(b.bind(e.exprs[i]))
 		if root.kind == nodeFalse {
 			continue // impossible here, e.g. a fixed field of the source differs
 		}
-		br := &boundRule{index: i, root: root, links: e.linksFor(i, b)}
-		if len(br.links) > 0 {
-			bs.hasCorrs = true
-		}
-		bs.rules = append(bs.rules, br)
+		bs.rules = append(bs.rules, &boundRule{index: i, root: root, links: e.linksFor(i, b)})
 	}
 	for _, k := range bs.keys {
 		k.ci = e.automaton(k.ciPats)
@@ -372,7 +396,32 @@ func (e *Engine) bindSource(src *Source, exprs []expr) (*binder, error) {
 			bs.byPid[pid] = append(bs.byPid[pid], int32(ri))
 		}
 	}
-	return b, nil
+	bs.binder = nil
+}
+
+// resolve gives a slot to every field a detection reads on the source (but
+// the fields the source fixes), so that binding it later adds no path.
+func (b *binder) resolve(x expr) {
+	switch x := x.(type) {
+	case andExpr:
+		for _, k := range x {
+			b.resolve(k)
+		}
+	case orExpr:
+		for _, k := range x {
+			b.resolve(k)
+		}
+	case notExpr:
+		b.resolve(x.x)
+	case *fieldTest:
+		if _, fixed := b.bs.src.Set[x.field]; fixed && x.field != "" {
+			return
+		}
+		b.slots(x.field)
+		if x.op == opFieldRef {
+			b.slots(x.ref)
+		}
+	}
 }
 
 // placeSlots gives the source's fields the engine's event slots, in the
@@ -399,6 +448,7 @@ func (b *binder) placeSlots() *boundSource {
 	if b.allStrings {
 		b.e.paths.AllStrings = true
 	}
+	b.placed = true
 	return bs
 }
 
@@ -413,6 +463,7 @@ type binder struct {
 	paths      []string             // by the binder's slot
 	slotOf     map[string]int       // the binder's slot of a path
 	allStrings bool                 // a keyword search needs every string of the event
+	placed     bool                 // slots are the engine's: no new path may come
 	key        []byte               // scratch for slotsKey
 }
 
@@ -421,6 +472,7 @@ func (b *binder) slot(path string) int {
 	if s, ok := b.slotOf[path]; ok {
 		return s
 	}
+
 	if b.slotOf == nil {
 		b.slotOf = map[string]int{}
 	}
@@ -435,6 +487,9 @@ func (b *binder) slot(path string) int {
 func (b *binder) slots(field string) []int {
 	if s, ok := b.cache[field]; ok {
 		return s
+	}
+	if b.placed {
+		panic(fmt.Sprintf("sigma: source %s binds field %q, which was not resolved", b.bs.src.Name, field))
 	}
 	var slots []int
 	if field == "" {

@@ -60,12 +60,7 @@ type Result struct {
 
 // NewMatcher returns a matcher of the engine's rules.
 func (e *Engine) NewMatcher() *Matcher {
-	return &Matcher{
-		e:        e,
-		hitEpoch: make([]uint32, e.maxPats),
-		hitFlags: make([]uint8, e.maxPats),
-		corr:     newCorrState(e),
-	}
+	return &Matcher{e: e, corr: newCorrState(e)}
 }
 
 // NewScreener returns a matcher that finds the detection rules an event
@@ -73,11 +68,7 @@ func (e *Engine) NewMatcher() *Matcher {
 // several screeners can share a stream's events out, in any order. Its
 // results have no Alerts and no correlation Rules.
 func (e *Engine) NewScreener() *Matcher {
-	return &Matcher{
-		e:        e,
-		hitEpoch: make([]uint32, e.maxPats),
-		hitFlags: make([]uint8, e.maxPats),
-	}
+	return &Matcher{e: e}
 }
 
 // Match matches one event, a valid JSON object. The result is valid until
@@ -110,7 +101,7 @@ sources:
 	}
 	s := m.src
 	r.Source = s.src.Name
-	if len(s.rules) == 0 {
+	if len(m.use(s)) == 0 {
 		return r
 	}
 
@@ -181,11 +172,23 @@ func (m *Matcher) Resume(raw []byte, sc *Screened) *Result {
 		return r
 	}
 	m.src = m.e.sources[sc.source]
+	m.use(m.src)
 	r.Source = m.src.src.Name
 	for _, ri := range sc.rules {
 		m.matched(ri)
 	}
 	return m.finish()
+}
+
+// use binds the source's rules if it is the first event of the source, and
+// returns them.
+func (m *Matcher) use(s *boundSource) []*boundRule {
+	rules := s.boundRules()
+	if n := s.npat - len(m.hitEpoch); n > 0 {
+		m.hitEpoch = append(m.hitEpoch, make([]uint32, n)...)
+		m.hitFlags = append(m.hitFlags, make([]uint8, n)...)
+	}
+	return rules
 }
 
 // begin readies the matcher for the event whose fields it holds.
