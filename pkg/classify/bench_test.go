@@ -9,6 +9,7 @@ import (
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/gen"
 	"github.com/secpipe/secpipe/pkg/internal/cputime"
+	"github.com/secpipe/secpipe/pkg/internal/gentest"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -16,7 +17,7 @@ import (
 func BenchmarkClassifyGen(b *testing.B) {
 	for _, format := range []gen.Format{gen.ECS, gen.Lab} {
 		b.Run(string(format), func(b *testing.B) {
-			benchStage(b, genEvents(b, gen.Config{Seed: 1, Count: 100000, Format: format}))
+			benchStage(b, gentest.Events(b, gen.Config{Seed: 1, Count: 100000, Format: format}))
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/secpipe/secpipe/pkg/gen"
+	"github.com/secpipe/secpipe/pkg/internal/gentest"
 	"github.com/secpipe/secpipe/pkg/shareddata"
 	"github.com/secpipe/secpipe/pkg/sigma"
 )
@@ -49,7 +50,7 @@ func TestBindingAddsNoPath(t *testing.T) {
 func TestBindingOrderChangesNothing(t *testing.T) {
 	var events [][]byte
 	for _, f := range []gen.Format{gen.ECS, gen.Lab} {
-		events = append(events, genEvents(t, gen.Config{Seed: 9, Count: 3000, Format: f, AttackShare: 0.5})...)
+		events = append(events, gentest.Events(t, gen.Config{Seed: 9, Count: 3000, Format: f, AttackShare: 0.5})...)
 	}
 	results := func(order []int) map[int]string {
 		engine, _, err := Load(Config{})

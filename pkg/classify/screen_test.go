@@ -7,6 +7,7 @@ import (
 
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/gen"
+	"github.com/secpipe/secpipe/pkg/internal/gentest"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestScreeningChangesNothing(t *testing.T) {
 	for _, format := range []gen.Format{gen.ECS, gen.Lab} {
 		t.Run(string(format), func(t *testing.T) {
-			events := genEvents(t, gen.Config{Seed: 5, Count: 40000, Format: format, AttackShare: gen.DefaultAttackShare})
+			events := gentest.Events(t, gen.Config{Seed: 5, Count: 40000, Format: format, AttackShare: gen.DefaultAttackShare})
 			// Events carrying classify's own members must go through the
 			// stage's matcher too, to be cut.
 			events[7] = []byte(`{"@timestamp":"2026-01-15T07:00:00Z","event":{"kind":"event"},"threat":{"tactic":{"id":["TA0001"]}},"message":"reclassified"}`)
@@ -39,30 +40,6 @@ func TestScreeningChangesNothing(t *testing.T) {
 			}
 		})
 	}
-}
-
-// genEvents returns the events gen makes with cfg, all cfg.Count of them.
-func genEvents(t testing.TB, cfg gen.Config) [][]byte {
-	t.Helper()
-	src, err := gen.NewSource(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events [][]byte
-	batch := &pipeline.Batch{Limit: 4096}
-	for {
-		batch.Reset()
-		if err := src.Read(context.Background(), batch); err != nil {
-			break
-		}
-		for _, m := range batch.Msgs {
-			events = append(events, append([]byte(nil), m.Value...))
-		}
-	}
-	if int64(len(events)) != cfg.Count {
-		t.Fatalf("gen made %d events, want %d", len(events), cfg.Count)
-	}
-	return events
 }
 
 // classifyAll runs the default pack over events in batches of 4096 with

@@ -190,6 +190,7 @@ func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Proble
 		e.sources = append(e.sources, bs)
 	}
 	setSkips(e.sources)
+	setDispatch(e.sources)
 	return e, problems
 }
 
@@ -317,6 +318,9 @@ type boundSource struct {
 	skip    []int   // by group of needs: the next source to try when the group has none
 	tsSlots []int
 	applies []int // detection rules whose logsource the source provides
+	// dispatch, for a source in a run of sources selected by one field's
+	// value: the run's index.
+	dispatch *dispatch
 
 	once   sync.Once
 	binder *binder // until bound
@@ -739,7 +743,21 @@ func requiredSlots(n *node) [][]int {
 			}
 			out = append(out, g)
 		}
-		return out
+		if len(out) > 0 {
+			return out
+		}
+		// Else a value in one of the alternatives' fields, as in
+		// [{program: sshd}, {appname: sshd}].
+		var union []int
+		for _, k := range n.kids {
+			need := requiredSlots(k)
+			if len(need) == 0 {
+				return nil
+			}
+			union = append(union, need[0]...)
+		}
+		slices.Sort(union)
+		return [][]int{slices.Compact(union)}
 	case nodeTest:
 		switch t := n.test.t; t.op {
 		case opMatch, opRegex, opCIDR, opNumCmp, opTimePart, opFieldRef:

@@ -34,7 +34,6 @@ const (
 type fieldTest struct {
 	field string // Sigma field name; "" searches every string of the event (keywords)
 	op    op
-	neg   bool // neq: the test is true when no value of the field matches
 
 	glob  glob // opMatch; also the referenced field's match shape for opFieldRef
 	low   glob // opMatch, case-insensitive: glob lowered, matched against lowered values

@@ -80,10 +80,19 @@ func (m *Matcher) Match(raw []byte) *Result {
 
 	// The first source whose "when" holds. A source needing a field the
 	// event lacks is passed over with the sources after it that need the
-	// same field.
+	// same field; of a run of sources selected by one field's value, only
+	// those wanting the event's value are tried.
 sources:
 	for i := 0; i < len(e.sources); {
 		s := e.sources[i]
+		if d := s.dispatch; d != nil {
+			if c := m.dispatched(d, i); c >= 0 {
+				m.src = e.sources[c]
+				break
+			}
+			i = d.end
+			continue
+		}
 		for k, group := range s.needs {
 			if !m.hasAny(group) {
 				i = s.skip[k]
