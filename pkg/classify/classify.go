@@ -28,7 +28,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/secpipe/secpipe/pkg/attack"
@@ -244,12 +244,14 @@ type Stage struct {
 	screen screening
 }
 
-// screening shares a batch's events out to matchers on several CPUs
-// (screeners), which match them against the detection rules. Events that
-// match none and carry no member classify owns go out as they came. The
-// stage's own matcher, which holds the correlation state, then takes up the
+// screening shares a batch's events out, in chunks, to matchers on several
+// CPUs (screeners), which match them against the detection rules. Events
+// that match none and carry no member classify owns go out as they came.
+// The stage's own matcher, which holds the correlation state, takes up the
 // others in order from what the screeners saved, to feed the correlations
-// and tag them: the output is the same as without screening.
+// and tag them, a chunk as soon as it is screened (or screening it itself
+// when no screener has begun it): the output is the same as without
+// screening.
 //
 // Screening pays when matching costs much more than reading: with the
 // whole SigmaHQ corpus it takes a fifth off on 2 cores, while on light
@@ -257,11 +259,13 @@ type Stage struct {
 // cores, makes it slower. So with one screener per CPU the stage times a
 // batch each way every probeEvery batches and keeps the faster.
 type screening struct {
-	workers   int // 0: one per CPU, screening only when it is faster; 1: never
-	screeners []*sigma.Matcher
+	workers   int              // 0: one per CPU, screening only when it is faster; 1: never
+	screeners []*sigma.Matcher // the last one is the stage's
 	quiet     []bool           // by event of the batch
 	saved     []sigma.Screened // by event of the batch, when not quiet
-	passed    int64            // events found quiet
+	passed    atomic.Int64     // events found quiet
+
+	run *screenRun // the batch's
 
 	warm   bool       // probing has begun
 	faster bool       // screening won the last probe
@@ -274,6 +278,8 @@ type screening struct {
 const (
 	// minScreened is the smallest batch worth sharing out.
 	minScreened = 256
+	// screenChunk is how many events a screener takes at a time.
+	screenChunk = 64
 	// probeEvery is how many batches go by between two probes.
 	probeEvery = 30
 )
@@ -349,6 +355,9 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 	for i := range in {
 		msg := in[i]
 		s.stats.Events++
+		if quiet != nil && i%screenChunk == 0 {
+			s.screen.wait(i / screenChunk)
+		}
 		var res *sigma.Result
 		switch {
 		case quiet == nil:
@@ -437,33 +446,62 @@ func (s *Stage) screened(in []pipeline.Message) []bool {
 		sc.quiet = make([]bool, len(in))
 		sc.saved = append(sc.saved, make([]sigma.Screened, len(in)-len(sc.saved))...)
 	}
-	quiet, saved := sc.quiet[:len(in)], sc.saved
-	var wg sync.WaitGroup
-	per := (len(in) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*per, min((w+1)*per, len(in))
-		if lo >= hi {
-			break
-		}
-		wg.Add(1)
-		go func(m *sigma.Matcher) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				res := m.Match(in[i].Value)
-				quiet[i] = len(res.Detections) == 0 && !hasOwned(m.Fields())
-				if !quiet[i] {
-					m.Save(&saved[i])
+	run := &screenRun{in: in, quiet: sc.quiet[:len(in)], saved: sc.saved, passed: &sc.passed}
+	run.done = make([]chan struct{}, (len(in)+screenChunk-1)/screenChunk)
+	for k := range run.done {
+		run.done[k] = make(chan struct{})
+	}
+	sc.run = run
+	// The stage screens too, when it waits: see wait.
+	for _, m := range sc.screeners[:workers-1] {
+		go func() {
+			for {
+				k := int(run.next.Add(1)) - 1
+				if k >= len(run.done) {
+					return
 				}
+				run.screen(m, k)
 			}
-		}(sc.screeners[w])
+		}()
 	}
-	wg.Wait()
-	for _, q := range quiet {
-		if q {
-			sc.passed++
+	return run.quiet
+}
+
+// screenRun is the screening of one batch.
+type screenRun struct {
+	in     []pipeline.Message
+	quiet  []bool
+	saved  []sigma.Screened
+	passed *atomic.Int64
+	next   atomic.Int64    // the next chunk to screen
+	done   []chan struct{} // by chunk: closed once it is screened
+}
+
+// screen matches chunk k of the batch with screener m.
+func (run *screenRun) screen(m *sigma.Matcher, k int) {
+	lo, hi := k*screenChunk, min((k+1)*screenChunk, len(run.in))
+	passed := 0
+	for i := lo; i < hi; i++ {
+		res := m.Match(run.in[i].Value)
+		run.quiet[i] = len(res.Detections) == 0 && !hasOwned(m.Fields())
+		if run.quiet[i] {
+			passed++
+		} else {
+			m.Save(&run.saved[i])
 		}
 	}
-	return quiet
+	run.passed.Add(int64(passed))
+	close(run.done[k])
+}
+
+// wait returns once chunk k is screened, screening it with the stage's
+// screener when no other has begun it.
+func (sc *screening) wait(k int) {
+	run := sc.run
+	if run.next.CompareAndSwap(int64(k), int64(k+1)) {
+		run.screen(sc.screeners[len(sc.screeners)-1], k)
+	}
+	<-run.done[k]
 }
 
 // timed records how long a batch of n events took, when it was a probe's,

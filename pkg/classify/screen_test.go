@@ -23,7 +23,7 @@ func TestScreeningChangesNothing(t *testing.T) {
 			events[7] = []byte(`{"@timestamp":"2026-01-15T07:00:00Z","event":{"kind":"event"},"threat":{"tactic":{"id":["TA0001"]}},"message":"reclassified"}`)
 			serial, serialStats, _ := classifyAll(t, events, 1)
 			screened, screenedStats, screenedStage := classifyAll(t, events, 4)
-			if passed := screenedStage.screen.passed; passed < int64(len(events))/2 {
+			if passed := screenedStage.screen.passed.Load(); passed < int64(len(events))/2 {
 				t.Fatalf("screening passed over %d of %d events", passed, len(events))
 			}
 			if serialStats.Alerts == 0 || serialStats.Matched == 0 {
