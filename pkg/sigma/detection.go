@@ -221,7 +221,7 @@ func compileValues(field string, mods []string, v *yaml.Node, ph map[string][]st
 			if err != nil {
 				return nil, fmt.Errorf("field %q: %w", field, err)
 			}
-			t.op, t.re = opRegex, re
+			t.op, t.re, t.reHint = opRegex, re, newRegexHint(re)
 		case typ == "cidr":
 			p, err := parseCIDR(val.s)
 			if err != nil {

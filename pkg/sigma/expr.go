@@ -35,16 +35,17 @@ type fieldTest struct {
 	field string // Sigma field name; "" searches every string of the event (keywords)
 	op    op
 
-	glob  glob // opMatch; also the referenced field's match shape for opFieldRef
-	low   glob // opMatch, case-insensitive: glob lowered, matched against lowered values
-	cased bool
-	re    *regexp.Regexp
-	net   netip.Prefix
-	cmp   string // gt, gte, lt, lte, or eq for opTimePart
-	num   float64
-	part  string // opTimePart: minute, hour, ...
-	exist bool   // opExists: true for exists, false for must not exist
-	ref   string // opFieldRef: the other field
+	glob   glob // opMatch; also the referenced field's match shape for opFieldRef
+	low    glob // opMatch, case-insensitive: glob lowered, matched against lowered values
+	cased  bool
+	re     *regexp.Regexp
+	reHint regexHint // opRegex: what a text needs for re to match
+	net    netip.Prefix
+	cmp    string // gt, gte, lt, lte, or eq for opTimePart
+	num    float64
+	part   string // opTimePart: minute, hour, ...
+	exist  bool   // opExists: true for exists, false for must not exist
+	ref    string // opFieldRef: the other field
 }
 
 // glob is a Sigma string value: literal text with * and ? wildcards.

@@ -470,7 +470,7 @@ func fieldRefMatch(t *fieldTest, a *slotText, i int, b *slotText, j int) bool {
 func (m *Matcher) testText(t *fieldTest, text, low []byte) bool {
 	switch t.op {
 	case opRegex:
-		return t.re.Match(text)
+		return t.reHint.admits(text, low) && t.re.Match(text)
 	case opCIDR:
 		a, err := netip.ParseAddr(string(bytes.TrimSpace(text)))
 		return err == nil && t.net.Contains(a.Unmap())
