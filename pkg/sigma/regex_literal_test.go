@@ -21,7 +21,7 @@ func TestRegexHintAdmitsEveryMatch(t *testing.T) {
 		{`a{3}|bc`, "bc"},
 		{`(?i)\$\{env:path\}`, "${ENV:PATH}"},
 		{"\\w+`x`", "ab`x`"},
-		{`(?i)KEY`, "\u212aey"},         // the Kelvin sign folds to k
+		{`(?i)KEY`, "\u212aey"},           // the Kelvin sign folds to k
 		{`(?i)cms`, "c m \u017fcm\u017f"}, // and the long s to s
 		{`^.{2}$`, "éé"},
 		{`x?`, ""},
