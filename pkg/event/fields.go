@@ -70,9 +70,6 @@ type Paths struct {
 	// can be part of a wanted path, to skip other members without building
 	// their path and looking it up.
 	keys [64]uint64
-	// AllStrings makes Extract collect every string value of the event, for
-	// searches that name no field.
-	AllStrings bool
 }
 
 // NewPaths returns a set holding the given paths.
@@ -148,8 +145,10 @@ type Fields struct {
 	cacheNames int           // its size then: paths added later invalidate it
 	vals       [][]Value
 	set        []int32 // the slots given values by this event, to clear at the next
-	borrowed   bool    // vals, strs and members point into a Snapshot (Restore)
-	strs       []Value
+	borrowed   bool    // vals and members point into a Snapshot (Restore)
+	raw        []byte  // the event
+	strs       []Value // every string value of raw, once Strings has run
+	strsDone   bool
 	path       []byte
 	keyBuf     []byte
 	members    []Member
@@ -169,8 +168,32 @@ func (f *Fields) Values(slot int) []Value {
 	return f.vals[slot]
 }
 
-// Strings returns every string value of the event (with Paths.AllStrings).
-func (f *Fields) Strings() []Value { return f.strs }
+// Strings returns every string value of the event, at any depth, in the
+// order they come. They are found on the first call for an event: few
+// events are searched for a keyword.
+func (f *Fields) Strings() []Value {
+	if !f.strsDone {
+		f.strs, f.strsDone = appendStrings(f.strs[:0], f.raw), true
+	}
+	return f.strs
+}
+
+// appendStrings appends the string values of b, valid JSON, in order.
+func appendStrings(dst []Value, b []byte) []Value {
+	for i := 0; ; {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return dst
+		}
+		start := i + q
+		end, esc := stringEnd(b, start)
+		// A string followed by a colon is a member's key.
+		if j := skipWS(b, end); j >= len(b) || b[j] != ':' {
+			dst = append(dst, Value{Kind: String, Raw: b[start+1 : end-1], escaped: esc})
+		}
+		i = end
+	}
+}
 
 // Members returns the event's top-level members in order.
 func (f *Fields) Members() []Member { return f.members }
@@ -182,6 +205,7 @@ func (p *Paths) Extract(raw []byte, f *Fields) {
 	if f.cacheOf != p || len(f.cache) > 0 && len(p.names) != f.cacheNames {
 		f.cache, f.cacheOf, f.cacheNames = f.cache[:0], p, len(p.names)
 	}
+	f.raw = raw
 	x := extractor{p: p, f: f, b: raw}
 	x.object(skipWS(raw, 0), true)
 }
@@ -200,7 +224,7 @@ func (f *Fields) reset(p *Paths) {
 		}
 	}
 	if f.borrowed {
-		f.strs, f.members, f.borrowed = nil, nil, false
+		f.members, f.borrowed = nil, false
 	}
 	f.set = f.set[:0]
 	if cap(f.vals) < len(p.names) {
@@ -209,7 +233,7 @@ func (f *Fields) reset(p *Paths) {
 		f.vals = vals
 	}
 	f.vals = f.vals[:len(p.names)]
-	f.strs = f.strs[:0]
+	f.strs, f.strsDone = f.strs[:0], false
 	f.members = f.members[:0]
 }
 
@@ -249,7 +273,7 @@ type lookupCache struct {
 // want reports what to do with the value at the current path.
 func (x *extractor) want() (slot int, descend bool) {
 	e := x.lookup()
-	return int(e&slotMask) - 1, e&descendBit != 0 || x.p.AllStrings
+	return int(e&slotMask) - 1, e&descendBit != 0
 }
 
 // wild reports whether the current path's members also stand for "*".
@@ -275,7 +299,7 @@ func (x *extractor) object(i int, top bool) int {
 			x.f.keyBuf = appendUnescaped(x.f.keyBuf[:0], key)
 			name = x.f.keyBuf
 		}
-		if !wild && !x.p.AllStrings && !x.p.mayHave(name) {
+		if !wild && !x.p.mayHave(name) {
 			// No wanted path goes through this member: skip its value.
 			i = skipWS(b, keyEnd)
 			i = skipValue(b, skipWS(b, i+1))
@@ -349,9 +373,6 @@ func (x *extractor) value(i int) int {
 		end, esc := stringEnd(b, i)
 		v := Value{Kind: String, Raw: b[i+1 : end-1], escaped: esc}
 		x.record(slot, v)
-		if x.p.AllStrings {
-			x.f.strs = append(x.f.strs, v)
-		}
 		return end
 	case 't':
 		x.record(slot, Value{Kind: Bool, Raw: b[i : i+4]})
@@ -518,7 +539,7 @@ type Snapshot struct {
 	slots   []int32 // the slots given values
 	ends    []int32 // by slot given: the end of its values in vals
 	vals    []Value
-	strs    []Value
+	raw     []byte
 	members []Member
 }
 
@@ -532,7 +553,7 @@ func (f *Fields) Save(s *Snapshot) {
 			s.ends = append(s.ends, int32(len(s.vals)))
 		}
 	}
-	s.strs = append(s.strs[:0], f.strs...)
+	s.raw = f.raw
 	s.members = append(s.members[:0], f.members...)
 }
 
@@ -550,6 +571,6 @@ func (f *Fields) Restore(s *Snapshot, p *Paths) {
 		f.set = append(f.set, slot)
 		start = end
 	}
-	f.strs = s.strs[:len(s.strs):len(s.strs)]
+	f.raw = s.raw
 	f.members = s.members[:len(s.members):len(s.members)]
 }

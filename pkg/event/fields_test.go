@@ -77,6 +77,44 @@ func checkExtract(t *testing.T, doc string) {
 	if len(f.Values(ps.Slot("not.there"))) != 0 {
 		t.Fatalf("values for an absent path")
 	}
+	// Every string value, at any depth, and no key (duplicate keys too).
+	var wantStrs, gotStrs []string
+	dec := json.NewDecoder(strings.NewReader(doc))
+	var inObject []bool // by depth: an object, whose next string is a key
+	key := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		wasKey := key
+		key = false
+		switch x := tok.(type) {
+		case json.Delim:
+			switch x {
+			case '{', '[':
+				inObject = append(inObject, x == '{')
+				key = x == '{'
+				continue
+			default:
+				inObject = inObject[:len(inObject)-1]
+			}
+		case string:
+			if wasKey {
+				continue
+			}
+			wantStrs = append(wantStrs, x)
+		}
+		key = len(inObject) > 0 && inObject[len(inObject)-1]
+	}
+	for _, s := range f.Strings() {
+		gotStrs = append(gotStrs, s.Text())
+	}
+	sort.Strings(wantStrs)
+	sort.Strings(gotStrs)
+	if strings.Join(gotStrs, "\x00") != strings.Join(wantStrs, "\x00") {
+		t.Fatalf("strings of %s: got %q want %q", doc, gotStrs, wantStrs)
+	}
 }
 
 func TestExtract(t *testing.T) {
@@ -86,6 +124,7 @@ func TestExtract(t *testing.T) {
 		`{"@timestamp":"2026-01-15T07:00:00Z","event":{"category":["process","start"]},"k\u00e9y":"\u00e9\ud83d\ude00"}`,
 		`{"path":"C:\\Windows\\System32\\cmd.exe","esc":"a\\\"b","e":"\"","bs":"\\"}`,
 		`{}`,
+		`{"a" : "b:" , "c":["d", {"e" :"f"}], "g":{"h":"\":"}}`,
 	} {
 		checkExtract(t, doc)
 	}

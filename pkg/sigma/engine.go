@@ -449,9 +449,6 @@ func (b *binder) placeSlots() *boundSource {
 		bs.tsSlots[i] = global[s]
 	}
 	bs.needs = requiredSlots(bs.when)
-	if b.allStrings {
-		b.e.paths.AllStrings = true
-	}
 	b.placed = true
 	return bs
 }
@@ -459,16 +456,15 @@ func (b *binder) placeSlots() *boundSource {
 // binder resolves the fields of the rules bound to one source. Until
 // placeSlots, a slot is the binder's own: an index in paths.
 type binder struct {
-	e          *Engine
-	bs         *boundSource
-	keys       map[string]*fieldKey // by slotsKey
-	raw        bool                 // a source's "when": tested directly, not through the literal index
-	cache      map[string][]int     // slots by field name, shared by every test of the source
-	paths      []string             // by the binder's slot
-	slotOf     map[string]int       // the binder's slot of a path
-	allStrings bool                 // a keyword search needs every string of the event
-	placed     bool                 // slots are the engine's: no new path may come
-	key        []byte               // scratch for slotsKey
+	e      *Engine
+	bs     *boundSource
+	keys   map[string]*fieldKey // by slotsKey
+	raw    bool                 // a source's "when": tested directly, not through the literal index
+	cache  map[string][]int     // slots by field name, shared by every test of the source
+	paths  []string             // by the binder's slot
+	slotOf map[string]int       // the binder's slot of a path
+	placed bool                 // slots are the engine's: no new path may come
+	key    []byte               // scratch for slotsKey
 }
 
 // slot returns the binder's slot of an event path.
@@ -497,7 +493,6 @@ func (b *binder) slots(field string) []int {
 	}
 	var slots []int
 	if field == "" {
-		b.allStrings = true
 		slots = []int{b.e.allSlot}
 	} else {
 		paths := b.e.mapping.paths(b.bs.src, field)
