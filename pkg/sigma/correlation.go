@@ -222,16 +222,24 @@ type corrState struct {
 	late     int64 // the most an event's time fell behind maxTime (up to MaxLateness)
 	observed int
 	keyBuf   []byte
+	valBuf   []byte
 }
 
 type group struct {
 	last   int64
 	times  []int64    // event_count: times of the events in the window
 	vals   []timedVal // value_*: values in the window
-	counts map[string]int
+	counts map[string]*valueCount
 	seen   []int64 // temporal: last time of each rule; temporal_ordered: chain start through each rule
 	active bool
-	values []string // group-by values
+	key    string // the group-by values, joined by NULs
+}
+
+// valueCount counts a value in a window; it holds the value's one string,
+// which every timedVal of the value shares.
+type valueCount struct {
+	s string
+	n int
 }
 
 type timedVal struct {
@@ -272,8 +280,9 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 	}
 	g := gm[string(cs.keyBuf)]
 	if g == nil {
-		g = &group{values: strings.Split(string(cs.keyBuf), "\x00")}
-		gm[string(cs.keyBuf)] = g
+		key := string(cs.keyBuf)
+		g = &group{key: key}
+		gm[key] = g
 	}
 	g.last = t
 	from := t - cr.span
@@ -286,22 +295,28 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 		value = float64(len(g.times))
 		holds = cr.holds(value)
 	case "value_count", "value_sum", "value_avg", "value_percentile":
-		v := timedVal{t: t, s: cs.fieldValue(m, link)}
-		if cr.c.Type != "value_count" { // only the numeric types need the number
-			v.num, _ = strconv.ParseFloat(v.s, 64)
-		}
 		if g.counts == nil {
-			g.counts = map[string]int{}
+			g.counts = map[string]*valueCount{}
 		}
 		k := 0
 		for ; k < len(g.vals) && g.vals[k].t < from; k++ {
-			old := g.vals[k].s
-			if g.counts[old]--; g.counts[old] <= 0 {
-				delete(g.counts, old)
+			old := g.counts[g.vals[k].s]
+			if old.n--; old.n <= 0 {
+				delete(g.counts, old.s)
 			}
 		}
+		text := cs.fieldValue(m, link)
+		vc := g.counts[string(text)]
+		if vc == nil {
+			vc = &valueCount{s: string(text)}
+			g.counts[vc.s] = vc
+		}
+		vc.n++
+		v := timedVal{t: t, s: vc.s}
+		if cr.c.Type != "value_count" { // only the numeric types need the number
+			v.num, _ = strconv.ParseFloat(v.s, 64)
+		}
 		g.vals = append(g.vals[k:], v) // see evictTimes
-		g.counts[v.s]++
 		switch cr.c.Type {
 		case "value_count":
 			value = float64(len(g.counts))
@@ -315,7 +330,7 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 		case "value_percentile":
 			// The share, in percent, of the window's events that have
 			// this event's value: rare values have a low percentile.
-			value = 100 * float64(g.counts[v.s]) / float64(len(g.vals))
+			value = 100 * float64(vc.n) / float64(len(g.vals))
 		}
 		holds = cr.holds(value)
 	case "temporal", "temporal_ordered":
@@ -369,8 +384,9 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 		g.active = true
 		if e.standalone[cr.index] {
 			a := Alert{Rule: cr.index, Type: cr.c.Type, Value: value, Start: time.Unix(0, from), End: time.Unix(0, t), Timespan: cr.c.Timespan}
+			values := strings.Split(g.key, "\x00")
 			for i, f := range link.fields {
-				a.Group = append(a.Group, GroupValue{Field: f, Path: link.paths[i], Value: g.values[i]})
+				a.Group = append(a.Group, GroupValue{Field: f, Path: link.paths[i], Value: values[i]})
 			}
 			m.result.Alerts = append(m.result.Alerts, a)
 		}
@@ -383,15 +399,20 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 	}
 }
 
-func (cs *corrState) fieldValue(m *Matcher, link *corrLink) string {
+// fieldValue returns the event's value of the correlation's field (its
+// fields' values joined by NULs), in a buffer reused by the next call.
+func (cs *corrState) fieldValue(m *Matcher, link *corrLink) []byte {
 	if len(link.value) == 1 {
-		return string(m.firstText(link.value[0]))
+		return m.firstText(link.value[0])
 	}
-	var parts []string
-	for _, slots := range link.value {
-		parts = append(parts, string(m.firstText(slots)))
+	cs.valBuf = cs.valBuf[:0]
+	for i, slots := range link.value {
+		if i > 0 {
+			cs.valBuf = append(cs.valBuf, 0)
+		}
+		cs.valBuf = append(cs.valBuf, m.firstText(slots)...)
 	}
-	return strings.Join(parts, "\x00")
+	return cs.valBuf
 }
 
 // MaxLateness bounds how far behind the latest event time seen an event may
