@@ -8,9 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/secpipe/secpipe/pkg/event"
 )
@@ -106,16 +104,22 @@ func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Proble
 	}
 	var dets []*detRule
 	byRef := map[string][]int{} // id or name -> indexes in e.Rules
-	for _, r := range rules {
+	compiled := make([]expr, len(rules))
+	compileErrs := make([]error, len(rules))
+	onAllCPUs(len(rules), func(i int) {
+		if rules[i].Detection != nil {
+			compiled[i], compileErrs[i] = compileDetection(rules[i].Detection, opts.Placeholders)
+		}
+	})
+	for i, r := range rules {
 		if r.Detection == nil {
 			continue
 		}
-		x, err := compileDetection(r.Detection, opts.Placeholders)
-		if err != nil {
-			problems = append(problems, Problem{Rule: r, Err: err})
+		if compileErrs[i] != nil {
+			problems = append(problems, Problem{Rule: r, Err: compileErrs[i]})
 			continue
 		}
-		dets = append(dets, &detRule{rule: r, x: x})
+		dets = append(dets, &detRule{rule: r, x: compiled[i]})
 	}
 	// Filters exclude matches of the rules they name.
 	for _, r := range rules {
@@ -164,22 +168,9 @@ func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Proble
 	// event slots in source order, so that slots do not depend on timing.
 	binders := make([]*binder, len(mapping.Sources))
 	errs := make([]error, len(mapping.Sources))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), len(binders)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(binders) {
-					return
-				}
-				binders[i], errs[i] = e.prepareSource(mapping.Sources[i])
-			}
-		}()
-	}
-	wg.Wait()
+	onAllCPUs(len(binders), func(i int) {
+		binders[i], errs[i] = e.prepareSource(mapping.Sources[i])
+	})
 	for i, src := range mapping.Sources {
 		if errs[i] != nil {
 			problems = append(problems, Problem{Err: fmt.Errorf("mapping source %s: %w", src.Name, errs[i])})

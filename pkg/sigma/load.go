@@ -4,11 +4,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 )
 
 // LoadPaths reads the rules in files and folders (searched recursively for
@@ -65,31 +62,18 @@ func parseAll(n int, read func(i int) ([]byte, string, error)) ([]*Rule, []Probl
 		problems []Problem
 	}
 	results := make([]parsed, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				data, name, err := read(i)
-				if err != nil {
-					results[i].problems = []Problem{{Err: err}}
-					continue
-				}
-				rs, errs := Parse(data, name)
-				results[i].rules = rs
-				for _, e := range errs {
-					results[i].problems = append(results[i].problems, Problem{Err: e})
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	onAllCPUs(n, func(i int) {
+		data, name, err := read(i)
+		if err != nil {
+			results[i].problems = []Problem{{Err: err}}
+			return
+		}
+		rs, errs := Parse(data, name)
+		results[i].rules = rs
+		for _, e := range errs {
+			results[i].problems = append(results[i].problems, Problem{Err: e})
+		}
+	})
 	var rules []*Rule
 	var problems []Problem
 	for _, r := range results {
