@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/secpipe/secpipe/pkg/attack"
+	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/gen"
 	"github.com/secpipe/secpipe/pkg/internal/cputime"
 	"github.com/secpipe/secpipe/pkg/internal/gentest"
@@ -68,5 +69,29 @@ func benchStage(b *testing.B, lines [][]byte) {
 	// the time others held the core.
 	if cpu1, _ := cputime.Self(); cpuOK {
 		b.ReportMetric(float64(cpu1-cpu0)/float64(b.N*1024), "cpu-ns/event")
+	}
+}
+
+// BenchmarkExtract measures reading the default pack's fields out of gen's
+// events, which every event costs before any rule is tried.
+func BenchmarkExtract(b *testing.B) {
+	engine, _, err := Load(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, format := range []gen.Format{gen.ECS, gen.Lab} {
+		b.Run(string(format), func(b *testing.B) {
+			events := gentest.Events(b, gen.Config{Seed: 1, Count: 20000, Format: format})
+			size := 0
+			for _, e := range events {
+				size += len(e)
+			}
+			var f event.Fields
+			b.SetBytes(int64(size / len(events)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				engine.Paths().Extract(events[i%len(events)], &f)
+			}
+		})
 	}
 }
