@@ -463,7 +463,6 @@ func (b *binder) slot(path string) int {
 	if s, ok := b.slotOf[path]; ok {
 		return s
 	}
-
 	if b.slotOf == nil {
 		b.slotOf = map[string]int{}
 	}
