@@ -227,8 +227,8 @@ type corrState struct {
 
 type group struct {
 	last   int64
-	times  []int64    // event_count: times of the events in the window
-	vals   []timedVal // value_*: values in the window
+	times  window[int64]    // event_count: times of the events in the window
+	vals   window[timedVal] // value_*: values in the window
 	counts map[string]*valueCount
 	seen   []int64 // temporal: last time of each rule; temporal_ordered: chain start through each rule
 	active bool
@@ -291,16 +291,19 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 	holds := false
 	switch cr.c.Type {
 	case "event_count":
-		g.times = append(evictTimes(g.times, from), t)
-		value = float64(len(g.times))
+		times := g.times.items()
+		g.times.drop(sort.Search(len(times), func(i int) bool { return times[i] >= from }))
+		g.times.push(t)
+		value = float64(len(g.times.items()))
 		holds = cr.holds(value)
 	case "value_count", "value_sum", "value_avg", "value_percentile":
 		if g.counts == nil {
 			g.counts = map[string]*valueCount{}
 		}
+		vals := g.vals.items()
 		k := 0
-		for ; k < len(g.vals) && g.vals[k].t < from; k++ {
-			old := g.counts[g.vals[k].s]
+		for ; k < len(vals) && vals[k].t < from; k++ {
+			old := g.counts[vals[k].s]
 			if old.n--; old.n <= 0 {
 				delete(g.counts, old.s)
 			}
@@ -316,21 +319,23 @@ func (cs *corrState) observe(m *Matcher, link *corrLink) {
 		if cr.c.Type != "value_count" { // only the numeric types need the number
 			v.num, _ = strconv.ParseFloat(v.s, 64)
 		}
-		g.vals = append(g.vals[k:], v) // see evictTimes
+		g.vals.drop(k)
+		g.vals.push(v)
+		vals = g.vals.items()
 		switch cr.c.Type {
 		case "value_count":
 			value = float64(len(g.counts))
 		case "value_sum", "value_avg":
-			for _, x := range g.vals {
+			for _, x := range vals {
 				value += x.num
 			}
 			if cr.c.Type == "value_avg" {
-				value /= float64(len(g.vals))
+				value /= float64(len(vals))
 			}
 		case "value_percentile":
 			// The share, in percent, of the window's events that have
 			// this event's value: rare values have a low percentile.
-			value = 100 * float64(vc.n) / float64(len(g.vals))
+			value = 100 * float64(vc.n) / float64(len(vals))
 		}
 		holds = cr.holds(value)
 	case "temporal", "temporal_ordered":
@@ -442,10 +447,27 @@ func (cs *corrState) sweep(m *Matcher) {
 	}
 }
 
-// evictTimes drops the times before from. It reslices rather than copies:
-// the next append that outgrows the array moves only the window's times, so
-// a window costs a constant time per event, however many it holds.
-func evictTimes(times []int64, from int64) []int64 {
-	k := sort.Search(len(times), func(i int) bool { return times[i] >= from })
-	return times[k:]
+// window is what a time window holds, oldest first, in an array reused as
+// it slides: a window costs a constant time per event, however many it
+// holds, and allocates only to grow.
+type window[T any] struct {
+	buf   []T
+	start int // buf[start:] is in the window
+}
+
+func (w *window[T]) items() []T { return w.buf[w.start:] }
+
+// drop takes the k oldest items out.
+func (w *window[T]) drop(k int) { w.start += k }
+
+// push adds an item, newest.
+func (w *window[T]) push(v T) {
+	if len(w.buf) == cap(w.buf) && w.start >= len(w.buf)/2 {
+		// At least half the array is dropped items: move the window to its
+		// front instead of growing it.
+		n := copy(w.buf, w.buf[w.start:])
+		clear(w.buf[n:])
+		w.buf, w.start = w.buf[:n], 0
+	}
+	w.buf = append(w.buf, v)
 }
