@@ -10,16 +10,16 @@
 # Needs: secpipe on PATH or bin/secpipe (make build), kcat (apt-get install
 # kcat), python3 for the course lab's generator.
 # Usage: scripts/bench_publish.sh [EVENTS] [CLASSIFY_EVENTS]
-#   ONLY=publish or ONLY=classify runs one of the two; RUNS=N (default 3)
-#   runs each N times (RUNS=1, alternating SECPIPE=... binaries, compares
-#   two builds interleaved).
+#   BENCH_ONLY=publish or BENCH_ONLY=classify runs one of the two;
+#   BENCH_RUNS=N (default 3) runs each N times (BENCH_RUNS=1, alternating
+#   SECPIPE=... binaries, compares two builds interleaved).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${1:-200000}
 NC=${2:-500000}
-RUNS=${RUNS:-3}
-ONLY=${ONLY:-}
+RUNS=${BENCH_RUNS:-3}
+ONLY=${BENCH_ONLY:-}
 SECPIPE=${SECPIPE:-$(command -v secpipe || echo "$PWD/bin/secpipe")}
 [ -x "$SECPIPE" ] || { echo "bench_publish: build secpipe first (make build)" >&2; exit 1; }
 command -v kcat >/dev/null || { echo "bench_publish: kcat is missing (apt-get install kcat)" >&2; exit 1; }
