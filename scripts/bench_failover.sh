@@ -56,7 +56,7 @@ for _ in $(seq 600); do
 	[ "$done_n" -ge $((N / 3)) ] && break
 	sleep 0.1
 done
-declare -A at_kill
+declare -A at_kill=()
 while read -r p c; do at_kill[$p]=$c; done < <(committed)
 kill -KILL "$A"
 wait "$A" 2>/dev/null || true
@@ -64,7 +64,7 @@ t_kill=$(now)
 echo "killed one of two classifiers after $done_n committed events"
 
 # Failover: every partition's committed offset has moved past its value at the kill.
-declare -A moved
+declare -A moved=()
 for _ in $(seq 1200); do
 	while read -r p c; do
 		[ -z "${moved[$p]:-}" ] && [ "$c" -gt "${at_kill[$p]:--1}" ] && moved[$p]=$(now)

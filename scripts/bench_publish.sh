@@ -10,12 +10,16 @@
 # Needs: secpipe on PATH or bin/secpipe (make build), kcat (apt-get install
 # kcat), python3 for the course lab's generator.
 # Usage: scripts/bench_publish.sh [EVENTS] [CLASSIFY_EVENTS]
+#   BENCH_ONLY=publish or BENCH_ONLY=classify runs one of the two;
+#   BENCH_RUNS=N (default 3) runs each N times (BENCH_RUNS=1, alternating
+#   SECPIPE=... binaries, compares two builds interleaved).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${1:-200000}
 NC=${2:-500000}
-RUNS=3
+RUNS=${BENCH_RUNS:-3}
+ONLY=${BENCH_ONLY:-}
 SECPIPE=${SECPIPE:-$(command -v secpipe || echo "$PWD/bin/secpipe")}
 [ -x "$SECPIPE" ] || { echo "bench_publish: build secpipe first (make build)" >&2; exit 1; }
 command -v kcat >/dev/null || { echo "bench_publish: kcat is missing (apt-get install kcat)" >&2; exit 1; }
@@ -55,6 +59,7 @@ rate() { echo "$1 / $2" | bc -l | xargs printf '%.0f'; }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
 median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 
+if [ "$ONLY" != classify ]; then
 echo "input: $N events from the course lab's generator"
 python3 "${BASELINES:-$PWD/../shared/baselines}/lab_gen.py" "$N" >"$WORK/events.jsonl" 2>/dev/null ||
 	python3 "$(dirname "$0")/../../shared/baselines/lab_gen.py" "$N" >"$WORK/events.jsonl"
@@ -85,7 +90,10 @@ printf '%-34s %10.3f %12s %12.3f\n' "secpipe publish (idempotent)" "$s" "$(rate 
 printf 'ratio secpipe/kcat: %.2fx (median %.2fx); against idempotent kcat: %.2fx (median %.2fx)\n' \
 	"$(echo "$k / $s" | bc -l)" "$(echo "$km / $sm" | bc -l)" "$(echo "$ki / $s" | bc -l)" "$(echo "$kim / $sm" | bc -l)"
 
-echo
+fi
+
+if [ "$ONLY" != publish ]; then
+[ "$ONLY" = classify ] || echo
 echo "classify end to end: $NC events, events -> classify -> classified"
 python3 "${BASELINES:-$PWD/../shared/baselines}/lab_gen.py" "$NC" 7 >"$WORK/classify.jsonl" 2>/dev/null
 ctimes=()
@@ -99,3 +107,4 @@ done
 c=$(best "${ctimes[@]}") cm=$(median "${ctimes[@]}")
 printf '%-22s %10s %12s %12s\n' "classify ($RUNS runs)" "best s" "events/s" "median s"
 printf '%-22s %10.3f %12s %12.3f\n' "topic to topic" "$c" "$(rate "$NC" "$c")" "$cm"
+fi

@@ -8,12 +8,16 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/secpipe/secpipe/pkg/kafka"
 	"github.com/secpipe/secpipe/pkg/pipeline"
@@ -290,5 +294,92 @@ func TestKafkaInterruptDrains(t *testing.T) {
 	lag, err := kafka.Lag(context.Background(), cfg, "secpipe-classify", []string{"events"})
 	if err != nil || lag.Total != 0 {
 		t.Fatalf("lag after interrupt: %+v %v", lag, err)
+	}
+}
+
+// TestKafkaClassifyOutputRefused has the broker refuse classify's output
+// after its first produce requests: classify fails, and a second run, the
+// broker accepting again, brings every input event to the output. An
+// offset committed before its batch's output was confirmed would leave
+// the refused events out for good.
+func TestKafkaClassifyOutputRefused(t *testing.T) {
+	const n = 20000
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "events", "classified"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addr := c.ListenAddrs()[0]
+	cfg := kafka.Config{Brokers: addr, ConnectTimeout: 5 * time.Second}
+	publishSeq(t, cfg, "events", 0, n)
+
+	// Kafka's INVALID_RECORD, which producers do not retry.
+	const invalidRecord = 87
+	var refusing atomic.Bool
+	var accepted, refused atomic.Int64
+	refusing.Store(true)
+	c.ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.ProduceRequest)
+		if !refusing.Load() || len(req.Topics) == 0 || req.Topics[0].Topic != "classified" || accepted.Add(1) <= 2 {
+			return nil, nil, false
+		}
+		refused.Add(1)
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = invalidRecord
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+
+	args := []string{"classify", "--brokers", addr, "--from-topic", "events", "--group", "refused", "--to-topic", "classified",
+		"--exit-at-end", "-X", "message.timeout.ms=10000"}
+	run := func() (int, string) {
+		s := startStage(t, args...)
+		done := make(chan struct{})
+		go func() { s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			s.cmd.Process.Kill()
+			<-done
+			t.Fatalf("classify still running after 60s; stderr:\n%s", s.stderr.String())
+		}
+		return s.cmd.ProcessState.ExitCode(), s.stderr.String()
+	}
+	code, stderr := run()
+	if code != 1 || !strings.Contains(stderr, "not acknowledged") || refused.Load() == 0 {
+		t.Fatalf("with output refused (%d requests): exit %d, want 1 and the events not acknowledged; stderr:\n%s", refused.Load(), code, stderr)
+	}
+	t.Logf("refused %d produce requests: %s", refused.Load(), lastLine(stderr))
+
+	refusing.Store(false)
+	if code, stderr := run(); code != 0 {
+		t.Fatalf("second run: exit %d; stderr:\n%s", code, stderr)
+	}
+	seen := map[int]bool{}
+	for _, r := range readToEnd(t, cfg, "classified") {
+		seen[r.seq] = true
+	}
+	var missing []int
+	for i := 0; i < n; i++ {
+		if !seen[i] {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%d of %d input events never reached the output (first: %v)", len(missing), n, missing[:min(len(missing), 5)])
+	}
+	lag, err := kafka.Lag(context.Background(), cfg, "refused", []string{"events"})
+	if err != nil || lag.Total != 0 {
+		t.Fatalf("lag after the second run: %+v %v", lag, err)
 	}
 }

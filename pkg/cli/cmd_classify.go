@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -32,6 +33,18 @@ func ruleFlags() []ucli.Flag {
 // classifies (classify, hunt) and loads its rules: the rules that do not
 // load are reported, and none usable is an error.
 func loadDetection(c *ucli.Context, env *Env, prog string) (classify.Config, classify.Filter, *sigma.Engine, error) {
+	cfg, filter, d, err := startDetection(c)
+	if err != nil {
+		return cfg, filter, nil, err
+	}
+	engine, err := d.wait(env, prog)
+	return cfg, filter, engine, err
+}
+
+// startDetection reads the rule and filter flags, as loadDetection does,
+// and loads the rules on a goroutine of their own, so that a command can
+// connect to its input and output meanwhile.
+func startDetection(c *ucli.Context) (classify.Config, classify.Filter, *detection, error) {
 	cfg, err := readRuleConfig(c)
 	if err != nil {
 		return cfg, classify.Filter{}, nil, err
@@ -40,15 +53,33 @@ func loadDetection(c *ucli.Context, env *Env, prog string) (classify.Config, cla
 	if err != nil {
 		return cfg, filter, nil, err
 	}
-	engine, problems, err := classify.Load(cfg)
-	if err != nil {
-		return cfg, filter, nil, err
+	d := &detection{done: make(chan struct{})}
+	go func() {
+		defer close(d.done)
+		d.engine, d.problems, d.err = classify.Load(cfg)
+		if d.err == nil && len(d.engine.Rules) == 0 {
+			d.err = fmt.Errorf("no usable rules")
+		}
+	}()
+	return cfg, filter, d, nil
+}
+
+// detection is rules being loaded: done is closed once engine, problems
+// and err are set.
+type detection struct {
+	done     chan struct{}
+	engine   *sigma.Engine
+	problems []sigma.Problem
+	err      error
+}
+
+// wait waits for the rules and reports those that did not load.
+func (d *detection) wait(env *Env, prog string) (*sigma.Engine, error) {
+	<-d.done
+	if d.engine != nil {
+		reportProblems(env, prog, d.problems)
 	}
-	reportProblems(env, prog, problems)
-	if len(engine.Rules) == 0 {
-		return cfg, filter, nil, fmt.Errorf("no usable rules")
-	}
-	return cfg, filter, engine, nil
+	return d.engine, d.err
 }
 
 func readRuleConfig(c *ucli.Context) (classify.Config, error) {
@@ -156,7 +187,7 @@ read_committed readers.`,
 		}, ruleFlags(), filterFlags(), inputFlags(), kafkaFlags(), kafkaSourceFlags(), kafkaSinkFlags(), telemetryFlags()),
 		Action: func(c *ucli.Context) error {
 			const prog = "secpipe classify"
-			cfg, filter, engine, err := loadDetection(c, env, prog)
+			cfg, filter, rules, err := startDetection(c)
 			if err != nil {
 				return err
 			}
@@ -170,13 +201,35 @@ read_committed readers.`,
 				return err
 			}
 			defer tel.close()
-			src, rejects, closeDLQ, err := openSource(c.Context, c, env, prog, in, tel)
+			// The rules load while the input and output connect (a group
+			// join, metadata): rules that do not load stop the connecting.
+			opening, stopOpening := context.WithCancel(c.Context)
+			defer stopOpening()
+			go func() {
+				<-rules.done
+				if rules.err != nil {
+					stopOpening()
+				}
+			}()
+			src, rejects, closeDLQ, err := openSource(opening, c, env, prog, in, tel)
 			if err != nil {
+				if _, rerr := rules.wait(env, prog); rerr != nil {
+					return rerr
+				}
 				return err
 			}
 			defer closeDLQ()
-			out, err := openSink(c.Context, c, env, tel, sinkSpec(c, "-"), sink.Options{})
+			out, err := openSink(opening, c, env, tel, sinkSpec(c, "-"), sink.Options{})
 			if err != nil {
+				src.Close()
+				if _, rerr := rules.wait(env, prog); rerr != nil {
+					return rerr
+				}
+				return err
+			}
+			engine, err := rules.wait(env, prog)
+			if err != nil {
+				out.Close()
 				src.Close()
 				return err
 			}
