@@ -87,7 +87,12 @@ type csvReader struct {
 	// pending holds lines read ahead while looking for a quote's end, to
 	// be read again when the quote turned out to be stray.
 	pending []pendingLine
-	cur     int // number of the line last taken
+	cur     int   // number of the line last taken
+	curOff  int64 // the offset at which it starts
+	recOff  int64 // the offset at which the row last read starts
+	// part is set when the input ends at a part's end rather than the
+	// file's (SplitCSV): a quoted cell open there ends the part (PartEnd).
+	part    bool
 	obj     jsonObject
 	keys    [][]byte // the header's names, encoded as JSON keys with their colon
 	scratch []byte   // the unquoted text of a row's quoted cells
@@ -107,6 +112,7 @@ type csvReader struct {
 type pendingLine struct {
 	text string
 	num  int
+	off  int64
 }
 
 // Buffered reports whether a line is already in memory.
@@ -117,14 +123,14 @@ func (c *csvReader) take() (string, error) {
 	if len(c.pending) > 0 {
 		p := c.pending[0]
 		c.pending = c.pending[1:]
-		c.cur = p.num
+		c.cur, c.curOff = p.num, p.off
 		return p.text, nil
 	}
 	l, err := c.next()
 	if err != nil {
 		return "", err
 	}
-	c.cur = c.line
+	c.cur, c.curOff = c.line, c.start
 	return string(l), nil
 }
 
@@ -194,13 +200,13 @@ func (c *csvReader) read() (int, error) {
 			if err != nil {
 				return 0, err
 			}
-			c.cur = c.line
+			c.cur, c.curOff = c.line, c.start
 			if len(bytes.TrimSpace(line)) == 0 {
 				continue
 			}
 			// The common row, with its quotes (if any) closed on its line.
 			if c.splitLine(line) {
-				c.whole = line
+				c.whole, c.recOff = line, c.curOff
 				return c.cur, nil
 			}
 			first = string(line)
@@ -213,7 +219,7 @@ func (c *csvReader) read() (int, error) {
 		if strings.TrimSpace(first) == "" {
 			continue
 		}
-		start := c.cur
+		start, startOff := c.cur, c.curOff
 		cells, reason, err := c.record(first)
 		if err != nil {
 			return 0, err
@@ -229,7 +235,7 @@ func (c *csvReader) read() (int, error) {
 		for _, v := range cells {
 			c.cells = append(c.cells, unsafe.Slice(unsafe.StringData(v), len(v)))
 		}
-		c.whole = nil
+		c.whole, c.recOff = nil, startOff
 		return start, nil
 	}
 }
@@ -304,6 +310,7 @@ func (c *csvReader) record(first string) (cells []string, reason string, err err
 		cells, reason = splitCSV(first)
 		return cells, c.checkCount(cells, reason), nil
 	}
+	startLine, startOff := c.cur, c.curOff
 	span := min(c.max, maxQuotedSpan)
 	text := []byte(first)
 	var more []pendingLine
@@ -314,14 +321,19 @@ func (c *csvReader) record(first string) (cells []string, reason string, err err
 				return nil, "", err
 			}
 		}
+		if err == io.EOF && c.part {
+			// The next part may hold the quote's end: only a reader that
+			// goes on past the part can tell.
+			return nil, "", &PartEnd{Offset: startOff, Line: startLine}
+		}
 		if err != nil || len(text)+1+len(next) > span {
 			if err == nil {
-				more = append(more, pendingLine{next, c.cur})
+				more = append(more, pendingLine{next, c.cur, c.curOff})
 			}
 			c.pending = append(more, c.pending...)
 			return nil, "a quoted cell never closes", nil
 		}
-		more = append(more, pendingLine{next, c.cur})
+		more = append(more, pendingLine{next, c.cur, c.curOff})
 		text = append(append(text, '\n'), next...)
 		open = open != (strings.Count(next, `"`)%2 == 1)
 	}
@@ -360,6 +372,11 @@ func (c *csvReader) setHeader(names []string) {
 		seen[n] = true
 		names[i] = n
 	}
+	c.useHeader(names)
+}
+
+// useHeader keys the rows by names, the header as setHeader made it.
+func (c *csvReader) useHeader(names []string) {
 	c.header = names
 	c.keys = make([][]byte, len(names))
 	c.field = make([]int, len(names))
