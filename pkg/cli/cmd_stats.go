@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -68,7 +69,7 @@ func readStatsConfig(c *ucli.Context, now func() time.Time) (statsConfig, error)
 		return cfg, err
 	}
 	cfg.Input.NoGroup = true // a report reads the whole topic every time
-	cfg.Input.Fields, cfg.Input.Rows = stats.Fields(), true
+	cfg.Input.Fields, cfg.Input.Rows, cfg.Input.Parts = stats.Fields(), true, runtime.GOMAXPROCS(0)
 	cfg.Input.Since, cfg.Input.Until = cfg.From, cfg.To
 	return cfg, nil
 }
