@@ -245,6 +245,18 @@ func (c *csvReader) read() (int, error) {
 // has the wrong number of cells: the caller's careful path reports it.
 func (c *csvReader) splitLine(line []byte) bool {
 	c.cells = c.cells[:0]
+	if bytes.IndexByte(line, '"') < 0 { // most rows: no quote to look for in each cell
+		for rest := line; len(c.cells) < len(c.header); {
+			j := bytes.IndexByte(rest, ',')
+			if j < 0 {
+				c.cells = append(c.cells, rest[:len(rest):len(rest)])
+				return len(c.cells) == len(c.header)
+			}
+			c.cells = append(c.cells, rest[:j:j])
+			rest = rest[j+1:]
+		}
+		return false
+	}
 	c.scratch = c.scratch[:0]
 	if cap(c.scratch) < len(line) {
 		c.scratch = make([]byte, 0, 2*len(line)) // unquoted cells never grow: no reallocation below

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/secpipe/secpipe/pkg/event"
@@ -119,5 +120,30 @@ func FuzzCSVRows(f *testing.F) {
 		}
 		rowsAndJSON(t, string(data), []string{"c", "a", "a_2", "column3", "none"})
 		partsAsOnePass(t, string(data), []string{"c", "a", "a_2", "column3", "none"})
+	})
+}
+
+// FuzzSplitLine checks the quick split of a row on one line against the
+// careful one (splitCSV): the same cells, or both refuse the row.
+func FuzzSplitLine(f *testing.F) {
+	for _, s := range []string{"a,b,c", `a,"b,""c""",d`, "a,b,", ",,", `a,b"c,d`, `"a"b,c,d`, "a,b,c,d", "abc"} {
+		f.Add(s, uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, line string, n uint8) {
+		if strings.ContainsAny(line, "\r\n") || n == 0 {
+			return
+		}
+		c := &csvReader{header: make([]string, n%16+1)}
+		ok := c.splitLine([]byte(line))
+		cells, reason := splitCSV(line)
+		want := reason == "" && len(cells) == len(c.header)
+		if ok != want {
+			t.Fatalf("%q, %d columns: quick split %v, careful %v (%q %s)", line, len(c.header), ok, want, cells, reason)
+		}
+		for i := range cells {
+			if ok && string(c.cells[i]) != cells[i] {
+				t.Fatalf("%q: cell %d is %q, careful split %q", line, i, c.cells[i], cells[i])
+			}
+		}
 	})
 }
