@@ -3,8 +3,10 @@ package format
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,6 +104,7 @@ type csvReader struct {
 	// line or scratch; its line when it lay on one (nil: it did not).
 	cells [][]byte
 	whole []byte
+	ascii bool // the row last split by splitPlain is all ASCII
 	// For NextRow: the position in only of each header column (-1: not
 	// kept), the row handed on, and room for cells made valid UTF-8.
 	field []int
@@ -162,7 +165,7 @@ func (c *csvReader) NextRow() (Row, error) {
 	}
 	clear(c.row)
 	c.fixed = c.fixed[:0]
-	valid := c.whole != nil && utf8.Valid(c.whole)
+	valid := c.whole != nil && (c.ascii || utf8.Valid(c.whole))
 	for i, cell := range c.cells {
 		if f := c.field[i]; f >= 0 && len(cell) > 0 {
 			if !valid && !utf8.Valid(cell) {
@@ -245,18 +248,11 @@ func (c *csvReader) read() (int, error) {
 // has the wrong number of cells: the caller's careful path reports it.
 func (c *csvReader) splitLine(line []byte) bool {
 	c.cells = c.cells[:0]
-	if bytes.IndexByte(line, '"') < 0 { // most rows: no quote to look for in each cell
-		for rest := line; len(c.cells) < len(c.header); {
-			j := bytes.IndexByte(rest, ',')
-			if j < 0 {
-				c.cells = append(c.cells, rest[:len(rest):len(rest)])
-				return len(c.cells) == len(c.header)
-			}
-			c.cells = append(c.cells, rest[:j:j])
-			rest = rest[j+1:]
-		}
-		return false
+	if ok, quoted := c.splitPlain(line); !quoted {
+		return ok
 	}
+	c.cells = c.cells[:0]
+	c.ascii = false
 	c.scratch = c.scratch[:0]
 	if cap(c.scratch) < len(line) {
 		c.scratch = make([]byte, 0, 2*len(line)) // unquoted cells never grow: no reallocation below
@@ -304,6 +300,58 @@ func (c *csvReader) splitLine(line []byte) bool {
 		rest = rest[1:] // the comma
 	}
 	return len(c.cells) == len(c.header)
+}
+
+// Bytes of eight, for splitPlain.
+const (
+	ones   = 0x0101010101010101
+	lows   = 0x7f7f7f7f7f7f7f7f
+	commas = ',' * ones
+	quotes = '"' * ones
+)
+
+// splitPlain splits a line without quotes into c.cells at its commas,
+// eight bytes at a time, and notes whether it is all ASCII (c.ascii). It
+// returns quoted, having split nothing of use, when the line holds a
+// quote; else whether it has the header's number of cells.
+func (c *csvReader) splitPlain(line []byte) (ok, quoted bool) {
+	start, i := 0, 0
+	var high uint64
+	for ; i+8 <= len(line); i += 8 {
+		w := binary.LittleEndian.Uint64(line[i:])
+		high |= w
+		x, q := w^commas, w^quotes
+		// The high bit of each byte that is zero in x (a comma) or in q.
+		x = ^((x&lows + lows) | x | lows)
+		if q = ^((q&lows + lows) | q | lows); q != 0 {
+			return false, true
+		}
+		for ; x != 0; x &= x - 1 {
+			at := i + bits.TrailingZeros64(x)>>3
+			if len(c.cells) == len(c.header) {
+				return false, false
+			}
+			c.cells = append(c.cells, line[start:at:at])
+			start = at + 1
+		}
+	}
+	for ; i < len(line); i++ {
+		switch b := line[i]; {
+		case b == '"':
+			return false, true
+		case b == ',':
+			if len(c.cells) == len(c.header) {
+				return false, false
+			}
+			c.cells = append(c.cells, line[start:i:i])
+			start = i + 1
+		case b >= 0x80:
+			high |= 0x80
+		}
+	}
+	c.cells = append(c.cells, line[start:len(line):len(line)])
+	c.ascii = high&(0x80*ones) == 0
+	return len(c.cells) == len(c.header), false
 }
 
 // maxQuotedSpan caps how far a quoted cell may run over lines (or the
