@@ -22,6 +22,7 @@ type Agg struct {
 	timeline map[int64]*bucketCounts
 	lastKey  int64
 	lastRow  *bucketCounts
+	slab     []int64 // what newBucket cuts counts from
 
 	// tacticKeys interns tactic values as written; tacticOf maps them to
 	// an index in tactics, or -1: unclassified.
@@ -204,11 +205,24 @@ func (a *Agg) row(key int64) *bucketCounts {
 		if len(a.timeline) >= maxKeys && !a.fixed && a.coarsen() {
 			return a.row(floorDiv(key, a.res/a.prevRes()))
 		}
-		r = &bucketCounts{counts: make([]int64, len(a.tactics)+1)}
+		r = a.newBucket()
 		a.timeline[key] = r
 	}
 	a.lastKey, a.lastRow = key, r
 	return r
+}
+
+// newBucket returns the counts of a new timeline key, a column for each
+// tactic known. They are cut from a slab: a month of events makes tens of
+// thousands of keys before the timeline coarsens.
+func (a *Agg) newBucket() *bucketCounts {
+	n := len(a.tactics) + 1
+	if len(a.slab) < n {
+		a.slab = make([]int64, 256*n)
+	}
+	b := &bucketCounts{counts: a.slab[:n:n]} // a column added later grows apart
+	a.slab = a.slab[n:]
+	return b
 }
 
 // prevRes returns the resolution before the current one.
@@ -483,7 +497,7 @@ func (a *Agg) merge(o *Agg) {
 func (a *Agg) rowAt(key int64) *bucketCounts {
 	r, ok := a.timeline[key]
 	if !ok {
-		r = &bucketCounts{counts: make([]int64, len(a.tactics)+1)}
+		r = a.newBucket()
 		a.timeline[key] = r
 	}
 	a.lastRow = nil
