@@ -190,10 +190,11 @@ func (f *Files) open(ctx context.Context) error {
 	name := f.names[f.next]
 	f.next++
 	var r io.Reader = f.stdin
+	var file *os.File // the named file; nil for stdin
 	f.curName = StdinName
 	if name != "-" {
-		file, err := os.Open(name)
-		if err != nil {
+		var err error
+		if file, err = os.Open(name); err != nil {
 			return err
 		}
 		f.closers = append(f.closers, file)
@@ -217,19 +218,19 @@ func (f *Files) open(ctx context.Context) error {
 	f.curRows = nil
 	if rr, ok := rd.(format.RowReader); ok && f.rows && f.trace == nil {
 		f.curRows = rr
-		f.curParts = f.offerParts(ctx, rd, fm, opt)
+		f.curParts = f.offerParts(ctx, file, rd, fm, opt)
 	}
 	return nil
 }
 
-// offerParts returns the current input as parts to read at once, or nil
-// when it is not to be read so (ReadParts).
-func (f *Files) offerParts(ctx context.Context, rd format.Reader, fm format.Format, opt format.Options) *csvParts {
+// offerParts returns the current input, file, as parts to read at once,
+// or nil when it is not to be read so (ReadParts): stdin (file nil) never
+// is, even when it is a regular file, whose start may have been read.
+func (f *Files) offerParts(ctx context.Context, file *os.File, rd format.Reader, fm format.Format, opt format.Options) *csvParts {
 	_, compressed := rd.(io.Closer)
-	if f.parts < 2 || fm != format.CSV || !f.regular || compressed || f.next < len(f.names) || f.rejects.Strict || f.rejects.DLQ != nil {
+	if f.parts < 2 || file == nil || fm != format.CSV || !f.regular || compressed || f.next < len(f.names) || f.rejects.Strict || f.rejects.DLQ != nil {
 		return nil
 	}
-	file := f.closers[len(f.closers)-1].(*os.File)
 	st, err := file.Stat()
 	if err != nil || st.Size() < 2*f.minPart {
 		return nil
