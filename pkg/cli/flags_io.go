@@ -46,6 +46,9 @@ type inputConfig struct {
 	// Rows asks CSV inputs for rows of Fields (pipeline.Message.Row)
 	// rather than JSON: the command's sink reads both.
 	Rows bool
+	// Parts lets a large CSV file be read in up to Parts parts at once
+	// (source.Options.Parts): the command's sink takes them.
+	Parts int
 	// NoGroup reads topics outside any consumer group unless --group names
 	// one: nothing is committed, so every run reads the whole topic.
 	NoGroup bool
@@ -101,11 +104,14 @@ func openSource(ctx context.Context, c *ucli.Context, env *Env, prog string, in 
 	}
 	opts := source.Options{
 		Stdin: env.Stdin, Format: in.Format, MaxRecord: in.MaxRecord,
-		Trace: tel.tracer != nil, Now: env.Now, Fields: in.Fields, Rows: in.Rows, KeyDelim: in.KeyDelim,
+		Trace: tel.tracer != nil, Now: env.Now, Fields: in.Fields, Rows: in.Rows, Parts: in.Parts, KeyDelim: in.KeyDelim,
 		Since: in.Since, Until: in.Until, Timeout: durationFlag(c, "timeout"), Log: env.Stderr,
 		Skipped: func(path string, err error) {
 			fmt.Fprintf(env.Stderr, "%s: passing over %v\n", prog, err)
 		},
+	}
+	if tel.metrics != nil {
+		opts.Parts = 0 // the metrics count events as messages
 	}
 	if fromKafka {
 		var err error

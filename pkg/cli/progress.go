@@ -53,6 +53,9 @@ func (p *progress) Batch(in, _ []pipeline.Message, _ time.Duration) {
 	n := 0
 	for i := range in {
 		n += len(in[i].Value) + len(in[i].Row) + 1 // the line as read, about
+		if p := in[i].Parts; p != nil {
+			n += int(p.Size())
+		}
 	}
 	p.add(n)
 }

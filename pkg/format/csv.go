@@ -3,8 +3,10 @@ package format
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,7 +89,12 @@ type csvReader struct {
 	// pending holds lines read ahead while looking for a quote's end, to
 	// be read again when the quote turned out to be stray.
 	pending []pendingLine
-	cur     int // number of the line last taken
+	cur     int   // number of the line last taken
+	curOff  int64 // the offset at which it starts
+	recOff  int64 // the offset at which the row last read starts
+	// part is set when the input ends at a part's end rather than the
+	// file's (SplitCSV): a quoted cell open there ends the part (PartEnd).
+	part    bool
 	obj     jsonObject
 	keys    [][]byte // the header's names, encoded as JSON keys with their colon
 	scratch []byte   // the unquoted text of a row's quoted cells
@@ -97,6 +104,7 @@ type csvReader struct {
 	// line or scratch; its line when it lay on one (nil: it did not).
 	cells [][]byte
 	whole []byte
+	ascii bool // the row last split by splitPlain is all ASCII
 	// For NextRow: the position in only of each header column (-1: not
 	// kept), the row handed on, and room for cells made valid UTF-8.
 	field []int
@@ -107,6 +115,7 @@ type csvReader struct {
 type pendingLine struct {
 	text string
 	num  int
+	off  int64
 }
 
 // Buffered reports whether a line is already in memory.
@@ -117,14 +126,14 @@ func (c *csvReader) take() (string, error) {
 	if len(c.pending) > 0 {
 		p := c.pending[0]
 		c.pending = c.pending[1:]
-		c.cur = p.num
+		c.cur, c.curOff = p.num, p.off
 		return p.text, nil
 	}
 	l, err := c.next()
 	if err != nil {
 		return "", err
 	}
-	c.cur = c.line
+	c.cur, c.curOff = c.line, c.start
 	return string(l), nil
 }
 
@@ -156,7 +165,7 @@ func (c *csvReader) NextRow() (Row, error) {
 	}
 	clear(c.row)
 	c.fixed = c.fixed[:0]
-	valid := c.whole != nil && utf8.Valid(c.whole)
+	valid := c.whole != nil && (c.ascii || utf8.Valid(c.whole))
 	for i, cell := range c.cells {
 		if f := c.field[i]; f >= 0 && len(cell) > 0 {
 			if !valid && !utf8.Valid(cell) {
@@ -194,13 +203,13 @@ func (c *csvReader) read() (int, error) {
 			if err != nil {
 				return 0, err
 			}
-			c.cur = c.line
+			c.cur, c.curOff = c.line, c.start
 			if len(bytes.TrimSpace(line)) == 0 {
 				continue
 			}
 			// The common row, with its quotes (if any) closed on its line.
 			if c.splitLine(line) {
-				c.whole = line
+				c.whole, c.recOff = line, c.curOff
 				return c.cur, nil
 			}
 			first = string(line)
@@ -213,7 +222,7 @@ func (c *csvReader) read() (int, error) {
 		if strings.TrimSpace(first) == "" {
 			continue
 		}
-		start := c.cur
+		start, startOff := c.cur, c.curOff
 		cells, reason, err := c.record(first)
 		if err != nil {
 			return 0, err
@@ -229,7 +238,7 @@ func (c *csvReader) read() (int, error) {
 		for _, v := range cells {
 			c.cells = append(c.cells, unsafe.Slice(unsafe.StringData(v), len(v)))
 		}
-		c.whole = nil
+		c.whole, c.recOff = nil, startOff
 		return start, nil
 	}
 }
@@ -239,6 +248,11 @@ func (c *csvReader) read() (int, error) {
 // has the wrong number of cells: the caller's careful path reports it.
 func (c *csvReader) splitLine(line []byte) bool {
 	c.cells = c.cells[:0]
+	if ok, quoted := c.splitPlain(line); !quoted {
+		return ok
+	}
+	c.cells = c.cells[:0]
+	c.ascii = false
 	c.scratch = c.scratch[:0]
 	if cap(c.scratch) < len(line) {
 		c.scratch = make([]byte, 0, 2*len(line)) // unquoted cells never grow: no reallocation below
@@ -288,6 +302,58 @@ func (c *csvReader) splitLine(line []byte) bool {
 	return len(c.cells) == len(c.header)
 }
 
+// Bytes of eight, for splitPlain.
+const (
+	ones   = 0x0101010101010101
+	lows   = 0x7f7f7f7f7f7f7f7f
+	commas = ',' * ones
+	quotes = '"' * ones
+)
+
+// splitPlain splits a line without quotes into c.cells at its commas,
+// eight bytes at a time, and notes whether it is all ASCII (c.ascii). It
+// returns quoted, having split nothing of use, when the line holds a
+// quote; else whether it has the header's number of cells.
+func (c *csvReader) splitPlain(line []byte) (ok, quoted bool) {
+	start, i := 0, 0
+	var high uint64
+	for ; i+8 <= len(line); i += 8 {
+		w := binary.LittleEndian.Uint64(line[i:])
+		high |= w
+		x, q := w^commas, w^quotes
+		// The high bit of each byte that is zero in x (a comma) or in q.
+		x = ^((x&lows + lows) | x | lows)
+		if q = ^((q&lows + lows) | q | lows); q != 0 {
+			return false, true
+		}
+		for ; x != 0; x &= x - 1 {
+			at := i + bits.TrailingZeros64(x)>>3
+			if len(c.cells) == len(c.header) {
+				return false, false
+			}
+			c.cells = append(c.cells, line[start:at:at])
+			start = at + 1
+		}
+	}
+	for ; i < len(line); i++ {
+		switch b := line[i]; {
+		case b == '"':
+			return false, true
+		case b == ',':
+			if len(c.cells) == len(c.header) {
+				return false, false
+			}
+			c.cells = append(c.cells, line[start:i:i])
+			start = i + 1
+		case b >= 0x80:
+			high |= 0x80
+		}
+	}
+	c.cells = append(c.cells, line[start:len(line):len(line)])
+	c.ascii = high&(0x80*ones) == 0
+	return len(c.cells) == len(c.header), false
+}
+
 // maxQuotedSpan caps how far a quoted cell may run over lines (or the
 // record limit, if smaller) before its quote is taken for a stray one.
 const maxQuotedSpan = 1 << 20
@@ -304,6 +370,7 @@ func (c *csvReader) record(first string) (cells []string, reason string, err err
 		cells, reason = splitCSV(first)
 		return cells, c.checkCount(cells, reason), nil
 	}
+	startLine, startOff := c.cur, c.curOff
 	span := min(c.max, maxQuotedSpan)
 	text := []byte(first)
 	var more []pendingLine
@@ -314,14 +381,19 @@ func (c *csvReader) record(first string) (cells []string, reason string, err err
 				return nil, "", err
 			}
 		}
+		if err == io.EOF && c.part {
+			// The next part may hold the quote's end: only a reader that
+			// goes on past the part can tell.
+			return nil, "", &PartEnd{Offset: startOff, Line: startLine}
+		}
 		if err != nil || len(text)+1+len(next) > span {
 			if err == nil {
-				more = append(more, pendingLine{next, c.cur})
+				more = append(more, pendingLine{next, c.cur, c.curOff})
 			}
 			c.pending = append(more, c.pending...)
 			return nil, "a quoted cell never closes", nil
 		}
-		more = append(more, pendingLine{next, c.cur})
+		more = append(more, pendingLine{next, c.cur, c.curOff})
 		text = append(append(text, '\n'), next...)
 		open = open != (strings.Count(next, `"`)%2 == 1)
 	}
@@ -360,6 +432,11 @@ func (c *csvReader) setHeader(names []string) {
 		seen[n] = true
 		names[i] = n
 	}
+	c.useHeader(names)
+}
+
+// useHeader keys the rows by names, the header as setHeader made it.
+func (c *csvReader) useHeader(names []string) {
 	c.header = names
 	c.keys = make([][]byte, len(names))
 	c.field = make([]int, len(names))

@@ -2,8 +2,10 @@ package format
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,4 +174,88 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// rowsOf reads the records of rows to the end: each row as its line and
+// cells, each bad record as its message, lines shifted by lines (those
+// before a part). It returns where a part ended inside a quoted cell.
+func rowsOf(t *testing.T, next func() (Row, error), lines int) ([]string, *PartEnd) {
+	t.Helper()
+	var out []string
+	for {
+		row, err := next()
+		switch e := err.(type) {
+		case nil:
+			out = append(out, fmt.Sprintf("%s:%d %q", row.Input, row.Line+lines, row.Cells))
+			continue
+		case *PartEnd:
+			return out, e
+		case *event.BadRecordError:
+			bad := *e
+			bad.Line += lines
+			out = append(out, bad.Error())
+			continue
+		}
+		if err != io.EOF {
+			t.Fatal(err)
+		}
+		return out, nil
+	}
+}
+
+// partsAsOnePass checks that input read in parts (SplitCSV, every part
+// start from 2 to 5 parts) gives the rows and bad records of one pass, at
+// the same lines, when each part's lines are shifted by those before it
+// and a part that ends inside a quoted cell is read on (Rest).
+func partsAsOnePass(t *testing.T, input string, fields []string) {
+	t.Helper()
+	opt := Options{Name: "in.csv", Fields: fields}
+	rd, _, err := Open(strings.NewReader(input), CSV, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := rowsOf(t, rd.(RowReader).NextRow, 0)
+	for n := 2; n <= 5; n++ {
+		split, err := SplitCSV(strings.NewReader(input), int64(len(input)), n, 1, opt, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if split == nil {
+			continue
+		}
+		var got []string
+		lines := 0
+		for i := range split.Parts() {
+			part := split.Part(i)
+			rows, end := rowsOf(t, part.NextRow, lines)
+			got = append(got, rows...)
+			if end != nil {
+				rows, _ = rowsOf(t, split.Rest(end.Offset, end.Line-1).NextRow, lines)
+				got = append(got, rows...)
+				break
+			}
+			lines += part.Lines()
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d parts at %v:\n%s\none pass:\n%s", n, split.Bounds, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+func TestCSVPartsAsOnePass(t *testing.T) {
+	input := strings.Join([]string{
+		"\uFEFFid,user,note,id,",
+		`1,alice,"a, b",x,y`,
+		"2,\"multi\r\nline\r\n\r\nmore\",\"say \"\"hi\"\"\",,",
+		`3,"never closed,z,w,v`,
+		"4,us\xffer,\x01\t,\xc3,",
+		"5,too,few",
+		"",
+		`6,"",,"",q`,
+		"7,a,b,c,d,e",
+		"8,\"\"\"\r\n\"\"\",b,c,d",
+		"9,a,b,c,d",
+	}, "\r\n") + "\r\n"
+	partsAsOnePass(t, input, []string{"user", "id", "missing", "note", "id_2", "column5"})
+	partsAsOnePass(t, string(mustRead(t, "testdata/export.csv")), []string{"mitre_technique", "user", "event_id"})
 }

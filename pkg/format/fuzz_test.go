@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/secpipe/secpipe/pkg/event"
@@ -104,7 +105,8 @@ func FuzzAuditd(f *testing.F) {
 }
 
 // FuzzCSVRows checks that rows (RowReader) hold what the JSON of the same
-// records holds.
+// records holds, and that reading in parts (SplitCSV) gives the rows and
+// bad records of one pass, at the same lines.
 func FuzzCSVRows(f *testing.F) {
 	for _, s := range []string{
 		"a,b,c\n1,\"x, y\",\xff\n\"open,2\n3,\"\"\"q\"\"\",z\n",
@@ -113,6 +115,35 @@ func FuzzCSVRows(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if bytes.HasPrefix(data, gzipMagic) || bytes.HasPrefix(data, zstdMagic) {
+			return // Open reads it as compressed: not a CSV row at all
+		}
 		rowsAndJSON(t, string(data), []string{"c", "a", "a_2", "column3", "none"})
+		partsAsOnePass(t, string(data), []string{"c", "a", "a_2", "column3", "none"})
+	})
+}
+
+// FuzzSplitLine checks the quick split of a row on one line against the
+// careful one (splitCSV): the same cells, or both refuse the row.
+func FuzzSplitLine(f *testing.F) {
+	for _, s := range []string{"a,b,c", `a,"b,""c""",d`, "a,b,", ",,", `a,b"c,d`, `"a"b,c,d`, "a,b,c,d", "abc"} {
+		f.Add(s, uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, line string, n uint8) {
+		if strings.ContainsAny(line, "\r\n") || n == 0 {
+			return
+		}
+		c := &csvReader{header: make([]string, n%16+1)}
+		ok := c.splitLine([]byte(line))
+		cells, reason := splitCSV(line)
+		want := reason == "" && len(cells) == len(c.header)
+		if ok != want {
+			t.Fatalf("%q, %d columns: quick split %v, careful %v (%q %s)", line, len(c.header), ok, want, cells, reason)
+		}
+		for i := range cells {
+			if ok && string(c.cells[i]) != cells[i] {
+				t.Fatalf("%q: cell %d is %q, careful split %q", line, i, c.cells[i], cells[i])
+			}
+		}
 	})
 }

@@ -19,6 +19,10 @@ type lineReader struct {
 	line int // number of the line last returned
 	buf  []byte
 	rest *lineRest // an oversized line's rest, not read to its end yet
+	// off counts the bytes taken from r, and start is the offset at which
+	// the line last returned starts (both from where r starts, plus the
+	// offset the reader was given: csvSplit.reader).
+	off, start int64
 }
 
 func newLineReader(r *bufio.Reader, opt Options) *lineReader {
@@ -41,8 +45,10 @@ func (l *lineReader) next() ([]byte, error) {
 		l.rest = nil
 	}
 	l.buf = l.buf[:0]
+	l.start = l.off
 	for {
 		chunk, err := l.r.ReadSlice('\n')
+		l.off += int64(len(chunk))
 		if err == nil && len(l.buf) == 0 && len(chunk) <= l.max+2 {
 			l.line++ // a whole line in the buffer: no copy
 			return trimLineEnd(chunk), nil
@@ -100,6 +106,7 @@ func (r *lineRest) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		chunk, err := r.l.r.ReadSlice('\n')
+		r.l.off += int64(len(chunk))
 		r.pending, r.ended = chunk, err != bufio.ErrBufferFull
 		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 			return 0, err

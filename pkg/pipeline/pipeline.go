@@ -24,7 +24,11 @@ type Message struct {
 	// and read back by RowCells. Only a source asked for rows gives them
 	// (source.Options.Rows), and only from inputs of a format with
 	// columns (CSV).
-	Row     []byte
+	Row []byte
+	// Parts, when not nil, holds a whole input instead of one event: a
+	// source asked for them (source.Options.Parts) offers a large file to
+	// be read in parallel parts by the sink.
+	Parts   Parts
 	Key     []byte
 	Headers []Header
 	Origin  Origin

@@ -55,6 +55,14 @@ type Options struct {
 	// instead of a JSON object in Message.Value; other inputs give JSON as
 	// ever. Not with Trace, whose context travels in the JSON.
 	Rows bool
+	// Parts, with Rows, lets the last file, when it is a large regular CSV
+	// file (not compressed), come as one message whose Parts reads it in up
+	// to Parts parts at once, for a sink that takes such messages
+	// (pipeline.Parts); 0 or 1: never. MinPart is the smallest part
+	// (0: DefaultMinPart). Not with Rejects that are strict or keep a
+	// dead-letter file.
+	Parts   int
+	MinPart int64
 	// Now is the clock that relative start offsets and timestamps without
 	// a year are read against.
 	Now func() time.Time
@@ -121,6 +129,7 @@ func Open(ctx context.Context, specs []string, opt Options) (pipeline.Source, er
 		src.ExtractTrace()
 	} else if opt.Rows && len(opt.Fields) > 0 {
 		src.ReadRows()
+		src.ReadParts(opt.Parts, opt.MinPart)
 	}
 	return src, nil
 }

@@ -37,6 +37,11 @@ type Files struct {
 	now     func() time.Time       // the clock of formats whose timestamps lack a year
 	fields  []string               // the only fields the consumer reads (nil: all)
 	rows    bool                   // give rows where the format has them (ReadRows)
+	parts   int                    // up to how many parts a file may be read in (ReadParts)
+	minPart int64
+
+	curParts  *csvParts   // the current input, offered in parts
+	partsRead []*csvParts // the inputs offered in parts, for Close
 
 	curFormat format.Format
 	good, bad int      // records of the current input
@@ -67,6 +72,19 @@ func (f *Files) ReadOnly(fields []string) { f.fields = fields }
 // Read, and not with ExtractTrace.
 func (f *Files) ReadRows() { f.rows = true }
 
+// ReadParts lets the source give the last input, when it is a regular,
+// uncompressed CSV file of at least two parts of minPart bytes (0:
+// DefaultMinPart), as one message whose Parts reads it in up to n parts at
+// once (pipeline.Parts), when rows are asked for (ReadRows). Not with
+// --strict or a dead-letter file, whose bad records must come as the
+// reading finds them. Call it before the first Read.
+func (f *Files) ReadParts(n int, minPart int64) {
+	if minPart <= 0 {
+		minPart = DefaultMinPart
+	}
+	f.parts, f.minPart = n, minPart
+}
+
 // ExtractTrace makes the source take each event's trace context out of its
 // "traceparent" member (telemetry.TraceField) into Message.Trace, for
 // tracing. Call it before the first Read.
@@ -85,6 +103,13 @@ func (f *Files) Read(ctx context.Context, b *pipeline.Batch) error {
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if f.curParts != nil {
+			b.Msgs = append(b.Msgs, pipeline.Message{Parts: f.curParts, Origin: pipeline.Origin{Input: f.curName, Offset: -1}})
+			f.partsRead = append(f.partsRead, f.curParts)
+			f.closers = f.closers[:0] // the file is the parts', closed by Close
+			f.closeCurrent()
+			return nil
 		}
 		// The message is filled in place: it is large, and copies cost
 		// when there are millions.
@@ -165,10 +190,11 @@ func (f *Files) open(ctx context.Context) error {
 	name := f.names[f.next]
 	f.next++
 	var r io.Reader = f.stdin
+	var file *os.File // the named file; nil for stdin
 	f.curName = StdinName
 	if name != "-" {
-		file, err := os.Open(name)
-		if err != nil {
+		var err error
+		if file, err = os.Open(name); err != nil {
 			return err
 		}
 		f.closers = append(f.closers, file)
@@ -179,7 +205,8 @@ func (f *Files) open(ctx context.Context) error {
 		r = NewCancelReader(ctx, r) // a pipe, FIFO or device can block forever
 	}
 	f.good, f.bad = 0, 0
-	rd, fm, err := format.Open(r, f.format, format.Options{Name: f.curName, MaxRecord: f.maxRecord, Now: f.now, Fields: f.fields})
+	opt := format.Options{Name: f.curName, MaxRecord: f.maxRecord, Now: f.now, Fields: f.fields}
+	rd, fm, err := format.Open(r, f.format, opt)
 	if err != nil {
 		f.closeCurrent()
 		return err
@@ -191,8 +218,24 @@ func (f *Files) open(ctx context.Context) error {
 	f.curRows = nil
 	if rr, ok := rd.(format.RowReader); ok && f.rows && f.trace == nil {
 		f.curRows = rr
+		f.curParts = f.offerParts(ctx, file, rd, fm, opt)
 	}
 	return nil
+}
+
+// offerParts returns the current input, file, as parts to read at once,
+// or nil when it is not to be read so (ReadParts): stdin (file nil) never
+// is, even when it is a regular file, whose start may have been read.
+func (f *Files) offerParts(ctx context.Context, file *os.File, rd format.Reader, fm format.Format, opt format.Options) *csvParts {
+	_, compressed := rd.(io.Closer)
+	if f.parts < 2 || file == nil || fm != format.CSV || !f.regular || compressed || f.next < len(f.names) || f.rejects.Strict || f.rejects.DLQ != nil {
+		return nil
+	}
+	st, err := file.Stat()
+	if err != nil || st.Size() < 2*f.minPart {
+		return nil
+	}
+	return &csvParts{ctx: ctx, file: file, name: f.curName, size: st.Size(), parts: f.parts, minPart: f.minPart, opt: opt, rejects: f.rejects}
 }
 
 // isRegular reports whether r is a regular file, which a read never waits on.
@@ -210,7 +253,7 @@ func (f *Files) closeCurrent() {
 		c.Close()
 	}
 	f.closers = f.closers[:0]
-	f.cur, f.curRows = nil, nil
+	f.cur, f.curRows, f.curParts = nil, nil, nil
 }
 
 // Ack implements pipeline.Source; files keep no read position.
@@ -219,6 +262,12 @@ func (f *Files) Ack(context.Context, []pipeline.Message) error { return nil }
 // Close implements pipeline.Source.
 func (f *Files) Close() error {
 	f.closeCurrent()
+	for _, p := range f.partsRead {
+		p.file.Close()
+		f.good, f.bad, f.curName, f.curFormat = p.good, p.bad, p.name, format.CSV
+		f.endInput()
+	}
+	f.partsRead = nil
 	if len(f.worthless) > 0 {
 		return &pipeline.NoValidRecordError{Inputs: f.worthless}
 	}

@@ -84,3 +84,63 @@ func TestFilesBadRecordOnIdlePipe(t *testing.T) {
 	}
 	pw.Close()
 }
+
+// Only a named CSV file, the last input, is offered in parts: not stdin,
+// even when it is a regular file, nor a file followed by another.
+func TestFilesOfferParts(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "a.csv")
+	body := "id,user\n"
+	for i := range 100 {
+		body += "e" + strings.Repeat("1", i%7+1) + ",alice\n"
+	}
+	if err := os.WriteFile(csv, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdin, err := os.Open(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	cases := []struct {
+		name  string
+		specs []string
+		parts int // messages offered in parts
+		rows  int // messages that came as rows
+	}{
+		{"the last file", []string{csv}, 1, 0},
+		{"stdin, a regular file", nil, 0, 100},
+		{"a file followed by another", []string{csv, csv}, 1, 100},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src, err := Open(context.Background(), c.specs, Options{Stdin: stdin, Fields: []string{"id", "user"}, Rows: true, Parts: 2, MinPart: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			parts, rows := 0, 0
+			for {
+				b := &pipeline.Batch{Limit: 1000}
+				err := src.Read(context.Background(), b)
+				for _, m := range b.Msgs {
+					if m.Parts != nil {
+						parts++
+					}
+					if m.Row != nil {
+						rows++
+					}
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if parts != c.parts || rows != c.rows {
+				t.Errorf("%d inputs in parts and %d rows, want %d and %d", parts, rows, c.parts, c.rows)
+			}
+		})
+	}
+}

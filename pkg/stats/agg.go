@@ -22,6 +22,7 @@ type Agg struct {
 	timeline map[int64]*bucketCounts
 	lastKey  int64
 	lastRow  *bucketCounts
+	slab     []int64 // what newBucket cuts counts from
 
 	// tacticKeys interns tactic values as written; tacticOf maps them to
 	// an index in tactics, or -1: unclassified.
@@ -80,7 +81,13 @@ type pairCount struct {
 type counter struct {
 	t      *table
 	counts []int64
+	// addrs, when set, finds IPv4 addresses by their 32 bits: t then
+	// finds the other values only, and holds the text of all.
+	addrs *addrTable
 }
+
+// addressCounter returns a counter of addresses.
+func addressCounter() counter { return counter{addrs: newAddrTable()} }
 
 func (c *counter) add(b []byte, n int64) {
 	if len(b) == 0 {
@@ -88,6 +95,16 @@ func (c *counter) add(b []byte, n int64) {
 	}
 	if c.t == nil {
 		c.t = newTable()
+	}
+	if c.addrs != nil {
+		if addr, ok := parseIPv4(b); ok {
+			i := c.addrs.index(addr, func() int32 {
+				c.counts = append(c.counts, 0)
+				return c.t.addKey(b)
+			})
+			c.counts[i] += n
+			return
+		}
 	}
 	i, added := c.t.index(b)
 	if added {
@@ -105,10 +122,10 @@ func (c *counter) values() []string {
 }
 
 // maxKeys bounds the timeline keys kept before coarsening. A coarsening
-// from res r to R happens when more than maxKeys keys span at least
-// maxKeys*r, whose automatic bucket (more than maxKeys*r/MaxBuckets: 5m
-// from seconds, 2h from minutes, 7d from hours, 67d from days) is a
-// multiple of R.
+// from res r to R happens when the events span at least maxKeys*r (as
+// more than maxKeys keys do), whose automatic bucket (more than
+// maxKeys*r/MaxBuckets: 5m from seconds, 2h from minutes, 7d from hours,
+// 67d from days) is a multiple of R.
 const maxKeys = 10000
 
 // resolutions are the timeline's base resolutions, in seconds.
@@ -118,7 +135,7 @@ var resolutions = []int64{1, 60, 3600, 86400, week}
 // bucket fixes the timeline's bucket size in seconds; 0 chooses it from the
 // data's span at the end.
 func NewAgg(cat *attack.Catalog, bucket int64) *Agg {
-	a := &Agg{cat: cat, res: 1, timeline: map[int64]*bucketCounts{}, tacticKeys: newTable(), techKeys: newTable(), pairs: make([][]pairCount, 1)}
+	a := &Agg{cat: cat, res: 1, timeline: map[int64]*bucketCounts{}, tacticKeys: newTable(), techKeys: newTable(), pairs: make([][]pairCount, 1), ips: addressCounter()}
 	if bucket > 0 {
 		a.res, a.fixed = bucket, true
 	}
@@ -157,6 +174,10 @@ func (a *Agg) Begin(ns int64, dated bool, user, host, ip []byte) {
 		a.last = ns
 	}
 	a.dated = true
+	// Coarsening needs a span of maxKeys at res (see maxKeys): once the
+	// events span it, the fine keys are not worth keeping, however few.
+	for !a.fixed && floorDiv(a.last, 1e9)-floorDiv(a.first, 1e9) >= maxKeys*a.res && a.coarsen() {
+	}
 	a.evRow = a.row(floorDiv(floorDiv(ns, 1e9), a.res))
 }
 
@@ -184,11 +205,24 @@ func (a *Agg) row(key int64) *bucketCounts {
 		if len(a.timeline) >= maxKeys && !a.fixed && a.coarsen() {
 			return a.row(floorDiv(key, a.res/a.prevRes()))
 		}
-		r = &bucketCounts{counts: make([]int64, len(a.tactics)+1)}
+		r = a.newBucket()
 		a.timeline[key] = r
 	}
 	a.lastKey, a.lastRow = key, r
 	return r
+}
+
+// newBucket returns the counts of a new timeline key, a column for each
+// tactic known. They are cut from a slab: a month of events makes tens of
+// thousands of keys before the timeline coarsens.
+func (a *Agg) newBucket() *bucketCounts {
+	n := len(a.tactics) + 1
+	if len(a.slab) < n {
+		a.slab = make([]int64, 256*n)
+	}
+	b := &bucketCounts{counts: a.slab[:n:n]} // a column added later grows apart
+	a.slab = a.slab[n:]
+	return b
 }
 
 // prevRes returns the resolution before the current one.
@@ -277,6 +311,12 @@ func (a *Agg) tacticIndex(id, name []byte) int32 {
 func unclassifiedTactic(s string) bool { return s == "" || s == "TA0000" }
 
 func unclassifiedTechnique(s string) bool { return s == "" || s == "T0000" }
+
+// unclassifiedCell reports whether a cell is empty or the lab's TA0000 or
+// T0000, without making it a string.
+func unclassifiedCell(c []byte) bool {
+	return len(c) == 0 || string(c) == "TA0000" || string(c) == "T0000"
+}
 
 // techIndex finds a technique's entry; -1 for none.
 func (a *Agg) techIndex(id, name []byte) int32 {
@@ -449,7 +489,7 @@ func (a *Agg) merge(o *Agg) {
 			row.add(to, n)
 		}
 	}
-	for !a.fixed && len(a.timeline) > maxKeys && a.coarsen() {
+	for !a.fixed && (len(a.timeline) > maxKeys || a.dated && floorDiv(a.last, 1e9)-floorDiv(a.first, 1e9) >= maxKeys*a.res) && a.coarsen() {
 	}
 }
 
@@ -457,7 +497,7 @@ func (a *Agg) merge(o *Agg) {
 func (a *Agg) rowAt(key int64) *bucketCounts {
 	r, ok := a.timeline[key]
 	if !ok {
-		r = &bucketCounts{counts: make([]int64, len(a.tactics)+1)}
+		r = a.newBucket()
 		a.timeline[key] = r
 	}
 	a.lastRow = nil

@@ -51,6 +51,13 @@ type Sink struct {
 	ranged       bool
 	since, until int64
 	skipping     bool
+
+	// Of the sink of a part of an input read in parts (Part): the sink it
+	// is merged into, where its notes wait, and its first row's event id.
+	main    *Sink
+	later   *pipeline.Later
+	started bool
+	firstID []byte
 }
 
 // SetRange keeps only the events whose timestamp is in [since, until),
@@ -78,18 +85,33 @@ const maxBadTimeLogged = 10
 
 // noteBadTime names, on the rejects' log, the first events whose
 // timestamp does not parse; they are counted, as undated.
-func (s *Sink) noteBadTime(at pipeline.Origin) {
+func (s *Sink) noteBadTime(at pipeline.Origin, ts []byte) {
+	if s.later != nil {
+		ts, main := bytes.Clone(ts), s.main
+		s.later.Add(func(lines int) error {
+			at.Line += lines
+			main.noteBadTime(at, ts)
+			return nil
+		})
+		return
+	}
 	s.badTime++
 	if s.rejects.Log == nil || s.badTime > maxBadTimeLogged {
 		return
 	}
-	e := &RowError{Input: at.Input, Line: at.Line, Reason: fmt.Sprintf("unparsable timestamp %q", s.ts)}
+	e := &RowError{Input: at.Input, Line: at.Line, Reason: fmt.Sprintf("unparsable timestamp %q", ts)}
 	fmt.Fprintf(s.rejects.Log, "%s: %v (counted without timestamp)\n", s.rejects.Prefix, e)
 }
 
 // Write implements pipeline.Sink.
 func (s *Sink) Write(_ context.Context, msgs []pipeline.Message) error {
 	for i := range msgs {
+		if p := msgs[i].Parts; p != nil {
+			if err := p.Read(s); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := s.add(&msgs[i]); err != nil {
 			return err
 		}
@@ -172,6 +194,17 @@ func (e *eventFields) first(dst []byte, slots []int) []byte {
 	return dst
 }
 
+// value returns the text of the first string or number at the slots: a
+// row's cell itself, or a JSON value's text in *buf. It is valid while
+// the event is.
+func (e *eventFields) value(buf *[]byte, slots []int) []byte {
+	if e.row != nil {
+		return rowID(e.row, slots)
+	}
+	*buf = e.first((*buf)[:0], slots)
+	return *buf
+}
+
 // strs appends to dst the strings at slots a and b (-1: none), leaving out
 // the lab's "unclassified" (TA0000, T0000) and empty ones. They are valid
 // while the event is.
@@ -181,7 +214,7 @@ func (e *eventFields) strs(dst []string, a, b int) []string {
 			if s < 0 || s >= len(e.row) {
 				continue
 			}
-			if c := e.row[s]; c != nil && !unclassifiedTactic(string(c)) && !unclassifiedTechnique(string(c)) {
+			if c := e.row[s]; c != nil && !unclassifiedCell(c) {
 				dst = append(dst, unsafe.String(unsafe.SliceData(c), len(c))) // the cell outlives the event
 			}
 			continue
@@ -223,8 +256,7 @@ func (e *eventFields) str(dst []byte, slot, i int) ([]byte, bool) {
 // ";"-joined list of store's threat_indicator column.
 func (s *Sink) addEnrichment(f *eventFields) {
 	a, j := s.agg, s.paths
-	s.country = f.first(s.country[:0], j.country)
-	a.countries.add(s.country, 1)
+	a.countries.add(f.value(&s.country, j.country), 1)
 	n := 0
 	for i := range f.count(j.indicator) {
 		var ok bool
@@ -261,29 +293,28 @@ func (s *Sink) add(m *pipeline.Message) error {
 // addEvent adds one event's fields.
 func (s *Sink) addEvent(f *eventFields, at pipeline.Origin) error {
 	a, j := s.agg, s.paths
-	s.id = f.first(s.id[:0], j.id)
-	sameID := len(s.id) > 0 && string(s.id) == string(s.prevID)
+	id := f.value(&s.id, j.id)
+	sameID := len(id) > 0 && string(id) == string(s.prevID)
 	if s.skipping && sameID {
 		return nil // another row of an event out of the range
 	}
 	sameEvent := a.open && sameID
 	if !sameEvent {
-		s.ts = f.first(s.ts[:0], j.ts)
+		ts := f.value(&s.ts, j.ts)
 		// An unparsable timestamp counts as none: the event still counts.
 		var ns int64
 		dated := false
-		if len(s.ts) > 0 {
-			if ns, dated = s.tc.parse(s.ts); !dated {
-				s.noteBadTime(at)
+		if len(ts) > 0 {
+			if ns, dated = s.tc.parse(ts); !dated {
+				s.noteBadTime(at, ts)
 			}
 		}
 		if s.skipping = s.ranged && !s.inRange(ns, dated); s.skipping {
-			s.prevID = append(s.prevID[:0], s.id...)
+			s.prevID = append(s.prevID[:0], id...)
 			return nil
 		}
-		s.user, s.host, s.ip = f.first(s.user[:0], j.user), f.first(s.host[:0], j.host), f.first(s.ip[:0], j.ip)
-		a.Begin(ns, dated, s.user, s.host, s.ip)
-		s.prevID = append(s.prevID[:0], s.id...)
+		a.Begin(ns, dated, f.value(&s.user, j.user), f.value(&s.host, j.host), f.value(&s.ip, j.ip))
+		s.prevID = append(s.prevID[:0], id...)
 		s.addEnrichment(f)
 	}
 	a.rows++

@@ -79,3 +79,84 @@ func (t *table) grow() {
 
 // len returns the number of keys.
 func (t *table) len() int { return len(t.keys) }
+
+// addKey adds b as the next index without making it found by index: for
+// keys that are found another way (addrTable).
+func (t *table) addKey(b []byte) int32 {
+	t.keys = append(t.keys, string(b))
+	return int32(len(t.keys) - 1)
+}
+
+// addrTable maps IPv4 addresses, as 32 bits, to dense indexes: a table of
+// 8-byte slots, a quarter of table's, so that the tens of thousands of
+// source addresses a month of events holds fit in a core's cache.
+type addrTable struct {
+	seed  maphash.Seed
+	slots []uint64 // 0: empty; else the address << 32 | index+1
+	n     int
+}
+
+func newAddrTable() *addrTable {
+	return &addrTable{seed: maphash.MakeSeed(), slots: make([]uint64, 256)}
+}
+
+// index returns the index of addr, or calls add for one and keeps it.
+func (t *addrTable) index(addr uint32, add func() int32) int32 {
+	mask := uint64(len(t.slots) - 1)
+	for s := maphash.Comparable(t.seed, addr) & mask; ; s = (s + 1) & mask {
+		v := t.slots[s]
+		if v == 0 {
+			i := add()
+			t.slots[s] = uint64(addr)<<32 | uint64(uint32(i+1))
+			if t.n++; 2*t.n > len(t.slots) {
+				t.grow()
+			}
+			return i
+		}
+		if uint32(v>>32) == addr {
+			return int32(uint32(v) - 1)
+		}
+	}
+}
+
+func (t *addrTable) grow() {
+	old := t.slots
+	t.slots = make([]uint64, 2*len(old))
+	mask := uint64(len(t.slots) - 1)
+	for _, v := range old {
+		if v == 0 {
+			continue
+		}
+		s := maphash.Comparable(t.seed, uint32(v>>32)) & mask
+		for t.slots[s] != 0 {
+			s = (s + 1) & mask
+		}
+		t.slots[s] = v
+	}
+}
+
+// parseIPv4 reads an IPv4 address written as its shortest dotted form
+// (10.0.0.1, not 010.0.0.1), the only one whose text the 32 bits give back.
+func parseIPv4(b []byte) (uint32, bool) {
+	var addr uint32
+	octets := 0
+	for i := 0; i < len(b); {
+		start, v := i, uint32(0)
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' && i-start < 3 {
+			v = v*10 + uint32(b[i]-'0')
+			i++
+		}
+		if i == start || v > 255 || b[start] == '0' && i-start > 1 {
+			return 0, false
+		}
+		addr = addr<<8 | v
+		if octets++; octets == 4 {
+			return addr, i == len(b)
+		}
+		if i == len(b) || b[i] != '.' {
+			return 0, false
+		}
+		i++
+	}
+	return 0, false
+}
