@@ -9,15 +9,30 @@ import (
 // dispatch indexes a run of consecutive sources whose "when" each requires
 // one field (the same slots for all) to equal one of a few values, as
 // Zeek's _path, Suricata's and the lab's event_type and the event logs'
-// EventID do. An event can belong only to the sources of the run that
+// Channel do. An event can belong only to the sources of the run that
 // want a value it has, so those are the only ones tried.
 type dispatch struct {
 	slots   []int
-	end     int              // the index after the run
-	byValue map[string][]int // lowered value -> sources of the run wanting it, in order
+	end     int                // the index after the run
+	byValue map[string]*choice // lowered value -> sources of the run wanting it
 }
 
-// minDispatch is the shortest run worth an index.
+// choice is the sources of a run that want one value, in order. When many
+// of them also want a second field to have a value (the Sysmon sources of
+// a Channel, by EventID), they are indexed by it too.
+type choice struct {
+	sources []int
+	second  *secondKey // nil: none
+}
+
+// secondKey indexes a choice's sources by a second field.
+type secondKey struct {
+	slots   []int
+	byValue map[string][]int // lowered value -> sources wanting it, in order
+	rest    []int            // the choice's sources that test no such value
+}
+
+// minDispatch is the fewest sources worth an index.
 const minDispatch = 3
 
 // setDispatch gives every source in a run of at least minDispatch sources
@@ -43,18 +58,78 @@ func setDispatch(sources []*boundSource) {
 			continue
 		}
 		slots := keys[i][best].slots
-		d := &dispatch{slots: slots, end: i + bestLen, byValue: map[string][]int{}}
+		d := &dispatch{slots: slots, end: i + bestLen, byValue: map[string]*choice{}}
 		for j := i; j < d.end; j++ {
-			k := slices.IndexFunc(keys[j], func(t keyTest) bool { return slices.Equal(t.slots, slots) })
-			for _, v := range keys[j][k].values {
-				if l := d.byValue[v]; len(l) == 0 || l[len(l)-1] != j {
-					d.byValue[v] = append(l, j)
+			for _, v := range keyOn(keys[j], slots).values {
+				c := d.byValue[v]
+				if c == nil {
+					c = &choice{}
+					d.byValue[v] = c
+				}
+				if len(c.sources) == 0 || c.sources[len(c.sources)-1] != j {
+					c.sources = append(c.sources, j)
 				}
 			}
 			sources[j].dispatch = d
 		}
+		for _, c := range d.byValue {
+			c.second = newSecondKey(c.sources, keys, slots)
+		}
 		i = d.end
 	}
+}
+
+// newSecondKey indexes sources (a choice's) by the field other than first
+// that most of them want a value of, or returns nil.
+func newSecondKey(sources []int, keys [][]keyTest, first []int) *secondKey {
+	if len(sources) < minDispatch {
+		return nil
+	}
+	var best []int
+	bestCount := 0
+	for _, j := range sources {
+		for _, k := range keys[j] {
+			if slices.Equal(k.slots, first) {
+				continue
+			}
+			n := 0
+			for _, j2 := range sources {
+				if keyOn(keys[j2], k.slots).slots != nil {
+					n++
+				}
+			}
+			if n > bestCount {
+				best, bestCount = k.slots, n
+			}
+		}
+	}
+	if bestCount < minDispatch {
+		return nil
+	}
+	sk := &secondKey{slots: best, byValue: map[string][]int{}}
+	for _, j := range sources {
+		k := keyOn(keys[j], best)
+		if k.slots == nil {
+			sk.rest = append(sk.rest, j)
+			continue
+		}
+		for _, v := range k.values {
+			if l := sk.byValue[v]; len(l) == 0 || l[len(l)-1] != j {
+				sk.byValue[v] = append(l, j)
+			}
+		}
+	}
+	return sk
+}
+
+// keyOn returns the key of keys on slots (none: a zero keyTest).
+func keyOn(keys []keyTest, slots []int) keyTest {
+	for _, k := range keys {
+		if slices.Equal(k.slots, slots) {
+			return k
+		}
+	}
+	return keyTest{}
 }
 
 // keyTest is a conjunct of a "when": a field that must equal one of values
@@ -114,27 +189,49 @@ func exactTest(n *node) (string, bool) {
 // "when" the event meets, or -1.
 func (m *Matcher) dispatched(d *dispatch, from int) int {
 	found := -1
-	for _, slot := range d.slots {
+	m.eachValue(d.slots, func(v []byte) {
+		c := d.byValue[string(v)]
+		if c == nil {
+			return
+		}
+		if c.second == nil {
+			found = m.firstMeeting(c.sources, from, found)
+			return
+		}
+		m.eachValue(c.second.slots, func(v2 []byte) {
+			found = m.firstMeeting(c.second.byValue[string(v2)], from, found)
+		})
+		found = m.firstMeeting(c.second.rest, from, found)
+	})
+	return found
+}
+
+// eachValue calls f with the lowered text of each value of the event in
+// slots, nulls aside.
+func (m *Matcher) eachValue(slots []int, f func(low []byte)) {
+	for _, slot := range slots {
 		if len(m.fields.Values(slot)) == 0 {
 			continue
 		}
 		st := m.slot(slot)
 		for j, low := range st.lows {
-			if st.kinds[j] == event.Null {
-				continue
+			if st.kinds[j] != event.Null {
+				f(low)
 			}
-			for _, c := range d.byValue[string(low)] {
-				if found >= 0 && c >= found {
-					break
-				}
-				if c < from {
-					continue
-				}
-				if m.meets(m.e.sources[c]) {
-					found = c
-					break
-				}
-			}
+		}
+	}
+}
+
+// firstMeeting returns the first source of candidates (in order), from
+// index from on and before found (-1: no bound), whose "when" the event
+// meets; else found.
+func (m *Matcher) firstMeeting(candidates []int, from, found int) int {
+	for _, c := range candidates {
+		if found >= 0 && c >= found {
+			break
+		}
+		if c >= from && m.meets(m.e.sources[c]) {
+			return c
 		}
 	}
 	return found
