@@ -245,29 +245,39 @@ type extractor struct {
 }
 
 // lookup returns the index entry of the current path. Events of a stream
-// mostly share their layout, so the n-th lookup of an event usually asks
-// for the path the n-th lookup of the previous event asked for: comparing
-// the path with that one is cheaper than hashing it.
+// mostly share their layout, or one of a few: the n-th lookup of an event
+// usually asks for a path one of the last few events asked for at their
+// n-th, and comparing the path with those is cheaper than hashing it.
 func (x *extractor) lookup() uint32 {
-	c := x.f.cache
 	n := x.n
 	x.n++
-	if n < len(c) && string(c[n].path) == string(x.f.path) {
-		return c[n].entry
+	if n >= len(x.f.cache) {
+		if n >= 256 {
+			return x.p.index[string(x.f.path)]
+		}
+		x.f.cache = append(x.f.cache, lookupCache{})
+	}
+	c := &x.f.cache[n]
+	for i := range c.ways {
+		if w := &c.ways[i]; w.set && string(w.path) == string(x.f.path) {
+			return w.entry
+		}
 	}
 	e := x.p.index[string(x.f.path)]
-	if n < len(c) {
-		c[n].path = append(c[n].path[:0], x.f.path...)
-		c[n].entry = e
-	} else if n == len(c) && n < 256 {
-		x.f.cache = append(c, lookupCache{path: append([]byte(nil), x.f.path...), entry: e})
-	}
+	w := &c.ways[c.next]
+	c.next = (c.next + 1) % uint8(len(c.ways))
+	w.path, w.entry, w.set = append(w.path[:0], x.f.path...), e, true
 	return e
 }
 
+// lookupCache holds the last paths looked up at one position of events.
 type lookupCache struct {
-	path  []byte
-	entry uint32
+	ways [4]struct {
+		path  []byte
+		entry uint32
+		set   bool
+	}
+	next uint8 // the way to replace next
 }
 
 // want reports what to do with the value at the current path.

@@ -185,10 +185,16 @@ func TestExtractReuse(t *testing.T) {
 		`{"b":{"d":3,"c":"z"},"a":4}`,
 		`{"e":"w","a":{"x":1},"b.c":"flat"}`,
 		`{"a":1,"b":{"c":"x","d":2},"e":"y"}`,
+		// More layouts than a position remembers.
+		`{"e":"v","b.d":5,"a":6}`,
+		`{"b":{"c":"u"},"e":"t","a":[7,8]}`,
+		`{"a":"s","e":{"z":1},"b":{"d":9}}`,
+		`{"x":1,"y":2,"a":"r","b":{"c":"q","d":10},"e":"p"}`,
+		`{"e":"o"}`,
 	}
 	ps := NewPaths("a", "b.c", "b.d", "e")
 	var reused Fields
-	for round := 0; round < 2; round++ {
+	for round := 0; round < 3; round++ {
 		for _, d := range docs {
 			var fresh Fields
 			ps.Extract([]byte(d), &reused)
