@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/secpipe/secpipe/pkg/event"
+	"github.com/secpipe/secpipe/pkg/internal/ipaddr"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 	"github.com/secpipe/secpipe/pkg/sigma"
 )
@@ -602,7 +603,7 @@ func (s *Stage) apply(out *pipeline.Batch, raw []byte) []byte {
 // geoFields returns the geo and as members of the address text, from
 // the address cache or else rendered.
 func (s *Stage) geoFields(text []byte) ([]byte, error) {
-	addr, ok := parseAddr(text)
+	addr, ok := ipaddr.Parse(text)
 	if !ok {
 		return nil, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/secpipe/secpipe/pkg/enrich/enrichtest"
+	"github.com/secpipe/secpipe/pkg/internal/ipaddr"
 	"github.com/secpipe/secpipe/pkg/pipeline"
 	"github.com/secpipe/secpipe/pkg/sigma"
 )
@@ -402,7 +403,7 @@ func TestSplice(t *testing.T) {
 
 func mustAddr(t *testing.T, s string) netip.Addr {
 	t.Helper()
-	a, ok := parseAddr([]byte(s))
+	a, ok := ipaddr.Parse([]byte(s))
 	if !ok {
 		t.Fatalf("bad address %s", s)
 	}

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/secpipe/secpipe/pkg/internal/ipaddr"
 )
 
 // Problem is an indicator that was not loaded, and where it is.
@@ -177,7 +179,7 @@ func parseValue(s string, want Kind) (Kind, string, error) {
 				}
 				return KindIP, p.Masked().String(), nil
 			}
-		} else if a, ok := parseAddr([]byte(s)); ok {
+		} else if a, ok := ipaddr.Parse([]byte(s)); ok {
 			if a.Is4() {
 				return KindIP, s, nil // as written: a dotted quad is canonical
 			}

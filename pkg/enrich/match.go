@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/secpipe/secpipe/pkg/event"
+	"github.com/secpipe/secpipe/pkg/internal/ipaddr"
 	"github.com/secpipe/secpipe/pkg/sigma"
 )
 
@@ -81,7 +82,7 @@ func (s *Stage) matchAll(raw []byte) {
 			if v.Kind != event.String {
 				continue
 			}
-			if addr, ok := parseAddr(v.Raw); ok {
+			if addr, ok := ipaddr.Parse(v.Raw); ok {
 				s.ids = s.ipIndicators(addr, s.ids[:0])
 				s.take(slot, v.Raw, &when)
 			}
@@ -119,7 +120,7 @@ func (s *Stage) matchAll(raw []byte) {
 			if i := strings.IndexAny(string(u), "/?"); i >= 0 {
 				host = u[:i]
 			}
-			if addr, ok := parseAddr(host); ok {
+			if addr, ok := ipaddr.Parse(host); ok {
 				s.ids = x.matchIP(addr, s.ids)
 			} else if h, ok := normalizeDomain(nil, trimPort(host)); ok {
 				s.key, s.ids = x.matchDomain(h, s.key, s.ids)

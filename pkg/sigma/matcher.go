@@ -2,12 +2,12 @@ package sigma
 
 import (
 	"bytes"
-	"net/netip"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/secpipe/secpipe/pkg/event"
+	"github.com/secpipe/secpipe/pkg/internal/ipaddr"
 )
 
 // Matcher matches events against an engine's rules. It holds per-event
@@ -472,8 +472,8 @@ func (m *Matcher) testText(t *fieldTest, text, low []byte) bool {
 	case opRegex:
 		return t.reHint.admits(text, low) && t.re.Match(text)
 	case opCIDR:
-		a, err := netip.ParseAddr(string(bytes.TrimSpace(text)))
-		return err == nil && t.net.Contains(a.Unmap())
+		a, ok := ipaddr.Parse(bytes.TrimSpace(text))
+		return ok && t.net.Contains(a.Unmap())
 	case opNumCmp:
 		f, err := strconv.ParseFloat(string(bytes.TrimSpace(text)), 64)
 		return err == nil && compare(f, t.cmp, t.num)

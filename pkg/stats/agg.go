@@ -2,6 +2,7 @@ package stats
 
 import (
 	"github.com/secpipe/secpipe/pkg/attack"
+	"github.com/secpipe/secpipe/pkg/internal/ipaddr"
 )
 
 // Agg accumulates the statistics of a stream of events, one event at a
@@ -97,8 +98,11 @@ func (c *counter) add(b []byte, n int64) {
 		c.t = newTable()
 	}
 	if c.addrs != nil {
-		if addr, ok := parseIPv4(b); ok {
-			i := c.addrs.index(addr, func() int32 {
+		if a, ok := ipaddr.ParseIPv4(b); ok {
+			// netip writes an IPv4 address back as this text: the 32 bits
+			// key it.
+			q := a.As4()
+			i := c.addrs.index(uint32(q[0])<<24|uint32(q[1])<<16|uint32(q[2])<<8|uint32(q[3]), func() int32 {
 				c.counts = append(c.counts, 0)
 				return c.t.addKey(b)
 			})

@@ -134,29 +134,3 @@ func (t *addrTable) grow() {
 		t.slots[s] = v
 	}
 }
-
-// parseIPv4 reads an IPv4 address written as its shortest dotted form
-// (10.0.0.1, not 010.0.0.1), the only one whose text the 32 bits give back.
-func parseIPv4(b []byte) (uint32, bool) {
-	var addr uint32
-	octets := 0
-	for i := 0; i < len(b); {
-		start, v := i, uint32(0)
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' && i-start < 3 {
-			v = v*10 + uint32(b[i]-'0')
-			i++
-		}
-		if i == start || v > 255 || b[start] == '0' && i-start > 1 {
-			return 0, false
-		}
-		addr = addr<<8 | v
-		if octets++; octets == 4 {
-			return addr, i == len(b)
-		}
-		if i == len(b) || b[i] != '.' {
-			return 0, false
-		}
-		i++
-	}
-	return 0, false
-}
