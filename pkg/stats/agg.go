@@ -1,6 +1,8 @@
 package stats
 
 import (
+	"net/netip"
+
 	"github.com/secpipe/secpipe/pkg/attack"
 	"github.com/secpipe/secpipe/pkg/internal/ipaddr"
 )
@@ -83,12 +85,21 @@ type counter struct {
 	t      *table
 	counts []int64
 	// addrs, when set, finds IPv4 addresses by their 32 bits: t then
-	// finds the other values only, and holds the text of all.
-	addrs *addrTable
+	// finds the other values only, and holds the text of all. Addresses
+	// counted once wait in pending until addrBatch of them are counted
+	// together (countPending).
+	addrs   *addrTable
+	pending []uint32
 }
 
+// addrBatch is how many addresses are counted together: enough that the
+// cache misses of a month's address table overlap.
+const addrBatch = 128
+
 // addressCounter returns a counter of addresses.
-func addressCounter() counter { return counter{addrs: newAddrTable()} }
+func addressCounter() counter {
+	return counter{addrs: newAddrTable(), pending: make([]uint32, 0, addrBatch)}
+}
 
 func (c *counter) add(b []byte, n int64) {
 	if len(b) == 0 {
@@ -102,11 +113,15 @@ func (c *counter) add(b []byte, n int64) {
 			// netip writes an IPv4 address back as this text: the 32 bits
 			// key it.
 			q := a.As4()
-			i := c.addrs.index(uint32(q[0])<<24|uint32(q[1])<<16|uint32(q[2])<<8|uint32(q[3]), func() int32 {
-				c.counts = append(c.counts, 0)
-				return c.t.addKey(b)
-			})
-			c.counts[i] += n
+			addr := uint32(q[0])<<24 | uint32(q[1])<<16 | uint32(q[2])<<8 | uint32(q[3])
+			if n == 1 {
+				c.pending = append(c.pending, addr)
+				if len(c.pending) == cap(c.pending) {
+					c.countPending()
+				}
+				return
+			}
+			c.counts[c.addrIndex(addr)] += n
 			return
 		}
 	}
@@ -117,8 +132,38 @@ func (c *counter) add(b []byte, n int64) {
 	c.counts[i] += n
 }
 
-// values returns the values counted, by index.
+// addrIndex returns the index of an address, adding it, with netip's text
+// of it, if new.
+func (c *counter) addrIndex(addr uint32) int32 {
+	return c.addrs.index(addr, func() int32 {
+		c.counts = append(c.counts, 0)
+		return c.t.addKey(netip.AddrFrom4([4]byte{byte(addr >> 24), byte(addr >> 16), byte(addr >> 8), byte(addr)}).String())
+	})
+}
+
+// countPending counts the addresses that wait. Their slots are read in a
+// loop of their own before they are looked up, and their counts after,
+// so that the cache misses of a table too large to stay cached (the
+// file being read passes through the cache too) overlap instead of
+// coming one after another.
+func (c *counter) countPending() {
+	if len(c.pending) == 0 {
+		return
+	}
+	var at [addrBatch]int32
+	c.addrs.touch(c.pending)
+	for k, addr := range c.pending {
+		at[k] = c.addrIndex(addr)
+	}
+	for _, i := range at[:len(c.pending)] {
+		c.counts[i]++
+	}
+	c.pending = c.pending[:0]
+}
+
+// values returns the values counted, by index, and makes counts whole.
 func (c *counter) values() []string {
+	c.countPending()
 	if c.t == nil {
 		return nil
 	}

@@ -82,8 +82,8 @@ func (t *table) len() int { return len(t.keys) }
 
 // addKey adds b as the next index without making it found by index: for
 // keys that are found another way (addrTable).
-func (t *table) addKey(b []byte) int32 {
-	t.keys = append(t.keys, string(b))
+func (t *table) addKey(k string) int32 {
+	t.keys = append(t.keys, k)
 	return int32(len(t.keys) - 1)
 }
 
@@ -91,9 +91,10 @@ func (t *table) addKey(b []byte) int32 {
 // 8-byte slots, a quarter of table's, so that the tens of thousands of
 // source addresses a month of events holds fit in a core's cache.
 type addrTable struct {
-	seed  maphash.Seed
-	slots []uint64 // 0: empty; else the address << 32 | index+1
-	n     int
+	seed    maphash.Seed
+	slots   []uint64 // 0: empty; else the address << 32 | index+1
+	n       int
+	touched uint64 // what touch read, so that its reads are kept
 }
 
 func newAddrTable() *addrTable {
@@ -117,6 +118,18 @@ func (t *addrTable) index(addr uint32, add func() int32) int32 {
 			return int32(uint32(v) - 1)
 		}
 	}
+}
+
+// touch reads the first slot of each address, one read independent of
+// the others, so that the lines missing from the cache are fetched
+// together.
+func (t *addrTable) touch(addrs []uint32) {
+	mask := uint64(len(t.slots) - 1)
+	var v uint64
+	for _, a := range addrs {
+		v |= t.slots[maphash.Comparable(t.seed, a)&mask]
+	}
+	t.touched = v
 }
 
 func (t *addrTable) grow() {
