@@ -2,9 +2,13 @@
 // kill-chain order and techniques with their names, references and tactics.
 //
 // The embedded catalog is ATT&CK Enterprise v18.1, © The MITRE Corporation,
-// reproduced with its licence (data/LICENSE-ATTACK.txt). Load reads a newer
-// catalog from a MITRE STIX 2.1 bundle.
+// reproduced with its licence (data/LICENSE-ATTACK.txt). It is kept as
+// JSON in data/ and compiled in as Go data (table.go), so that starting a
+// command parses nothing. Load reads a newer catalog from a MITRE STIX 2.1
+// bundle.
 package attack
+
+//go:generate go run ./internal/gentable data/enterprise-attack-v18.1.json table.go
 
 import (
 	_ "embed"
@@ -15,9 +19,6 @@ import (
 	"strings"
 	"sync"
 )
-
-//go:embed data/enterprise-attack-v18.1.json
-var embedded []byte
 
 // License is MITRE's licence for the embedded catalog; it travels with any copy.
 //
@@ -70,13 +71,7 @@ var (
 
 // Default returns the embedded ATT&CK Enterprise v18.1 catalog.
 func Default() *Catalog {
-	defaultOnce.Do(func() {
-		c, err := parse(embedded)
-		if err != nil {
-			panic("attack: embedded catalog: " + err.Error())
-		}
-		defaultCat = c
-	})
+	defaultOnce.Do(func() { defaultCat = build(tableSource, tableTactics, tableTechniques) })
 	return defaultCat
 }
 
@@ -96,9 +91,7 @@ func Load(path string) (*Catalog, error) {
 
 func parse(data []byte) (*Catalog, error) {
 	var probe struct {
-		Type    string          `json:"type"`
-		Source  string          `json:"source"`
-		Tactics json.RawMessage `json:"tactics"`
+		Type string `json:"type"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, fmt.Errorf("not an ATT&CK catalog: %w", err)
@@ -106,6 +99,11 @@ func parse(data []byte) (*Catalog, error) {
 	if probe.Type == "bundle" {
 		return parseSTIX(data)
 	}
+	return parseCompact(data)
+}
+
+// parseCompact reads secpipe's compact form of a catalog.
+func parseCompact(data []byte) (*Catalog, error) {
 	var compact struct {
 		Source     string      `json:"source"`
 		Tactics    []Tactic    `json:"tactics"`
@@ -121,7 +119,7 @@ func parse(data []byte) (*Catalog, error) {
 }
 
 func build(source string, tactics []Tactic, techniques []Technique) *Catalog {
-	c := &Catalog{Source: source, tacticBy: map[string]int{}, techniques: map[string]Technique{}}
+	c := &Catalog{Source: source, tacticBy: make(map[string]int, 2*len(tactics)), techniques: make(map[string]Technique, len(techniques))}
 	for i, t := range tactics {
 		t.Order = i
 		c.tactics = append(c.tactics, t)

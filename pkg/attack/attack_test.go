@@ -3,6 +3,7 @@ package attack
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -50,6 +51,19 @@ func TestDefaultCatalog(t *testing.T) {
 	}
 	if License == "" {
 		t.Error("no licence with the embedded catalog")
+	}
+}
+
+// TestTableIsTheData: the catalog compiled in (table.go) is the one in
+// data/, as Load reads it; after a change there, go generate ./pkg/attack.
+func TestTableIsTheData(t *testing.T) {
+	want, err := Load("data/enterprise-attack-v18.1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Default()
+	if got.Source != want.Source || !reflect.DeepEqual(got.Tactics(), want.Tactics()) || !reflect.DeepEqual(got.Techniques(), want.Techniques()) {
+		t.Fatal("table.go is not data/enterprise-attack-v18.1.json: run go generate ./pkg/attack")
 	}
 }
 
