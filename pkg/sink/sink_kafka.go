@@ -188,6 +188,17 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	if err := s.checkTopic(ctx); err != nil {
 		return fail(err)
 	}
+	if v, _ := m.Get("enable.idempotence", "false"); v == "true" && o.TransactionalID == "" {
+		// An idempotent producer asks for its producer ID when a metadata
+		// response finds a broker up, or else every 500 ms (librdkafka's
+		// idempotence state machine). The bootstrap connection that
+		// answered checkTopic is dropped once the partition leaders are
+		// known, so without a second request, made once a leader's
+		// connection is up, the first messages waited up to half a second.
+		if _, err := p.GetMetadata(&o.Topic, false, int(connectTimeout(o.Config)/time.Millisecond)); err != nil {
+			return fail(fmt.Errorf("kafka metadata: %w", o.Config.RedactErr(err)))
+		}
+	}
 	if o.Logs != nil {
 		o.Logs.Start()
 	}
