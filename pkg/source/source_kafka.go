@@ -181,6 +181,12 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 		// 500,000 events from the dev broker took 2.2 to 3.9 s instead of
 		// 1.0 to 1.3).
 		{Key: "fetch.queue.backoff.ms", Value: "10"},
+		// A fetch the broker holds for want of new data holds back the
+		// partitions assigned meanwhile: a group member is given its
+		// partitions one by one, and with librdkafka's 500 ms the last
+		// ones waited half a second to start (consume --group
+		// --exit-at-end of 1,000 events took 0.7 s a third of the time).
+		{Key: "fetch.wait.max.ms", Value: "100"},
 	}
 	if o.InstanceID != "" && o.Group != "" {
 		defaults = append(defaults, kafka.Prop{Key: "group.instance.id", Value: o.InstanceID})
