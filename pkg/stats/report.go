@@ -249,24 +249,32 @@ func (r *Report) timeline(a *Agg, colOf []int) {
 	}
 }
 
-// top returns the n most frequent values, ties by value.
+// top returns the n most frequent values, ties by value. It keeps the
+// best n seen in order as it goes, rather than sorting every value: a
+// month holds tens of thousands of source addresses, and this runs after
+// the parallel parts, on the run's critical path.
 func (c *counter) top(n int) []ValueCount {
 	values := c.values()
-	idx := make([]int, len(values))
-	for i := range idx {
-		idx[i] = i
+	before := func(i, j int) bool {
+		if c.counts[i] != c.counts[j] {
+			return c.counts[i] > c.counts[j]
+		}
+		return values[i] < values[j]
 	}
-	sort.Slice(idx, func(x, y int) bool {
-		if c.counts[idx[x]] != c.counts[idx[y]] {
-			return c.counts[idx[x]] > c.counts[idx[y]]
+	best := make([]int, 0, min(n, len(values)))
+	for i := range values {
+		if len(best) == n && (n == 0 || !before(i, best[n-1])) {
+			continue
 		}
-		return values[idx[x]] < values[idx[y]]
-	})
+		at := sort.Search(len(best), func(k int) bool { return before(i, best[k]) })
+		if len(best) < n {
+			best = append(best, 0)
+		}
+		copy(best[at+1:], best[at:len(best)-1])
+		best[at] = i
+	}
 	out := []ValueCount{}
-	for i, j := range idx {
-		if i == n {
-			break
-		}
+	for _, j := range best {
 		out = append(out, ValueCount{Value: values[j], Count: c.counts[j]})
 	}
 	return out

@@ -8,9 +8,11 @@ import (
 	"image"
 	_ "image/png"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -500,5 +502,45 @@ func TestEnrichmentCounts(t *testing.T) {
 	wantIndicators := []ValueCount{{"195.98.240.66", 3}, {"evil.example", 2}}
 	if !reflect.DeepEqual(r.Countries, wantCountries) || !reflect.DeepEqual(r.Indicators, wantIndicators) {
 		t.Errorf("countries %v, want %v; indicators %v, want %v", r.Countries, wantCountries, r.Indicators, wantIndicators)
+	}
+}
+
+// TestTopIsTheSortedHead: the n most frequent values are the first n of all
+// values sorted by count, ties by value, for values counted in any order,
+// source addresses (counted in batches) among them.
+func TestTopIsTheSortedHead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 50 {
+		c := addressCounter()
+		want := map[string]int64{}
+		for range rng.IntN(3000) {
+			v := fmt.Sprintf("10.0.%d.%d", rng.IntN(4), rng.IntN(40)) // few values, many ties
+			if rng.IntN(5) == 0 {
+				v = fmt.Sprintf("host-%d", rng.IntN(60))
+			}
+			n := int64(1)
+			if rng.IntN(10) == 0 {
+				n = int64(rng.IntN(5) + 2)
+			}
+			c.add([]byte(v), n)
+			want[v] += n
+		}
+		all := make([]ValueCount, 0, len(want))
+		for v, n := range want {
+			all = append(all, ValueCount{Value: v, Count: n})
+		}
+		sort.Slice(all, func(i, j int) bool {
+			if all[i].Count != all[j].Count {
+				return all[i].Count > all[j].Count
+			}
+			return all[i].Value < all[j].Value
+		})
+		for _, n := range []int{1, 3, 10, len(all), len(all) + 5} {
+			got := c.top(n)
+			head := all[:min(n, len(all))]
+			if !reflect.DeepEqual(got, head) {
+				t.Fatalf("round %d, top %d:\n got %v\nwant %v", round, n, got, head)
+			}
+		}
 	}
 }
