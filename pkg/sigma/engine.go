@@ -301,14 +301,15 @@ type boundRule struct {
 // boundSource is a mapping source with its "when" and its fields resolved;
 // the rest is filled in by bind, when the source's first event comes.
 type boundSource struct {
-	index   int // in Engine.sources
-	src     *Source
-	schema  *Schema
-	when    *node
-	needs   [][]int // groups of slots: "when" is false unless each group has a value
-	skip    []int   // by group of needs: the next source to try when the group has none
-	tsSlots []int
-	applies []int // detection rules whose logsource the source provides
+	index    int // in Engine.sources
+	src      *Source
+	schema   *Schema
+	whenTree *node
+	when     program // compiled whenTree
+	needs    [][]int // groups of slots: "when" is false unless each group has a value
+	skip     []int   // by group of needs: the next source to try when the group has none
+	tsSlots  []int
+	applies  []int // detection rules whose logsource the source provides
 	// dispatch, for a source in a run of sources selected by one field's
 	// value: the run's index.
 	dispatch *dispatch
@@ -318,6 +319,8 @@ type boundSource struct {
 	keys   []*fieldKey
 	npat   int
 	rules  []*boundRule
+	prog   program   // the rules, compiled
+	ruleAt []int32   // by rule: its root in prog
 	always []int32   // rules evaluated for every event of the source
 	byPid  [][]int32 // rules that can only match if a pattern hit
 }
@@ -338,11 +341,12 @@ func (e *Engine) prepareSource(src *Source) (*binder, error) {
 			return nil, fmt.Errorf("when: %w", err)
 		}
 		b.raw = true
-		bs.when = simplify(b.bind(wx))
+		bs.whenTree = simplify(b.bind(wx))
 		b.raw = false
 	} else {
-		bs.when = &node{kind: nodeTrue}
+		bs.whenTree = &node{kind: nodeTrue}
 	}
+	bs.when.add(bs.whenTree)
 	for _, p := range bs.schema.Timestamp {
 		bs.tsSlots = append(bs.tsSlots, b.slot(p))
 	}
@@ -375,6 +379,7 @@ func (bs *boundSource) bind() {
 			continue // impossible here, e.g. a fixed field of the source differs
 		}
 		bs.rules = append(bs.rules, &boundRule{index: i, root: root, links: e.linksFor(i, b)})
+		bs.ruleAt = append(bs.ruleAt, bs.prog.add(root))
 	}
 	for _, k := range bs.keys {
 		k.ci = e.automaton(k.ciPats)
@@ -439,7 +444,7 @@ func (b *binder) placeSlots() *boundSource {
 	for i, s := range bs.tsSlots {
 		bs.tsSlots[i] = global[s]
 	}
-	bs.needs = requiredSlots(bs.when)
+	bs.needs = requiredSlots(bs.whenTree)
 	b.placed = true
 	return bs
 }

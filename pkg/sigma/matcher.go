@@ -17,12 +17,11 @@ type Matcher struct {
 	fields event.Fields
 	epoch  uint32
 
-	hitEpoch []uint32
-	hitFlags []uint8
-	hitPids  []int32
-	cand     []uint32 // per rule of the source: epoch when queued
-	queue    []int32
-	hits     []int32 // the source's bound rules that matched the event
+	lits    []litHit // by pattern id of the source
+	hitPids []int32
+	cand    []uint32 // per rule of the source: epoch when queued
+	queue   []int32
+	hits    []int32 // the source's bound rules that matched the event
 
 	texts  []slotText // by slot
 	all    slotText
@@ -33,6 +32,13 @@ type Matcher struct {
 	ts     int64
 	tsOK   bool
 	tsDone bool
+}
+
+// litHit records how a pattern occurred in the event's values, if its
+// epoch is the event's.
+type litHit struct {
+	epoch uint32
+	flags uint8
 }
 
 // slotText caches a slot's values as text and lowered text for one event.
@@ -99,7 +105,7 @@ sources:
 				continue sources
 			}
 		}
-		if m.eval(s.when) {
+		if m.run(&s.when, 0) {
 			m.src = s
 			break
 		}
@@ -145,7 +151,7 @@ sources:
 		}
 	}
 	for _, ri := range m.queue {
-		if m.eval(s.rules[ri].root) {
+		if m.run(&s.prog, s.ruleAt[ri]) {
 			m.matched(ri)
 		}
 	}
@@ -193,9 +199,8 @@ func (m *Matcher) Resume(raw []byte, sc *Screened) *Result {
 // returns them.
 func (m *Matcher) use(s *boundSource) []*boundRule {
 	rules := s.boundRules()
-	if n := s.npat - len(m.hitEpoch); n > 0 {
-		m.hitEpoch = append(m.hitEpoch, make([]uint32, n)...)
-		m.hitFlags = append(m.hitFlags, make([]uint8, n)...)
+	if n := s.npat - len(m.lits); n > 0 {
+		m.lits = append(m.lits, make([]litHit, n)...)
 	}
 	return rules
 }
@@ -204,7 +209,7 @@ func (m *Matcher) use(s *boundSource) []*boundRule {
 func (m *Matcher) begin(raw []byte) *Result {
 	m.epoch++
 	if m.epoch == 0 { // wrapped: clear the stamps
-		clear(m.hitEpoch)
+		clear(m.lits)
 		clear(m.cand)
 		m.epoch = 1
 	}
@@ -285,12 +290,12 @@ func (m *Matcher) scan(lits *literalSet, pids []int32, text []byte) {
 				f |= hitExact
 			}
 		}
-		if m.hitEpoch[pid] != m.epoch {
-			m.hitEpoch[pid] = m.epoch
-			m.hitFlags[pid] = 0
+		h := &m.lits[pid]
+		if h.epoch != m.epoch {
+			h.epoch, h.flags = m.epoch, 0
 			m.hitPids = append(m.hitPids, pid)
 		}
-		m.hitFlags[pid] |= f
+		h.flags |= f
 	})
 }
 
@@ -353,34 +358,6 @@ func needsLower(b []byte) bool {
 		}
 	}
 	return false
-}
-
-func (m *Matcher) eval(n *node) bool {
-	switch n.kind {
-	case nodeTrue:
-		return true
-	case nodeFalse:
-		return false
-	case nodeAnd:
-		for _, k := range n.kids {
-			if !m.eval(k) {
-				return false
-			}
-		}
-		return true
-	case nodeOr:
-		for _, k := range n.kids {
-			if m.eval(k) {
-				return true
-			}
-		}
-		return false
-	case nodeNot:
-		return !m.eval(n.kids[0])
-	case nodeLit:
-		return m.hitEpoch[n.pid] == m.epoch && m.hitFlags[n.pid]&n.need != 0
-	}
-	return m.evalTest(n.test)
 }
 
 func (m *Matcher) evalTest(bt *boundTest) bool {
