@@ -282,7 +282,10 @@ type fieldKey struct {
 	csPats []string // cased patterns, matched against values as they are
 	csPids []int32
 	ci, cs *literalSet
-	index  map[patternKey]int32
+	// raw, for a keyword search's key: its literals as JSON writes them,
+	// to rule out events whose text holds none (Matcher.rawRulesOut).
+	raw   *literalSet
+	index map[patternKey]int32
 }
 
 // patternKey names a literal of a field key: its text, and whether it is
@@ -384,6 +387,11 @@ func (bs *boundSource) bind() {
 	for _, k := range bs.keys {
 		k.ci = e.automaton(k.ciPats)
 		k.cs = e.automaton(k.csPats)
+		if len(k.slots) == 1 && k.slots[0] == e.allSlot && len(k.csPats) == 0 {
+			if quoted := quotedLiterals(k.ciPats); quoted != nil {
+				k.raw = e.automaton(quoted)
+			}
+		}
 	}
 	bs.byPid = make([][]int32, bs.npat)
 	for ri, br := range bs.rules {
@@ -397,6 +405,31 @@ func (bs *boundSource) bind() {
 		}
 	}
 	bs.binder = nil
+}
+
+// quotedLiterals returns literals as they appear inside a JSON string that
+// escapes only backslashes and quotes, or nil if one is shorter than four
+// bytes or holds a byte that is not printable ASCII.
+func quotedLiterals(lits []string) []string {
+	out := make([]string, len(lits))
+	for i, lit := range lits {
+		var b strings.Builder
+		for j := 0; j < len(lit); j++ {
+			c := lit[j]
+			if c < 0x20 || c >= 0x7f {
+				return nil
+			}
+			if c == '\\' || c == '"' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(c)
+		}
+		if b.Len() < gramLen {
+			return nil
+		}
+		out[i] = b.String()
+	}
+	return out
 }
 
 // resolve gives a slot to every field a detection reads on the source (but

@@ -214,3 +214,49 @@ func (l *literalSet) scan(text []byte, found func(pid int32, start, end int)) {
 		}
 	}
 }
+
+// holdsFolded reports whether a literal, all lower case, occurs in text
+// with its ASCII letters lowered, without lowering the text: the probed
+// windows are lowered as words. It is for sets without literals shorter
+// than four bytes (short is nil) and for ASCII text.
+func (l *literalSet) holdsFolded(text []byte) bool {
+	if len(l.slots) == 0 {
+		return false
+	}
+	filter, shift := l.filter, l.shift
+	for i := 0; i+gramLen <= len(text); i += l.stride {
+		g := lowerWord(binary.LittleEndian.Uint32(text[i:]))
+		h := (g * 0x9e3779b1) >> shift
+		if filter[h/64]&(1<<(h%64)) == 0 {
+			continue
+		}
+		for _, e := range l.lookup(g) {
+			start := i - int(e.off)
+			end := start + int(e.n)
+			if start >= 0 && end <= len(text) && equalLowered(text[start:end], l.pats[e.pid]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lowerWord lowers the ASCII capitals among a word's four bytes.
+func lowerWord(w uint32) uint32 {
+	const ones = 0x01010101
+	x := w & (0x7f * ones)
+	atLeastA := x + (0x80-'A')*ones // high bit set where x >= 'A'
+	pastZ := x + (0x80-'Z'-1)*ones  // high bit set where x > 'Z'
+	capital := atLeastA &^ pastZ &^ w & (0x80 * ones)
+	return w | capital>>2
+}
+
+// equalLowered reports whether text with its ASCII capitals lowered is low.
+func equalLowered(text []byte, low string) bool {
+	for i := range len(text) {
+		if lowerASCII[text[i]&0x7f] != low[i] || text[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

@@ -2,9 +2,12 @@ package sigma
 
 import (
 	"bytes"
+	"encoding/binary"
 	"sort"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/internal/ipaddr"
@@ -32,6 +35,9 @@ type Matcher struct {
 	ts     int64
 	tsOK   bool
 	tsDone bool
+	// plain: the event is ASCII and its strings escape only backslashes
+	// and quotes (0: not known yet, 1: yes, 2: no).
+	plain uint8
 }
 
 // litHit records how a pattern occurred in the event's values, if its
@@ -123,6 +129,9 @@ sources:
 	// One pass of each field's automata over its values.
 	m.hitPids = m.hitPids[:0]
 	for _, k := range s.keys {
+		if k.raw != nil && m.rawRulesOut(k.raw, raw) {
+			continue
+		}
 		for _, slot := range k.slots {
 			st := m.slot(slot)
 			for i := range st.texts {
@@ -218,6 +227,7 @@ func (m *Matcher) begin(raw []byte) *Result {
 	}
 	m.arena = m.arena[:0]
 	m.tsDone = false
+	m.plain = 0
 	m.src = nil
 	m.hits = m.hits[:0]
 	r := &m.result
@@ -297,6 +307,90 @@ func (m *Matcher) scan(lits *literalSet, pids []int32, text []byte) {
 		}
 		h.flags |= f
 	})
+}
+
+// rawRulesOut reports whether no literal of a keyword search's key can
+// occur in the event's strings, judging from the event's bytes, raw
+// (quoted: the key's literals, printable ASCII, as JSON writes them),
+// without collecting, unescaping and lowering every string. In a plain
+// event (isPlainJSON) every printable ASCII character of a string is
+// written as itself, or as \\ and \", and lowering the string lowers
+// them alone to ASCII, so a literal in a lowered string is in the lowered
+// JSON.
+func (m *Matcher) rawRulesOut(quoted *literalSet, raw []byte) bool {
+	if m.plain == 0 {
+		m.plain = 2
+		if isPlainJSON(raw) {
+			m.plain = 1
+		}
+	}
+	return m.plain == 1 && !quoted.holdsFolded(raw)
+}
+
+// isPlainJSON reports whether a JSON text writes every printable ASCII
+// character as itself or, for the backslash and the quote, as \\ and \",
+// and has no other character that lowers to ASCII (the Kelvin sign lowers
+// to k).
+func isPlainJSON(b []byte) bool {
+	for i := 0; i < len(b); {
+		if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 == 0 {
+			i += 8
+			continue
+		}
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if unicode.ToLower(r) < utf8.RuneSelf {
+			return false
+		}
+		i += n
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 {
+			return true
+		}
+		i += j + 1
+		if i == len(b) {
+			return false
+		}
+		switch b[i] {
+		case '\\', '"', 'b', 'f', 'n', 'r', 't':
+			i++
+		case 'u':
+			r, ok := hex4(b[i+1:])
+			if !ok || unicode.ToLower(r) < utf8.RuneSelf {
+				return false
+			}
+			i += 5
+		default: // \/ writes a printable character
+			return false
+		}
+	}
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // slot returns the values of a slot as text, for this event.
