@@ -683,3 +683,18 @@ func TestLowerWord(t *testing.T) {
 		}
 	}
 }
+
+// Matching an event allocates nothing once the matcher has seen one like
+// it, globs over long values included.
+func TestMatchAllocatesNothing(t *testing.T) {
+	e := engineFor(t, rule("glob", "  sel:\n    CommandLine: 'schtasks*/create*/tr*\\AppData\\\\*'\n  condition: sel")+
+		rule("keywords", "  keywords:\n    - 'sekurlsa::logonpasswords'\n  condition: keywords"))
+	m := e.NewMatcher()
+	ev := []byte(proc(`schtasks /create /sc onlogon /tn Updater /tr C:\Users\bob\AppData\Roaming\Microsoft\Windows\u.exe /f`, `C:\Windows\System32\schtasks.exe`))
+	if got := matched(e, m, string(ev)); got != "glob" {
+		t.Fatalf("matched %q, want glob", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { m.Match(ev) }); n != 0 {
+		t.Errorf("Match allocates %.1f times an event", n)
+	}
+}

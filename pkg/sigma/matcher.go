@@ -505,10 +505,10 @@ func (m *Matcher) evalTest(bt *boundTest) bool {
 			}
 			if t.op == opMatch {
 				if t.cased {
-					if t.glob.match(string(st.texts[i])) {
+					if t.glob.matchBytes(st.texts[i]) {
 						return true
 					}
-				} else if bt.t.low.match(string(st.lows[i])) {
+				} else if bt.t.low.matchBytes(st.lows[i]) {
 					return true
 				}
 				continue
@@ -572,9 +572,9 @@ func (m *Matcher) testText(t *fieldTest, text, low []byte) bool {
 		return float64(v) == t.num
 	case opMatch:
 		if t.cased {
-			return t.glob.match(string(text))
+			return t.glob.matchBytes(text)
 		}
-		return t.glob.lower().match(string(low))
+		return t.low.matchBytes(low)
 	}
 	return false
 }
