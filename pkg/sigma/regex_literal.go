@@ -206,6 +206,18 @@ func oneByteSets(re *syntax.Regexp) ([]byteSet, bool) {
 			}
 		}
 		return []byteSet{s}, true
+	case syntax.OpConcat: // as Simplify writes x{3}
+		var out []byteSet
+		for _, sub := range re.Sub {
+			sets, ok := oneByteSets(sub)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, sets...)
+		}
+		return out, true
+	case syntax.OpCapture:
+		return oneByteSets(re.Sub[0])
 	}
 	return nil, false
 }

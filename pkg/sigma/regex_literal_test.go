@@ -149,7 +149,7 @@ func walkTests(x expr, f func(*fieldTest)) {
 func TestRegexHintRefusesWithoutTheRun(t *testing.T) {
 	for _, c := range []struct{ re, text string }{
 		{`\\[a-zA-Z0-9]{1,32}\.[a-zA-Z0-9]{1,6}\.[ "']{1}`, `"C:\Windows\System32\cmd.exe" /c dir C:\Users\x.y.z`},
-		{`\s[a-fA-F0-9]{64}\s[a-fA-F0-9]{16}`, `certutil -hashfile C:\x.bin SHA256 0123456789abcdef`},
+		{`\s[a-fA-F0-9]{64}\s[a-fA-F0-9]{16}`, `certutil -hashfile C:\Users\alice\Downloads\setup-x64.exe SHA256 {01234567-89ab-cdef-0123-456789abcdef}`},
 		{`a+b`, `aaa b`},
 	} {
 		h := newRegexHint(regexp.MustCompile(c.re))
