@@ -122,13 +122,7 @@ const maxRun = 16
 // match one ASCII byte each: a class of ASCII characters, or a literal
 // matched as it is.
 func requiredRun(re *syntax.Regexp, least float64) byteRun {
-	for re.Op == syntax.OpCapture {
-		re = re.Sub[0]
-	}
-	subs := []*syntax.Regexp{re}
-	if re.Op == syntax.OpConcat {
-		subs = re.Sub
-	}
+	subs := concatenated(re, nil)
 	var best byteRun
 	bestScore := least
 	var run byteRun
@@ -147,10 +141,10 @@ func requiredRun(re *syntax.Regexp, least float64) byteRun {
 			run = append(run, sets...)
 		case sub.Op == syntax.OpPlus:
 			// Its first match follows the run, its last precedes the next.
-			if sets, ok := oneByteSets(sub.Sub[0]); ok && len(sets) == 1 {
-				run = append(run, sets[0])
+			if sets, ok := oneByteSets(sub.Sub[0]); ok {
+				run = append(run, sets...)
 				end()
-				run = append(run, sets[0])
+				run = append(run, sets...)
 				continue
 			}
 			end()
@@ -160,6 +154,21 @@ func requiredRun(re *syntax.Regexp, least float64) byteRun {
 	}
 	end()
 	return best
+}
+
+// concatenated appends the parts re matches one after the other, nested
+// concatenations (as Simplify writes x{7,13}) and groups opened.
+func concatenated(re *syntax.Regexp, parts []*syntax.Regexp) []*syntax.Regexp {
+	switch re.Op {
+	case syntax.OpCapture:
+		return concatenated(re.Sub[0], parts)
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			parts = concatenated(sub, parts)
+		}
+		return parts
+	}
+	return append(parts, re)
 }
 
 // score is how unlikely the run is at a place of random bytes, as a log:
@@ -206,7 +215,7 @@ func oneByteSets(re *syntax.Regexp) ([]byteSet, bool) {
 			}
 		}
 		return []byteSet{s}, true
-	case syntax.OpConcat: // as Simplify writes x{3}
+	case syntax.OpConcat:
 		var out []byteSet
 		for _, sub := range re.Sub {
 			sets, ok := oneByteSets(sub)
