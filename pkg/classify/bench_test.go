@@ -2,8 +2,12 @@ package classify
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/secpipe/secpipe/pkg/attack"
@@ -12,6 +16,8 @@ import (
 	"github.com/secpipe/secpipe/pkg/internal/cputime"
 	"github.com/secpipe/secpipe/pkg/internal/gentest"
 	"github.com/secpipe/secpipe/pkg/pipeline"
+	"github.com/secpipe/secpipe/pkg/shareddata"
+	"github.com/secpipe/secpipe/pkg/sigma"
 )
 
 // BenchmarkClassifyGen measures the stage alone on gen's ECS and lab events.
@@ -49,6 +55,11 @@ func benchStage(b *testing.B, lines [][]byte) {
 	if err != nil || len(problems) > 0 {
 		b.Fatal(err, problems)
 	}
+	benchStageOf(b, engine, lines)
+}
+
+// benchStageOf runs a stage of engine over lines, 1024 at a time.
+func benchStageOf(b *testing.B, engine *sigma.Engine, lines [][]byte) {
 	stage := NewStage(engine, attack.Default(), false)
 	in := make([]pipeline.Message, 0, 1024)
 	out := &pipeline.Batch{}
@@ -94,4 +105,64 @@ func BenchmarkExtract(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkClassifyCorpus measures the stage alone with the whole SigmaHQ
+// corpus on the events of its regression cases, replayed (nearly every
+// event matches several rules), and on gen's Windows events: issue 15's
+// rows, loading aside.
+func BenchmarkClassifyCorpus(b *testing.B) {
+	corpus := shareddata.Dir(b, "sigma")
+	cfg := Config{NoBuiltin: true, RulePaths: []string{
+		filepath.Join(corpus, "rules"),
+		filepath.Join(corpus, "rules-emerging-threats"),
+		filepath.Join(corpus, "rules-threat-hunting"),
+	}}
+	engine, _, err := Load(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("replay", func(b *testing.B) {
+		benchStageOf(b, engine, regressionEvents(b, filepath.Join(corpus, "regression")))
+	})
+	b.Run("gen-windows", func(b *testing.B) {
+		var win [][]byte
+		for _, e := range gentest.Events(b, gen.Config{Seed: 9, Count: 40000, Format: gen.ECS}) {
+			if bytes.Contains(e, []byte(`"os":{"type":"windows"`)) {
+				win = append(win, e)
+			}
+		}
+		benchStageOf(b, engine, win)
+	})
+}
+
+// regressionEvents returns the events of the regression cases under dir,
+// each compacted to one line, as scripts/bench.sh replays them.
+func regressionEvents(b *testing.B, dir string) [][]byte {
+	var events [][]byte
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		dec := json.NewDecoder(f)
+		for {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil // the end, or a file that is not events
+			}
+			var line bytes.Buffer
+			if json.Compact(&line, raw) == nil && len(raw) > 0 && raw[0] == '{' {
+				events = append(events, line.Bytes())
+			}
+		}
+	})
+	if err != nil || len(events) == 0 {
+		b.Fatalf("regression events under %s: %d, %v", dir, len(events), err)
+	}
+	return events
 }

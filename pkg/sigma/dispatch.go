@@ -40,7 +40,7 @@ const minDispatch = 3
 func setDispatch(sources []*boundSource) {
 	keys := make([][]keyTest, len(sources))
 	for i, s := range sources {
-		keys[i] = whenKeys(s.when)
+		keys[i] = whenKeys(s.whenTree)
 	}
 	for i := 0; i < len(sources); {
 		best, bestLen := -1, 0
@@ -244,5 +244,5 @@ func (m *Matcher) meets(s *boundSource) bool {
 			return false
 		}
 	}
-	return m.eval(s.when)
+	return m.run(&s.when, 0)
 }

@@ -61,7 +61,7 @@ func TestDispatchFindsTheFirstSource(t *testing.T) {
 		got := m.Match(ev).Source
 		want := ""
 		for _, s := range e.sources {
-			if m.eval(s.when) {
+			if m.run(&s.when, 0) {
 				want = s.src.Name
 				if s.dispatch != nil {
 					dispatched++

@@ -282,7 +282,10 @@ type fieldKey struct {
 	csPats []string // cased patterns, matched against values as they are
 	csPids []int32
 	ci, cs *literalSet
-	index  map[patternKey]int32
+	// raw, for a keyword search's key: its literals as JSON writes them,
+	// to rule out events whose text holds none (Matcher.rawRulesOut).
+	raw   *literalSet
+	index map[patternKey]int32
 }
 
 // patternKey names a literal of a field key: its text, and whether it is
@@ -301,14 +304,15 @@ type boundRule struct {
 // boundSource is a mapping source with its "when" and its fields resolved;
 // the rest is filled in by bind, when the source's first event comes.
 type boundSource struct {
-	index   int // in Engine.sources
-	src     *Source
-	schema  *Schema
-	when    *node
-	needs   [][]int // groups of slots: "when" is false unless each group has a value
-	skip    []int   // by group of needs: the next source to try when the group has none
-	tsSlots []int
-	applies []int // detection rules whose logsource the source provides
+	index    int // in Engine.sources
+	src      *Source
+	schema   *Schema
+	whenTree *node
+	when     program // compiled whenTree
+	needs    [][]int // groups of slots: "when" is false unless each group has a value
+	skip     []int   // by group of needs: the next source to try when the group has none
+	tsSlots  []int
+	applies  []int // detection rules whose logsource the source provides
 	// dispatch, for a source in a run of sources selected by one field's
 	// value: the run's index.
 	dispatch *dispatch
@@ -318,6 +322,8 @@ type boundSource struct {
 	keys   []*fieldKey
 	npat   int
 	rules  []*boundRule
+	prog   program   // the rules, compiled
+	ruleAt []int32   // by rule: its root in prog
 	always []int32   // rules evaluated for every event of the source
 	byPid  [][]int32 // rules that can only match if a pattern hit
 }
@@ -338,11 +344,12 @@ func (e *Engine) prepareSource(src *Source) (*binder, error) {
 			return nil, fmt.Errorf("when: %w", err)
 		}
 		b.raw = true
-		bs.when = simplify(b.bind(wx))
+		bs.whenTree = simplify(b.bind(wx))
 		b.raw = false
 	} else {
-		bs.when = &node{kind: nodeTrue}
+		bs.whenTree = &node{kind: nodeTrue}
 	}
+	bs.when.add(bs.whenTree)
 	for _, p := range bs.schema.Timestamp {
 		bs.tsSlots = append(bs.tsSlots, b.slot(p))
 	}
@@ -375,10 +382,16 @@ func (bs *boundSource) bind() {
 			continue // impossible here, e.g. a fixed field of the source differs
 		}
 		bs.rules = append(bs.rules, &boundRule{index: i, root: root, links: e.linksFor(i, b)})
+		bs.ruleAt = append(bs.ruleAt, bs.prog.add(root))
 	}
 	for _, k := range bs.keys {
 		k.ci = e.automaton(k.ciPats)
 		k.cs = e.automaton(k.csPats)
+		if len(k.slots) == 1 && k.slots[0] == e.allSlot && len(k.csPats) == 0 {
+			if quoted := quotedLiterals(k.ciPats); quoted != nil {
+				k.raw = e.automaton(quoted)
+			}
+		}
 	}
 	bs.byPid = make([][]int32, bs.npat)
 	for ri, br := range bs.rules {
@@ -392,6 +405,31 @@ func (bs *boundSource) bind() {
 		}
 	}
 	bs.binder = nil
+}
+
+// quotedLiterals returns literals as they appear inside a JSON string that
+// escapes only backslashes and quotes, or nil if one is shorter than four
+// bytes or holds a byte that is not printable ASCII.
+func quotedLiterals(lits []string) []string {
+	out := make([]string, len(lits))
+	for i, lit := range lits {
+		var b strings.Builder
+		for j := 0; j < len(lit); j++ {
+			c := lit[j]
+			if c < 0x20 || c >= 0x7f {
+				return nil
+			}
+			if c == '\\' || c == '"' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(c)
+		}
+		if b.Len() < gramLen {
+			return nil
+		}
+		out[i] = b.String()
+	}
+	return out
 }
 
 // resolve gives a slot to every field a detection reads on the source (but
@@ -439,7 +477,7 @@ func (b *binder) placeSlots() *boundSource {
 	for i, s := range bs.tsSlots {
 		bs.tsSlots[i] = global[s]
 	}
-	bs.needs = requiredSlots(bs.when)
+	bs.needs = requiredSlots(bs.whenTree)
 	b.placed = true
 	return bs
 }

@@ -634,3 +634,67 @@ correlation:
 		t.Errorf("temporal: %q", got)
 	}
 }
+
+// Keyword searches look at an event's JSON before its strings; what they
+// find must not depend on how the JSON writes the keyword: in capitals, as
+// \u escapes, with \/, or with a character that lowers to ASCII (the
+// Kelvin sign lowers to k).
+func TestKeywordsHoweverWritten(t *testing.T) {
+	e := engineFor(t, rule("keywords", "  keywords:\n    - 'kerberos::golden'\n    - '\\mimilib.dll'\n    - 'http://evil.example'\n  condition: keywords"))
+	m := e.NewMatcher()
+	event := func(cmd string) string {
+		return `{"event":{"category":["process"]},"host":{"os":{"type":"windows"}},"process":{"command_line":"` + cmd + `","executable":"C:\\Windows\\x.exe"},"product":"Windows\u00ae ®"}`
+	}
+	for _, c := range []struct {
+		cmd   string
+		match bool
+	}{
+		{`x.exe KERBEROS::Golden /ptt`, true},
+		{`rundll32 C:\\Temp\\MimiLib.DLL,x`, true},
+		{`x.exe \u004berberos::golden`, true},
+		{`x.exe \u004Berberos\u003a:golden`, true},
+		{`x.exe ` + "\u212a" + `erberos::golden`, true},
+		{`x.exe \u212aerberos::golden`, true},
+		{`curl http:\/\/evil.example\/a`, true},
+		{`curl \"http://evil.example\"`, true},
+		{`x.exe kerberos::silver mimilib.dll`, false},
+		{`x.exe \u212aerberos::silver`, false},
+	} {
+		got := matched(e, m, event(c.cmd)) == "keywords"
+		if got != c.match {
+			t.Errorf("%s: matched %v, want %v", c.cmd, got, c.match)
+		}
+	}
+}
+
+// lowerWord lowers the capitals of a word's bytes, and no other byte.
+func TestLowerWord(t *testing.T) {
+	for b := range 256 {
+		for pos := range 4 {
+			w := uint32(0x61626364) &^ (0xff << (8 * pos)) // "dcba" around b
+			w |= uint32(b) << (8 * pos)
+			want := w
+			if 'A' <= b && b <= 'Z' {
+				want += 0x20 << (8 * pos)
+			}
+			if got := lowerWord(w); got != want {
+				t.Fatalf("lowerWord(%#08x) = %#08x, want %#08x", w, got, want)
+			}
+		}
+	}
+}
+
+// Matching an event allocates nothing once the matcher has seen one like
+// it, globs over long values included.
+func TestMatchAllocatesNothing(t *testing.T) {
+	e := engineFor(t, rule("glob", "  sel:\n    CommandLine: 'schtasks*/create*/tr*\\AppData\\\\*'\n  condition: sel")+
+		rule("keywords", "  keywords:\n    - 'sekurlsa::logonpasswords'\n  condition: keywords"))
+	m := e.NewMatcher()
+	ev := []byte(proc(`schtasks /create /sc onlogon /tn Updater /tr C:\Users\bob\AppData\Roaming\Microsoft\Windows\u.exe /f`, `C:\Windows\System32\schtasks.exe`))
+	if got := matched(e, m, string(ev)); got != "glob" {
+		t.Fatalf("matched %q, want glob", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { m.Match(ev) }); n != 0 {
+		t.Errorf("Match allocates %.1f times an event", n)
+	}
+}

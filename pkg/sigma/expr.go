@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // expr is a detection compiled to a boolean expression over field tests,
@@ -180,6 +181,13 @@ func (g glob) String() string {
 // case-insensitive match). ? matches one character (a UTF-8 sequence).
 func (g glob) match(s string) bool {
 	return matchToks(g.toks, s)
+}
+
+// matchBytes is match for an event's text, read in place: string(b) would
+// copy every text longer than 32 bytes to the heap. matchToks keeps
+// nothing of the string it is given.
+func (g glob) matchBytes(b []byte) bool {
+	return matchToks(g.toks, unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
 func matchToks(toks []globTok, s string) bool {

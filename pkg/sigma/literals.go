@@ -18,11 +18,19 @@ import (
 // the cache, and only on a hit looks the window up and compares the few
 // literals that contain it. Literals shorter than four bytes, few and short,
 // go to a small Aho-Corasick automaton.
+//
+// When the shortest long literal has more than four bytes, as keyword
+// searches' and hashes' do, the scan looks at every stride-th window only
+// (stride = shortest length - 3): each literal is indexed by stride
+// consecutive windows of its own, one of which every occurrence of it puts
+// at a probed position, and only there. Keyword searches, run over every
+// string of an event, were half the bytes scanned.
 type literalSet struct {
 	short    *ahoCorasick
 	shortIDs []int32 // pattern ids of the short automaton's patterns
 
 	pats   []string
+	stride int
 	filter []uint64 // bitmap of hashed windows present
 	shift  uint
 	// Open-addressed table of windows, with their entries.
@@ -36,8 +44,10 @@ type litSlot struct {
 }
 
 type litEntry struct {
-	pid int32
-	off int32 // offset of the window in the literal
+	pid  int32
+	off  int32  // offset of the window in the literal
+	n    int32  // the literal's length
+	head uint64 // its first 8 bytes, compared before the rest
 }
 
 const gramLen = 4
@@ -70,18 +80,33 @@ func newLiteralSet(patterns []string) *literalSet {
 		gram  uint32
 		entry litEntry
 	}
-	picks := make([]chosen, 0, len(patterns)-len(short))
+	shortest := 0
+	for _, p := range patterns {
+		if len(p) >= gramLen && (shortest == 0 || len(p) < shortest) {
+			shortest = len(p)
+		}
+	}
+	l.stride = max(shortest-gramLen+1, 1)
+	picks := make([]chosen, 0, (len(patterns)-len(short))*l.stride)
 	for pid, p := range patterns {
 		if len(p) < gramLen {
 			continue
 		}
+		// The run of stride windows whose counts sum least.
 		best, bestCount := 0, int32(-1)
-		for i := 0; i+gramLen <= len(p); i++ {
-			if c := counts[gram(p[i:])]; bestCount < 0 || c < bestCount {
+		for i := 0; i+l.stride+gramLen-1 <= len(p); i++ {
+			c := int32(0)
+			for k := i; k < i+l.stride; k++ {
+				c += counts[gram(p[k:])]
+			}
+			if bestCount < 0 || c < bestCount {
 				best, bestCount = i, c
 			}
 		}
-		picks = append(picks, chosen{gram(p[best:]), litEntry{pid: int32(pid), off: int32(best)}})
+		for k := best; k < best+l.stride; k++ {
+			e := litEntry{pid: int32(pid), off: int32(k), n: int32(len(p)), head: head(p)}
+			picks = append(picks, chosen{gram(p[k:]), e})
+		}
 	}
 	// Group the literals by window; within a window, in pattern order.
 	slices.SortStableFunc(picks, func(a, b chosen) int { return cmp.Compare(a.gram, b.gram) })
@@ -141,6 +166,14 @@ func (l *literalSet) lookup(g uint32) []litEntry {
 	}
 }
 
+// head returns the first 8 bytes of a literal, fewer when it is shorter,
+// as a little-endian word.
+func head(p string) uint64 {
+	var b [8]byte
+	copy(b[:], p)
+	return binary.LittleEndian.Uint64(b[:])
+}
+
 // scan calls found for each occurrence of a literal in text.
 func (l *literalSet) scan(text []byte, found func(pid int32, start, end int)) {
 	if l.short != nil {
@@ -152,19 +185,78 @@ func (l *literalSet) scan(text []byte, found func(pid int32, start, end int)) {
 		return
 	}
 	filter, shift := l.filter, l.shift
-	for i := 0; i+gramLen <= len(text); i++ {
+	for i := 0; i+gramLen <= len(text); i += l.stride {
 		g := binary.LittleEndian.Uint32(text[i:])
 		h := (g * 0x9e3779b1) >> shift
 		if filter[h/64]&(1<<(h%64)) == 0 {
 			continue
 		}
 		for _, e := range l.lookup(g) {
-			p := l.pats[e.pid]
 			start := i - int(e.off)
-			end := start + len(p)
-			if start >= 0 && end <= len(text) && string(text[start:end]) == p {
-				found(e.pid, start, end)
+			end := start + int(e.n)
+			if start < 0 || end > len(text) {
+				continue
+			}
+			if start+8 <= len(text) {
+				// The head first: most candidates differ there, and a
+				// literal of 8 bytes or fewer is then found.
+				mask := ^uint64(0) >> (64 - 8*min(e.n, 8))
+				if binary.LittleEndian.Uint64(text[start:])&mask != e.head {
+					continue
+				}
+				if e.n > 8 && string(text[start+8:end]) != l.pats[e.pid][8:] {
+					continue
+				}
+			} else if string(text[start:end]) != l.pats[e.pid] {
+				continue
+			}
+			found(e.pid, start, end)
+		}
+	}
+}
+
+// holdsFolded reports whether a literal, all lower case, occurs in text
+// with its ASCII letters lowered, without lowering the text: the probed
+// windows are lowered as words. It is for sets without literals shorter
+// than four bytes (short is nil) and for ASCII text.
+func (l *literalSet) holdsFolded(text []byte) bool {
+	if len(l.slots) == 0 {
+		return false
+	}
+	filter, shift := l.filter, l.shift
+	for i := 0; i+gramLen <= len(text); i += l.stride {
+		g := lowerWord(binary.LittleEndian.Uint32(text[i:]))
+		h := (g * 0x9e3779b1) >> shift
+		if filter[h/64]&(1<<(h%64)) == 0 {
+			continue
+		}
+		for _, e := range l.lookup(g) {
+			start := i - int(e.off)
+			end := start + int(e.n)
+			if start >= 0 && end <= len(text) && equalLowered(text[start:end], l.pats[e.pid]) {
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// lowerWord lowers the ASCII capitals among a word's four bytes.
+func lowerWord(w uint32) uint32 {
+	const ones = 0x01010101
+	x := w & (0x7f * ones)
+	atLeastA := x + (0x80-'A')*ones // high bit set where x >= 'A'
+	pastZ := x + (0x80-'Z'-1)*ones  // high bit set where x > 'Z'
+	capital := atLeastA &^ pastZ &^ w & (0x80 * ones)
+	return w | capital>>2
+}
+
+// equalLowered reports whether text with its ASCII capitals lowered is low.
+func equalLowered(text []byte, low string) bool {
+	for i := range len(text) {
+		if lowerASCII[text[i]&0x7f] != low[i] || text[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

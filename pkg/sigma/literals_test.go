@@ -10,7 +10,9 @@ import (
 // TestLiteralSetFindsEveryOccurrence compares a literal set's scan, short
 // literals (the automaton) and long ones (the window index) together, with
 // a plain search for every occurrence of every literal, overlapping ones
-// included, over a small alphabet so that literals overlap and repeat.
+// included, over a small alphabet so that literals overlap and repeat. Half
+// the sets have no literal shorter than 5 to 8 bytes, so that the scan
+// probes every second to fifth window only.
 func TestLiteralSetFindsEveryOccurrence(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	word := func(n int) string {
@@ -24,11 +26,15 @@ func TestLiteralSetFindsEveryOccurrence(t *testing.T) {
 		pid        int32
 		start, end int
 	}
-	for round := range 200 {
+	for round := range 400 {
+		shortest := 1
+		if round%2 == 1 {
+			shortest = 5 + rng.IntN(4)
+		}
 		var pats []string
 		seen := map[string]bool{}
 		for len(pats) < 1+rng.IntN(40) {
-			p := word(1 + rng.IntN(9))
+			p := word(shortest + rng.IntN(9))
 			if !seen[p] {
 				seen[p] = true
 				pats = append(pats, p)

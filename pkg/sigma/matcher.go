@@ -2,9 +2,12 @@ package sigma
 
 import (
 	"bytes"
+	"encoding/binary"
 	"sort"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/secpipe/secpipe/pkg/event"
 	"github.com/secpipe/secpipe/pkg/internal/ipaddr"
@@ -17,12 +20,11 @@ type Matcher struct {
 	fields event.Fields
 	epoch  uint32
 
-	hitEpoch []uint32
-	hitFlags []uint8
-	hitPids  []int32
-	cand     []uint32 // per rule of the source: epoch when queued
-	queue    []int32
-	hits     []int32 // the source's bound rules that matched the event
+	lits    []litHit // by pattern id of the source
+	hitPids []int32
+	cand    []uint32 // per rule of the source: epoch when queued
+	queue   []int32
+	hits    []int32 // the source's bound rules that matched the event
 
 	texts  []slotText // by slot
 	all    slotText
@@ -33,6 +35,16 @@ type Matcher struct {
 	ts     int64
 	tsOK   bool
 	tsDone bool
+	// plain: the event is ASCII and its strings escape only backslashes
+	// and quotes (0: not known yet, 1: yes, 2: no).
+	plain uint8
+}
+
+// litHit records how a pattern occurred in the event's values, if its
+// epoch is the event's.
+type litHit struct {
+	epoch uint32
+	flags uint8
 }
 
 // slotText caches a slot's values as text and lowered text for one event.
@@ -99,7 +111,7 @@ sources:
 				continue sources
 			}
 		}
-		if m.eval(s.when) {
+		if m.run(&s.when, 0) {
 			m.src = s
 			break
 		}
@@ -117,6 +129,9 @@ sources:
 	// One pass of each field's automata over its values.
 	m.hitPids = m.hitPids[:0]
 	for _, k := range s.keys {
+		if k.raw != nil && m.rawRulesOut(k.raw, raw) {
+			continue
+		}
 		for _, slot := range k.slots {
 			st := m.slot(slot)
 			for i := range st.texts {
@@ -145,7 +160,7 @@ sources:
 		}
 	}
 	for _, ri := range m.queue {
-		if m.eval(s.rules[ri].root) {
+		if m.run(&s.prog, s.ruleAt[ri]) {
 			m.matched(ri)
 		}
 	}
@@ -193,9 +208,8 @@ func (m *Matcher) Resume(raw []byte, sc *Screened) *Result {
 // returns them.
 func (m *Matcher) use(s *boundSource) []*boundRule {
 	rules := s.boundRules()
-	if n := s.npat - len(m.hitEpoch); n > 0 {
-		m.hitEpoch = append(m.hitEpoch, make([]uint32, n)...)
-		m.hitFlags = append(m.hitFlags, make([]uint8, n)...)
+	if n := s.npat - len(m.lits); n > 0 {
+		m.lits = append(m.lits, make([]litHit, n)...)
 	}
 	return rules
 }
@@ -204,7 +218,7 @@ func (m *Matcher) use(s *boundSource) []*boundRule {
 func (m *Matcher) begin(raw []byte) *Result {
 	m.epoch++
 	if m.epoch == 0 { // wrapped: clear the stamps
-		clear(m.hitEpoch)
+		clear(m.lits)
 		clear(m.cand)
 		m.epoch = 1
 	}
@@ -213,6 +227,7 @@ func (m *Matcher) begin(raw []byte) *Result {
 	}
 	m.arena = m.arena[:0]
 	m.tsDone = false
+	m.plain = 0
 	m.src = nil
 	m.hits = m.hits[:0]
 	r := &m.result
@@ -285,13 +300,97 @@ func (m *Matcher) scan(lits *literalSet, pids []int32, text []byte) {
 				f |= hitExact
 			}
 		}
-		if m.hitEpoch[pid] != m.epoch {
-			m.hitEpoch[pid] = m.epoch
-			m.hitFlags[pid] = 0
+		h := &m.lits[pid]
+		if h.epoch != m.epoch {
+			h.epoch, h.flags = m.epoch, 0
 			m.hitPids = append(m.hitPids, pid)
 		}
-		m.hitFlags[pid] |= f
+		h.flags |= f
 	})
+}
+
+// rawRulesOut reports whether no literal of a keyword search's key can
+// occur in the event's strings, judging from the event's bytes, raw
+// (quoted: the key's literals, printable ASCII, as JSON writes them),
+// without collecting, unescaping and lowering every string. In a plain
+// event (isPlainJSON) every printable ASCII character of a string is
+// written as itself, or as \\ and \", and lowering the string lowers
+// them alone to ASCII, so a literal in a lowered string is in the lowered
+// JSON.
+func (m *Matcher) rawRulesOut(quoted *literalSet, raw []byte) bool {
+	if m.plain == 0 {
+		m.plain = 2
+		if isPlainJSON(raw) {
+			m.plain = 1
+		}
+	}
+	return m.plain == 1 && !quoted.holdsFolded(raw)
+}
+
+// isPlainJSON reports whether a JSON text writes every printable ASCII
+// character as itself or, for the backslash and the quote, as \\ and \",
+// and has no other character that lowers to ASCII (the Kelvin sign lowers
+// to k).
+func isPlainJSON(b []byte) bool {
+	for i := 0; i < len(b); {
+		if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 == 0 {
+			i += 8
+			continue
+		}
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if unicode.ToLower(r) < utf8.RuneSelf {
+			return false
+		}
+		i += n
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 {
+			return true
+		}
+		i += j + 1
+		if i == len(b) {
+			return false
+		}
+		switch b[i] {
+		case '\\', '"', 'b', 'f', 'n', 'r', 't':
+			i++
+		case 'u':
+			r, ok := hex4(b[i+1:])
+			if !ok || unicode.ToLower(r) < utf8.RuneSelf {
+				return false
+			}
+			i += 5
+		default: // \/ writes a printable character
+			return false
+		}
+	}
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // slot returns the values of a slot as text, for this event.
@@ -355,34 +454,6 @@ func needsLower(b []byte) bool {
 	return false
 }
 
-func (m *Matcher) eval(n *node) bool {
-	switch n.kind {
-	case nodeTrue:
-		return true
-	case nodeFalse:
-		return false
-	case nodeAnd:
-		for _, k := range n.kids {
-			if !m.eval(k) {
-				return false
-			}
-		}
-		return true
-	case nodeOr:
-		for _, k := range n.kids {
-			if m.eval(k) {
-				return true
-			}
-		}
-		return false
-	case nodeNot:
-		return !m.eval(n.kids[0])
-	case nodeLit:
-		return m.hitEpoch[n.pid] == m.epoch && m.hitFlags[n.pid]&n.need != 0
-	}
-	return m.evalTest(n.test)
-}
-
 func (m *Matcher) evalTest(bt *boundTest) bool {
 	t := bt.t
 	switch t.op {
@@ -434,10 +505,10 @@ func (m *Matcher) evalTest(bt *boundTest) bool {
 			}
 			if t.op == opMatch {
 				if t.cased {
-					if t.glob.match(string(st.texts[i])) {
+					if t.glob.matchBytes(st.texts[i]) {
 						return true
 					}
-				} else if bt.t.low.match(string(st.lows[i])) {
+				} else if bt.t.low.matchBytes(st.lows[i]) {
 					return true
 				}
 				continue
@@ -501,9 +572,9 @@ func (m *Matcher) testText(t *fieldTest, text, low []byte) bool {
 		return float64(v) == t.num
 	case opMatch:
 		if t.cased {
-			return t.glob.match(string(text))
+			return t.glob.matchBytes(text)
 		}
-		return t.glob.lower().match(string(low))
+		return t.low.matchBytes(low)
 	}
 	return false
 }
