@@ -99,11 +99,6 @@ func parse(data []byte) (*Catalog, error) {
 	if probe.Type == "bundle" {
 		return parseSTIX(data)
 	}
-	return parseCompact(data)
-}
-
-// parseCompact reads secpipe's compact form of a catalog.
-func parseCompact(data []byte) (*Catalog, error) {
 	var compact struct {
 		Source     string      `json:"source"`
 		Tactics    []Tactic    `json:"tactics"`

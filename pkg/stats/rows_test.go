@@ -163,14 +163,7 @@ func runStatsInParts(t *testing.T, files []string, f format.Format, rows bool, p
 // messages that the JSON path gives, on the same files: the lab's CSV and
 // store's, plain and gzip-compressed, alone and with JSON Lines in one run.
 func TestRowsReportAsJSON(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := tempWriter(t)
 	lab, store := labEdgeCSV(), storeEdgeCSV()
 	jsonl := append(classified("j1", "2026-01-15T07:07:00Z", "web-09", "zoe", "10.9.9.9", th([]string{"TA0008"}, []string{"T1021"})), '\n')
 	labPath, storePath := write("lab.csv", lab), write("tactics.csv", store)
@@ -294,14 +287,7 @@ func storeRepeated(n int) []byte {
 // a line end, between the rows of one event, after a quote that never
 // closes.
 func TestPartsReportAsOnePass(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := tempWriter(t)
 	var longEvent []byte
 	for i := range 20000 {
 		longEvent = fmt.Appendf(longEvent, "long,2026-01-15T07:%02d:00Z,alice,web-01,203.0.113.7,login,TA0006,T1110.%03d\r\n", i%60, i%1000)
@@ -351,5 +337,18 @@ func TestPartsReportAsOnePass(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// tempWriter returns a function that writes a file into a temporary
+// folder of the test and returns its path.
+func tempWriter(t *testing.T) func(name string, data []byte) string {
+	dir := t.TempDir()
+	return func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }
