@@ -2,6 +2,8 @@ package event
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -417,26 +419,35 @@ func skipWS(b []byte, i int) int {
 }
 
 // stringEnd returns the offset after the string starting at b[i] == '"' and
-// whether it holds escapes.
+// whether it holds escapes. b is valid JSON: a backslash always escapes the
+// byte after it.
 func stringEnd(b []byte, i int) (int, bool) {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
 	i++
 	esc := false
 	for {
-		q := bytes.IndexByte(b[i:], '"')
-		end := i + q
-		// The quote ends the string unless an odd number of backslashes
-		// escapes it.
-		n := 0
-		for k := end - 1; k >= i && b[k] == '\\'; k-- {
-			n++
+		// Eight bytes at a time to the next quote or backslash. The lowest
+		// flagged byte is one of them (a borrow only flags bytes above).
+		for ; i+8 <= len(b); i += 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			q := w ^ ('"' * ones)
+			bs := w ^ ('\\' * ones)
+			if found := ((q - ones) &^ q) | ((bs - ones) &^ bs); found&highs != 0 {
+				i += bits.TrailingZeros64(found&highs) / 8
+				break
+			}
 		}
-		if !esc && bytes.IndexByte(b[i:end], '\\') >= 0 {
-			esc = true
+		for b[i] != '"' && b[i] != '\\' {
+			i++
 		}
-		if n%2 == 0 {
-			return end + 1, esc
+		if b[i] == '"' {
+			return i + 1, esc
 		}
-		i = end + 1
+		esc = true
+		i += 2
 	}
 }
 
