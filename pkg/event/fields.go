@@ -472,6 +472,7 @@ func skipValue(b []byte, i int) int {
 	case '{', '[':
 		depth := 0
 		for {
+			i = skipPlain(b, i)
 			switch b[i] {
 			case '"':
 				i, _ = stringEnd(b, i)
@@ -492,6 +493,29 @@ func skipValue(b []byte, i int) int {
 		return i + 5
 	}
 	return numberEnd(b, i)
+}
+
+// skipPlain skips, eight bytes at a time, the bytes of a container between
+// its strings that open or close nothing: it stops at a quote or a bracket,
+// or where fewer than eight bytes are left.
+func skipPlain(b []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// '[' and ']' are '{' and '}' with the 0x20 bit clear; outside
+		// strings, no byte of valid JSON is a quote without it.
+		v := w | 0x20*ones
+		q := v ^ ('"' * ones)
+		o := v ^ ('{' * ones)
+		c := v ^ ('}' * ones)
+		if found := ((q - ones) &^ q) | ((o - ones) &^ o) | ((c - ones) &^ c); found&highs != 0 {
+			return i + bits.TrailingZeros64(found&highs)/8
+		}
+	}
+	return i
 }
 
 // appendUnescaped appends the JSON string content s (without quotes), unescaped.
