@@ -40,6 +40,10 @@ func (v Value) AppendText(dst []byte) []byte {
 	return append(dst, v.Raw...)
 }
 
+// Escaped reports whether the value is a string with escapes: its text is
+// not its Raw bytes.
+func (v Value) Escaped() bool { return v.Kind == String && v.escaped }
+
 // Text returns the value as text; it allocates only for escaped strings.
 func (v Value) Text() string {
 	if v.Kind == String && v.escaped {

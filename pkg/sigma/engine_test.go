@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -679,6 +680,32 @@ func TestLowerWord(t *testing.T) {
 			}
 			if got := lowerWord(w); got != want {
 				t.Fatalf("lowerWord(%#08x) = %#08x, want %#08x", w, got, want)
+			}
+		}
+	}
+}
+
+// Lowering eight bytes at a time gives what lowering each byte gives, and
+// needsLower finds each byte that lowering changes or cannot lower as ASCII,
+// at every place of a word and of the tail after the last word.
+func TestLowerEightAtATime(t *testing.T) {
+	for n := 1; n <= 19; n++ {
+		for pos := range n {
+			for b := range 256 {
+				text := bytes.Repeat([]byte("a"), n)
+				text[pos] = byte(b)
+				wantNeeds := b >= utf8.RuneSelf || 'A' <= b && b <= 'Z'
+				if got := needsLower(text); got != wantNeeds {
+					t.Fatalf("needsLower(%q) = %v, want %v", text, got, wantNeeds)
+				}
+				if b >= utf8.RuneSelf {
+					continue // lowered as UTF-8: TestAppendLower
+				}
+				want := bytes.Repeat([]byte("a"), n)
+				want[pos] = lowerASCII[b]
+				if got := appendLower(nil, text); !bytes.Equal(got, want) {
+					t.Fatalf("appendLower(%q) = %q, want %q", text, got, want)
+				}
 			}
 		}
 	}

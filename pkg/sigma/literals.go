@@ -242,14 +242,7 @@ func (l *literalSet) holdsFolded(text []byte) bool {
 }
 
 // lowerWord lowers the ASCII capitals among a word's four bytes.
-func lowerWord(w uint32) uint32 {
-	const ones = 0x01010101
-	x := w & (0x7f * ones)
-	atLeastA := x + (0x80-'A')*ones // high bit set where x >= 'A'
-	pastZ := x + (0x80-'Z'-1)*ones  // high bit set where x > 'Z'
-	capital := atLeastA &^ pastZ &^ w & (0x80 * ones)
-	return w | capital>>2
-}
+func lowerWord(w uint32) uint32 { return uint32(lowerWord64(uint64(w))) }
 
 // equalLowered reports whether text with its ASCII capitals lowered is low.
 func equalLowered(text []byte, low string) bool {

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"encoding/binary"
 	"unicode"
 	"unicode/utf8"
 )
@@ -9,11 +10,18 @@ import (
 // letters fast, other letters by unicode.ToLower. Rule values are lowered
 // the same way, so both sides agree.
 func appendLower(dst, src []byte) []byte {
-	// ASCII runs go through a table, in bulk.
+	// ASCII runs are lowered eight bytes at a time, then through a table.
 	n := len(dst)
 	dst = append(dst, src...)
 	out := dst[n:]
 	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		w := binary.LittleEndian.Uint64(src[i:])
+		if w&asciiHighs != 0 {
+			break
+		}
+		binary.LittleEndian.PutUint64(out[i:], lowerWord64(w))
+	}
 	for ; i < len(src); i++ {
 		c := src[i]
 		if c >= utf8.RuneSelf {
@@ -45,6 +53,40 @@ func appendLower(dst, src []byte) []byte {
 	}
 	return dst
 }
+
+// needsLower reports whether appendLower would change b: it holds an ASCII
+// capital or a byte past ASCII.
+func needsLower(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if w&asciiHighs != 0 || capitals(w) != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return true
+		}
+	}
+	return false
+}
+
+const (
+	asciiOnes  = 0x0101010101010101
+	asciiHighs = 0x80 * asciiOnes
+)
+
+// capitals returns the high bit of each byte of w that is an ASCII capital.
+func capitals(w uint64) uint64 {
+	x := w &^ asciiHighs
+	atLeastA := x + (0x80-'A')*asciiOnes // high bit set where x >= 'A'
+	pastZ := x + (0x80-'Z'-1)*asciiOnes  // high bit set where x > 'Z'
+	return atLeastA &^ pastZ &^ w & asciiHighs
+}
+
+// lowerWord64 lowers the ASCII capitals among a word's eight bytes.
+func lowerWord64(w uint64) uint64 { return w | capitals(w)>>2 }
 
 var lowerASCII = func() (t [utf8.RuneSelf]byte) {
 	for c := range t {

@@ -420,7 +420,7 @@ func (m *Matcher) slot(slot int) *slotText {
 			text = nil
 		} else {
 			text = v.Raw
-			if v.Kind == event.String && bytes.IndexByte(v.Raw, '\\') >= 0 {
+			if v.Escaped() {
 				text = m.keep(v.AppendText(m.arena[len(m.arena):]))
 			}
 		}
@@ -443,15 +443,6 @@ func (m *Matcher) keep(b []byte) []byte {
 		m.arena = m.arena[:n+len(b)]
 	}
 	return b[:len(b):len(b)]
-}
-
-func needsLower(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 || ('A' <= c && c <= 'Z') {
-			return true
-		}
-	}
-	return false
 }
 
 func (m *Matcher) evalTest(bt *boundTest) bool {
