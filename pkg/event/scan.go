@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -313,7 +314,8 @@ func (s *scanner) array(i int) (int, *syntaxError) {
 
 // skipSafe skips, eight bytes at a time, bytes that may stand unescaped in
 // a string and end nothing: not a quote, a backslash, a control character
-// or a non-ASCII byte.
+// or a non-ASCII byte. It stops at the first other byte, or where fewer
+// than eight bytes are left.
 func skipSafe(b []byte, i int) int {
 	const (
 		ones  = 0x0101010101010101
@@ -325,7 +327,8 @@ func skipSafe(b []byte, i int) int {
 		bs := w ^ (0x5c * ones) // zero bytes where '\\'
 		bad := w | ((q - ones) &^ q) | ((bs - ones) &^ bs) | ((w - 0x20*ones) &^ w)
 		if bad&highs != 0 {
-			break
+			// The lowest flagged byte is one (a borrow only flags bytes above).
+			return i + bits.TrailingZeros64(bad&highs)/8
 		}
 	}
 	return i
