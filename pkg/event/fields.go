@@ -3,7 +3,6 @@ package event
 import (
 	"bytes"
 	"encoding/binary"
-	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -426,21 +425,14 @@ func skipWS(b []byte, i int) int {
 // whether it holds escapes. b is valid JSON: a backslash always escapes the
 // byte after it.
 func stringEnd(b []byte, i int) (int, bool) {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
 	i++
 	esc := false
 	for {
-		// Eight bytes at a time to the next quote or backslash. The lowest
-		// flagged byte is one of them (a borrow only flags bytes above).
+		// Eight bytes at a time to the next quote or backslash.
 		for ; i+8 <= len(b); i += 8 {
 			w := binary.LittleEndian.Uint64(b[i:])
-			q := w ^ ('"' * ones)
-			bs := w ^ ('\\' * ones)
-			if found := ((q - ones) &^ q) | ((bs - ones) &^ bs); found&highs != 0 {
-				i += bits.TrailingZeros64(found&highs) / 8
+			if found := bytesOf(w, '"') | bytesOf(w, '\\'); found != 0 {
+				i += firstFlagged(found)
 				break
 			}
 		}
@@ -503,20 +495,13 @@ func skipValue(b []byte, i int) int {
 // its strings that open or close nothing: it stops at a quote or a bracket,
 // or where fewer than eight bytes are left.
 func skipPlain(b []byte, i int) int {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
 		// '[' and ']' are '{' and '}' with the 0x20 bit clear; outside
 		// strings, no byte of valid JSON is a quote without it.
-		v := w | 0x20*ones
-		q := v ^ ('"' * ones)
-		o := v ^ ('{' * ones)
-		c := v ^ ('}' * ones)
-		if found := ((q - ones) &^ q) | ((o - ones) &^ o) | ((c - ones) &^ c); found&highs != 0 {
-			return i + bits.TrailingZeros64(found&highs)/8
+		v := w | 0x20*wordOnes
+		if found := bytesOf(v, '"') | bytesOf(v, '{') | bytesOf(v, '}'); found != 0 {
+			return i + firstFlagged(found)
 		}
 	}
 	return i

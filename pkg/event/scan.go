@@ -317,21 +317,32 @@ func (s *scanner) array(i int) (int, *syntaxError) {
 // or a non-ASCII byte. It stops at the first other byte, or where fewer
 // than eight bytes are left.
 func skipSafe(b []byte, i int) int {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
-		q := w ^ (0x22 * ones)  // zero bytes where '"'
-		bs := w ^ (0x5c * ones) // zero bytes where '\\'
-		bad := w | ((q - ones) &^ q) | ((bs - ones) &^ bs) | ((w - 0x20*ones) &^ w)
-		if bad&highs != 0 {
-			// The lowest flagged byte is one (a borrow only flags bytes above).
-			return i + bits.TrailingZeros64(bad&highs)/8
+		bad := w | bytesOf(w, '"') | bytesOf(w, '\\') | ((w - 0x20*wordOnes) &^ w)
+		if bad&wordHighs != 0 {
+			return i + firstFlagged(bad)
 		}
 	}
 	return i
+}
+
+// Words of eight bytes, searched for bytes of a kind at once.
+const (
+	wordOnes  = 0x0101010101010101
+	wordHighs = 0x80 * wordOnes
+)
+
+// bytesOf flags, at their high bit, the bytes of w equal to c. A borrow may
+// also flag bytes above a flagged one, never below: the lowest flag is true.
+func bytesOf(w uint64, c byte) uint64 {
+	x := w ^ (uint64(c) * wordOnes)
+	return (x - wordOnes) &^ x & wordHighs
+}
+
+// firstFlagged returns the place of the lowest flagged byte of a word.
+func firstFlagged(flags uint64) int {
+	return bits.TrailingZeros64(flags&wordHighs) / 8
 }
 
 func isHex(c byte) bool {

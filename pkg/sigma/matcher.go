@@ -333,7 +333,7 @@ func (m *Matcher) rawRulesOut(quoted *literalSet, raw []byte) bool {
 // to k).
 func isPlainJSON(b []byte) bool {
 	for i := 0; i < len(b); {
-		if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 == 0 {
+		if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&asciiHighs == 0 {
 			i += 8
 			continue
 		}
