@@ -3,6 +3,8 @@ package event
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -67,19 +69,39 @@ func (v Value) Float() (float64, bool) {
 // same path; each element of an array is a value of the array's path. A "*"
 // segment stands for any member name: "Event.UserData.*.User".
 type Paths struct {
-	// index maps a path to its slot+1 (0: not a wanted path), with
-	// descendBit set when it is a proper prefix of a wanted path.
-	index map[string]uint32
+	slots map[string]int // a path's slot
 	names []string
 	// keys has a bit for each (length, first byte) of a member name that
-	// can be part of a wanted path, to skip other members without building
-	// their path and looking it up.
+	// can be part of a wanted path, to skip other members without looking
+	// them up.
 	keys [64]uint64
+	// The paths as a tree of member names, each node one path: nodes[1] is
+	// the event itself, 0 no wanted path. A member is looked up by its
+	// parent and name, so no path is ever built while extracting.
+	nodes []pathNode
+	edges []pathEdge
+	table []uint32 // open-addressed by (parent, name): an edge's index+1, or 0
+	seed  uint64   // random, so that names cannot be chosen to collide
 }
+
+type pathNode struct {
+	slot    int32 // the slot of the path ending here, or -1
+	descend bool  // a wanted path goes on below
+	wild    bool  // a wanted path goes on below through "*"
+}
+
+type pathEdge struct {
+	parent, child uint32
+	name          string
+}
+
+const rootNode = 1
 
 // NewPaths returns a set holding the given paths.
 func NewPaths(paths ...string) *Paths {
-	p := &Paths{index: map[string]uint32{}}
+	p := &Paths{slots: map[string]int{}, seed: rand.Uint64()}
+	p.nodes = []pathNode{{slot: -1}, {slot: -1}}
+	p.table = make([]uint32, 16)
 	for _, s := range paths {
 		p.Add(s)
 	}
@@ -88,15 +110,15 @@ func NewPaths(paths ...string) *Paths {
 
 // Add adds a path if it is new and returns its slot.
 func (p *Paths) Add(path string) int {
-	if e := p.index[path]; e&slotMask != 0 {
-		return int(e&slotMask) - 1
+	if s, ok := p.slots[path]; ok {
+		return s
 	}
 	s := len(p.names)
-	p.index[path] = p.index[path]&(descendBit|wildBit) | uint32(s+1)
+	p.slots[path] = s
 	p.names = append(p.names, path)
+	segs := strings.Split(path, ".")
 	// A member name may hold one segment or several joined by dots
 	// ({"process.command_line": ...}): note every run of segments.
-	segs := strings.Split(path, ".")
 	for i := range segs {
 		name := ""
 		for j := i; j < len(segs); j++ {
@@ -109,22 +131,102 @@ func (p *Paths) Add(path string) int {
 			}
 		}
 	}
-	for i := 0; i < len(path); i++ {
-		if path[i] == '.' {
-			p.index[path[:i]] |= descendBit
-			if strings.HasPrefix(path[i+1:], "*.") || path[i+1:] == "*" {
-				p.index[path[:i]] |= wildBit
-			}
+	n := uint32(rootNode)
+	for k, seg := range segs {
+		p.nodes[n].descend = true
+		if seg == "*" && k > 0 {
+			p.nodes[n].wild = true
 		}
+		n = p.addChild(n, seg)
 	}
+	p.nodes[n].slot = int32(s)
 	return s
 }
 
-const (
-	descendBit = 1 << 31
-	wildBit    = 1 << 30 // members of this object also match "*"
-	slotMask   = wildBit - 1
-)
+// addChild returns the node of member name under parent, adding it if new.
+func (p *Paths) addChild(parent uint32, name string) uint32 {
+	if c := p.child(parent, []byte(name)); c != 0 {
+		return c
+	}
+	c := uint32(len(p.nodes))
+	p.nodes = append(p.nodes, pathNode{slot: -1})
+	p.edges = append(p.edges, pathEdge{parent: parent, child: c, name: name})
+	if 2*len(p.edges) > len(p.table) {
+		p.table = make([]uint32, 2*len(p.table))
+		for e := range p.edges {
+			p.place(uint32(e))
+		}
+	} else {
+		p.place(uint32(len(p.edges) - 1))
+	}
+	return c
+}
+
+// place puts edge e in the table.
+func (p *Paths) place(e uint32) {
+	ed := &p.edges[e]
+	mask := uint64(len(p.table) - 1)
+	for h := p.hash(ed.parent, []byte(ed.name)) & mask; ; h = (h + 1) & mask {
+		if p.table[h] == 0 {
+			p.table[h] = e + 1
+			return
+		}
+	}
+}
+
+// hash mixes a member's parent and name: names are short, and all of a
+// name of up to 16 bytes is read in two words.
+func (p *Paths) hash(parent uint32, name []byte) uint64 {
+	var a, b uint64
+	switch n := len(name); {
+	case n >= 8:
+		a, b = binary.LittleEndian.Uint64(name), binary.LittleEndian.Uint64(name[n-8:])
+	case n >= 4:
+		a = uint64(binary.LittleEndian.Uint32(name)) | uint64(binary.LittleEndian.Uint32(name[n-4:]))<<32
+	case n > 0:
+		a = uint64(name[0]) | uint64(name[n/2])<<8 | uint64(name[n-1])<<16
+	}
+	h := (a ^ p.seed) * 0x9e3779b97f4a7c15
+	h ^= (b ^ uint64(len(name))<<48 ^ uint64(parent)) * 0xc2b2ae3d27d4eb4f
+	return h ^ h>>31
+}
+
+// child returns the node of member name under parent, or 0.
+func (p *Paths) child(parent uint32, name []byte) uint32 {
+	mask := uint64(len(p.table) - 1)
+	for h := p.hash(parent, name) & mask; ; h = (h + 1) & mask {
+		e := p.table[h]
+		if e == 0 {
+			return 0
+		}
+		if ed := &p.edges[e-1]; ed.parent == parent && ed.name == string(name) {
+			return ed.child
+		}
+	}
+}
+
+// member returns the node of a member name, which may hold several
+// segments, under parent: its exact path, or else, where the parent's
+// members stand for "*", the "*" below it; 0 if no wanted path has it.
+func (p *Paths) member(parent uint32, name []byte) uint32 {
+	// No edge's name holds a dot: a dotted name is walked a segment at a time.
+	n := p.child(parent, name)
+	if n == 0 && bytes.IndexByte(name, '.') >= 0 {
+		n = parent
+		for rest := name; n != 0; {
+			dot := bytes.IndexByte(rest, '.')
+			if dot < 0 {
+				n = p.child(n, rest)
+				break
+			}
+			n, rest = p.child(n, rest[:dot]), rest[dot+1:]
+		}
+	}
+	if n == 0 && p.nodes[parent].wild {
+		return p.child(parent, []byte("*"))
+	}
+	return n
+}
 
 // mayHave reports whether a member name can be part of a wanted path.
 func (p *Paths) mayHave(name []byte) bool {
@@ -133,7 +235,10 @@ func (p *Paths) mayHave(name []byte) bool {
 
 // Slot returns the slot of a path, or -1 if the set does not hold it.
 func (p *Paths) Slot(path string) int {
-	return int(p.index[path]&slotMask) - 1
+	if s, ok := p.slots[path]; ok {
+		return s
+	}
+	return -1
 }
 
 // Len returns the number of paths.
@@ -145,18 +250,14 @@ func (p *Paths) Name(slot int) string { return p.names[slot] }
 // Fields holds the values extracted from one event, by slot.
 // Reuse one Fields across events to avoid allocations.
 type Fields struct {
-	cache      []lookupCache // the previous event's lookups, in order
-	cacheOf    *Paths        // the set the cache was filled from
-	cacheNames int           // its size then: paths added later invalidate it
-	vals       [][]Value
-	set        []int32 // the slots given values by this event, to clear at the next
-	borrowed   bool    // vals and members point into a Snapshot (Restore)
-	raw        []byte  // the event
-	strs       []Value // every string value of raw, once Strings has run
-	strsDone   bool
-	path       []byte
-	keyBuf     []byte
-	members    []Member
+	vals     [][]Value
+	set      []int32 // the slots given values by this event, to clear at the next
+	borrowed bool    // vals and members point into a Snapshot (Restore)
+	raw      []byte  // the event
+	strs     []Value // every string value of raw, once Strings has run
+	strsDone bool
+	keyBuf   []byte
+	members  []Member
 }
 
 // Member is one top-level member of an object: its key and where it lies.
@@ -206,13 +307,9 @@ func (f *Fields) Members() []Member { return f.members }
 // Extract fills f with the values of p's paths in raw, a valid JSON object.
 func (p *Paths) Extract(raw []byte, f *Fields) {
 	f.reset(p)
-	f.path = f.path[:0]
-	if f.cacheOf != p || len(f.cache) > 0 && len(p.names) != f.cacheNames {
-		f.cache, f.cacheOf, f.cacheNames = f.cache[:0], p, len(p.names)
-	}
 	f.raw = raw
 	x := extractor{p: p, f: f, b: raw}
-	x.object(skipWS(raw, 0), true)
+	x.object(skipWS(raw, 0), rootNode)
 }
 
 // reset empties f for an event's values of p's paths.
@@ -246,65 +343,18 @@ type extractor struct {
 	p *Paths
 	f *Fields
 	b []byte
-	n int // lookups so far in this event
 }
 
-// lookup returns the index entry of the current path. Events of a stream
-// mostly share their layout, or one of a few: the n-th lookup of an event
-// usually asks for a path one of the last few events asked for at their
-// n-th, and comparing the path with those is cheaper than hashing it.
-func (x *extractor) lookup() uint32 {
-	n := x.n
-	x.n++
-	if n >= len(x.f.cache) {
-		if n >= 256 {
-			return x.p.index[string(x.f.path)]
-		}
-		x.f.cache = append(x.f.cache, lookupCache{})
-	}
-	c := &x.f.cache[n]
-	for i := range c.ways {
-		if w := &c.ways[i]; w.set && string(w.path) == string(x.f.path) {
-			return w.entry
-		}
-	}
-	e := x.p.index[string(x.f.path)]
-	w := &c.ways[c.next]
-	c.next = (c.next + 1) % uint8(len(c.ways))
-	w.path, w.entry, w.set = append(w.path[:0], x.f.path...), e, true
-	return e
-}
-
-// lookupCache holds the last paths looked up at one position of events.
-type lookupCache struct {
-	ways [4]struct {
-		path  []byte
-		entry uint32
-		set   bool
-	}
-	next uint8 // the way to replace next
-}
-
-// want reports what to do with the value at the current path.
-func (x *extractor) want() (slot int, descend bool) {
-	e := x.lookup()
-	return int(e&slotMask) - 1, e&descendBit != 0
-}
-
-// wild reports whether the current path's members also stand for "*".
-func (x *extractor) wild() bool {
-	return x.lookup()&wildBit != 0
-}
-
-// object walks an object at b[i] == '{' and returns the offset after it.
-func (x *extractor) object(i int, top bool) int {
+// object walks an object at b[i] == '{', whose path is node's, and returns
+// the offset after it. The event itself is the root node's.
+func (x *extractor) object(i int, node uint32) int {
 	b := x.b
 	i = skipWS(b, i+1)
 	if b[i] == '}' {
 		return i + 1
 	}
-	base := len(x.f.path)
-	wild := base > 0 && x.wild()
+	top := node == rootNode
+	wild := x.p.nodes[node].wild
 	for {
 		memberStart := i
 		keyEnd, esc := stringEnd(b, i)
@@ -314,52 +364,35 @@ func (x *extractor) object(i int, top bool) int {
 			x.f.keyBuf = appendUnescaped(x.f.keyBuf[:0], key)
 			name = x.f.keyBuf
 		}
-		if !wild && !x.p.mayHave(name) {
-			// No wanted path goes through this member: skip its value.
-			i = skipWS(b, keyEnd)
-			i = skipValue(b, skipWS(b, i+1))
-			if top {
-				x.f.members = append(x.f.members, Member{Key: key, Start: memberStart, End: i})
-			}
-			i = skipWS(b, i)
-			if b[i] == '}' {
-				x.f.path = x.f.path[:base]
-				return i + 1
-			}
-			i = skipWS(b, i+1) // ','
-			continue
-		}
-		x.f.path = x.f.path[:base]
-		if base > 0 {
-			x.f.path = append(x.f.path, '.')
-		}
-		x.f.path = append(x.f.path, name...)
-		if wild && x.lookup() == 0 {
-			x.f.path = append(x.f.path[:base], ".*"...)
-		}
 		i = skipWS(b, keyEnd)
 		i = skipWS(b, i+1) // ':'
-		i = x.value(i)
+		if !wild && !x.p.mayHave(name) {
+			// No wanted path goes through this member: skip its value.
+			i = skipValue(b, i)
+		} else {
+			i = x.value(i, x.p.member(node, name))
+		}
 		if top {
 			x.f.members = append(x.f.members, Member{Key: key, Start: memberStart, End: i})
 		}
 		i = skipWS(b, i)
 		if b[i] == '}' {
-			x.f.path = x.f.path[:base]
 			return i + 1
 		}
 		i = skipWS(b, i+1) // ','
 	}
 }
 
-// value handles the value at b[i] for the current path and returns its end.
-func (x *extractor) value(i int) int {
+// value handles the value at b[i], whose path is node's (0: no wanted
+// path), and returns its end.
+func (x *extractor) value(i int, node uint32) int {
 	b := x.b
-	slot, descend := x.want()
+	n := &x.p.nodes[node]
+	slot, descend := int(n.slot), n.descend
 	switch b[i] {
 	case '{':
 		if descend {
-			end := x.object(i, false)
+			end := x.object(i, node)
 			x.record(slot, Value{Kind: Object, Raw: b[i:end]})
 			return end
 		}
@@ -377,7 +410,7 @@ func (x *extractor) value(i int) int {
 			return i + 1
 		}
 		for {
-			i = x.value(i)
+			i = x.value(i, node)
 			i = skipWS(b, i)
 			if b[i] == ']' {
 				return i + 1
@@ -466,23 +499,7 @@ func skipValue(b []byte, i int) int {
 		end, _ := stringEnd(b, i)
 		return end
 	case '{', '[':
-		depth := 0
-		for {
-			i = skipPlain(b, i)
-			switch b[i] {
-			case '"':
-				i, _ = stringEnd(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
+		return skipContainer(b, i)
 	case 't', 'n':
 		return i + 4
 	case 'f':
@@ -491,20 +508,93 @@ func skipValue(b []byte, i int) int {
 	return numberEnd(b, i)
 }
 
-// skipPlain skips, eight bytes at a time, the bytes of a container between
-// its strings that open or close nothing: it stops at a quote or a bracket,
-// or where fewer than eight bytes are left.
-func skipPlain(b []byte, i int) int {
-	for ; i+8 <= len(b); i += 8 {
+// skipContainer returns the offset after the valid JSON object or array at
+// b[i], eight bytes at a time whatever its tokens: it knows, for each byte
+// of a word, whether it lies in a string from the parity of the quotes
+// before it, and counts the brackets outside strings. A word holding a
+// backslash, and the last few bytes, go a byte at a time.
+func skipContainer(b []byte, i int) int {
+	depth := 0
+	var inString uint64 // every flag set while a string is open at i
+	for i+8 <= len(b) {
 		w := binary.LittleEndian.Uint64(b[i:])
-		// '[' and ']' are '{' and '}' with the 0x20 bit clear; outside
-		// strings, no byte of valid JSON is a quote without it.
+		if bytesOf(w, '\\') != 0 {
+			var end int
+			if i, depth, inString, end = skipEscapes(b, i, depth, inString); end > 0 {
+				return end
+			}
+			continue
+		}
+		// At each byte, the parity of the quotes up to it: set inside a
+		// string and at its opening quote, clear at its closing one.
+		strs := exactBytesOf(w, '"')
+		strs ^= strs << 8
+		strs ^= strs << 16
+		strs ^= strs << 32
+		odd := -(strs >> 63) & wordHighs // an odd count flips the next word's state
+		strs ^= inString
+		inString ^= odd
+		// '[' and ']' are '{' and '}' with the 0x20 bit clear.
 		v := w | 0x20*wordOnes
-		if found := bytesOf(v, '"') | bytesOf(v, '{') | bytesOf(v, '}'); found != 0 {
-			return i + firstFlagged(found)
+		opens := exactBytesOf(v, '{') &^ strs
+		closes := exactBytesOf(v, '}') &^ strs
+		if opens|closes == 0 {
+			// Nothing opens or closes.
+		} else if n := bits.OnesCount64(closes); n < depth {
+			depth += bits.OnesCount64(opens) - n
+		} else {
+			for all := opens | closes; all != 0; all &= all - 1 {
+				at := all & -all
+				if opens&at != 0 {
+					depth++
+				} else if depth--; depth == 0 {
+					return i + bits.TrailingZeros64(at)/8 + 1
+				}
+			}
+		}
+		i += 8
+	}
+	_, _, _, end := skipEscapes(b, i, depth, inString)
+	return end
+}
+
+// skipEscapes goes on with skipContainer a byte at a time over the word at
+// i (and the byte a backslash at its end escapes), or over the rest of b
+// when fewer than eight bytes are left. It returns where to go on and in
+// what state, or else the container's end.
+func skipEscapes(b []byte, i, depth int, inString uint64) (next, nextDepth int, nextInString uint64, end int) {
+	stop := len(b)
+	if i+8 <= len(b) {
+		stop = i + 8
+	}
+	in := inString != 0
+	for ; i < stop; i++ {
+		switch c := b[i]; {
+		case in:
+			if c == '\\' {
+				i++ // the escaped byte, which may be the next word's first
+			} else if c == '"' {
+				in = false
+			}
+		case c == '"':
+			in = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth--; depth == 0 {
+				return 0, 0, 0, i + 1
+			}
 		}
 	}
-	return i
+	if stop == len(b) {
+		return 0, 0, 0, len(b) // not valid JSON: no end before b's
+	}
+	if in {
+		inString = wordHighs
+	} else {
+		inString = 0
+	}
+	return i, depth, inString, 0
 }
 
 // appendUnescaped appends the JSON string content s (without quotes), unescaped.

@@ -228,3 +228,81 @@ func TestExtractReuse(t *testing.T) {
 		ps.Add("b") // a new path invalidates what was cached
 	}
 }
+
+// checkSkip checks that skipValue finds the end of the valid JSON value v
+// at every place of an eight-byte word, with more JSON after it.
+func checkSkip(t *testing.T, v string) {
+	t.Helper()
+	for pad := 0; pad < 8; pad++ {
+		b := []byte(strings.Repeat(" ", pad) + v + `,"}]",{"a":[1]}]`)
+		if end := skipValue(b, pad); end != pad+len(v) {
+			t.Fatalf("skipValue(%q) at %d = %d, want %d", v, pad, end-pad, len(v))
+		}
+	}
+}
+
+func TestSkipValue(t *testing.T) {
+	for _, v := range []string{
+		`{}`, `[]`, `[[]]`, `{"a":{}}`, `"x"`, `-1.5e3`, `true`, `null`,
+		`{"a":"}"}`, `["]","[",{"b":"{"}]`,
+		`{"a":"\"}"}`, `{"a":"\\"}`, `{"a":"\\\"}"}`, `["\\\\"]`,
+		`{"path":"C:\\Windows\\System32\\cmd.exe","q":"\"}\"","n":[1,{"m":"\u007d"}]}`,
+		`{"threat":{"tactic":{"id":["TA0002","TA0005"],"name":["Execution","Defense Evasion"]}},"rule":{"level":"high"}}`,
+		`{"é":"ü}","k":[ "a" , { "b" : [ ] } ]}`,
+	} {
+		checkSkip(t, v)
+	}
+	// A backslash at each place of a word, before and after a bracket.
+	for n := 0; n < 20; n++ {
+		pre := strings.Repeat("x", n)
+		checkSkip(t, `{"a":"`+pre+`\"]}","b":[1]}`)
+		checkSkip(t, `["`+pre+`\\","}"]`)
+	}
+}
+
+func FuzzSkipValue(f *testing.F) {
+	f.Add(`{"a":["\"}]",{"b":"\\"}]}`)
+	f.Fuzz(func(t *testing.T, v string) {
+		if !json.Valid([]byte(v)) {
+			return
+		}
+		checkSkip(t, strings.TrimSpace(v))
+	})
+}
+
+// BenchmarkExtractKey extracts the Kafka sink's default key fields from an
+// event classify wrote: its threat and rule objects are skipped.
+func BenchmarkExtractKey(b *testing.B) {
+	raw := []byte(`{"event_id":"4cbd87ad-5c90-4958-b403-e430ec66a787","timestamp":"2026-01-15T07:00:18.697688+00:00","user":"bob","host":"win-01","source_ip":"10.0.0.12","event_type":"process_start","process_name":"powershell.exe","command_line":"powershell -EncodedCommand SQBFAFgA","parent_process":"explorer.exe","threat":{"framework":"MITRE ATT&CK","tactic":{"id":["TA0002","TA0005"],"name":["Execution","Defense Evasion"],"reference":["https://attack.mitre.org/tactics/TA0002","https://attack.mitre.org/tactics/TA0005"]},"technique":{"id":["T1027","T1059"],"name":["Obfuscated Files or Information","Command and Scripting Interpreter"],"reference":["https://attack.mitre.org/techniques/T1027","https://attack.mitre.org/techniques/T1059"],"subtechnique":{"id":["T1059.001"],"name":["PowerShell"],"reference":["https://attack.mitre.org/techniques/T1059/001"]}}},"rule":{"id":["7655e697-c093-4216-9b61-480905b5bc16"],"name":["Encoded PowerShell Command Line"],"ruleset":"sigma","level":"high"}}`)
+	ps := NewPaths("source.ip", "host.name", "source_ip", "host")
+	var f Fields
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		ps.Extract(raw, &f)
+	}
+	if len(f.Values(ps.Slot("source_ip"))) != 1 {
+		b.Fatal("no source_ip")
+	}
+}
+
+// The tree of member names: dotted names walk it a segment at a time, an
+// exact member wins over "*", a top-level "*" is only a member named so,
+// and long names that differ only in their middle stay apart.
+func TestExtractTree(t *testing.T) {
+	ps := NewPaths("a.b.c", "w.x.*.v", "w.x.k.v", "*.top",
+		"Event.ParentProcessCommandLineA", "Event.ParentProcessCommandLineB")
+	doc := `{"a.b":{"c":1},"a":{"b.c":2},"w":{"x":{"k":{"v":"exact"},"q.r":{"v":"star"}}},` +
+		`"z":{"top":"no"},"*":{"top":"yes"},"Event":{"ParentProcessCommandLineB":"b","ParentProcessCommandLineA":"a"}}`
+	var f Fields
+	ps.Extract([]byte(doc), &f)
+	for path, want := range map[string][]string{
+		"a.b.c":                           {"1", "2"},
+		"w.x.k.v":                         {"exact"},
+		"w.x.*.v":                         {"star"},
+		"*.top":                           {"yes"},
+		"Event.ParentProcessCommandLineA": {"a"},
+		"Event.ParentProcessCommandLineB": {"b"},
+	} {
+		checkValues(t, doc, path, f.Values(ps.Slot(path)), want)
+	}
+}

@@ -331,6 +331,7 @@ func skipSafe(b []byte, i int) int {
 const (
 	wordOnes  = 0x0101010101010101
 	wordHighs = 0x80 * wordOnes
+	wordLows  = 0x7f * wordOnes
 )
 
 // bytesOf flags, at their high bit, the bytes of w equal to c. A borrow may
@@ -338,6 +339,12 @@ const (
 func bytesOf(w uint64, c byte) uint64 {
 	x := w ^ (uint64(c) * wordOnes)
 	return (x - wordOnes) &^ x & wordHighs
+}
+
+// exactBytesOf flags, at their high bit, exactly the bytes of w equal to c.
+func exactBytesOf(w uint64, c byte) uint64 {
+	x := w ^ (uint64(c) * wordOnes)
+	return ^((x&wordLows + wordLows) | x | wordLows)
 }
 
 // firstFlagged returns the place of the lowest flagged byte of a word.
