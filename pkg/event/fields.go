@@ -538,11 +538,11 @@ func skipContainer(b []byte, i int) int {
 		v := w | 0x20*wordOnes
 		opens := exactBytesOf(v, '{') &^ strs
 		closes := exactBytesOf(v, '}') &^ strs
-		if opens|closes == 0 {
-			// Nothing opens or closes.
-		} else if n := bits.OnesCount64(closes); n < depth {
+		switch n := bits.OnesCount64(closes); {
+		case opens|closes == 0:
+		case n < depth: // the word cannot close the container
 			depth += bits.OnesCount64(opens) - n
-		} else {
+		default:
 			for all := opens | closes; all != 0; all &= all - 1 {
 				at := all & -all
 				if opens&at != 0 {
