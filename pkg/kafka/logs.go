@@ -59,7 +59,9 @@ func (l *Logs) loop() {
 		case ev := <-l.ch:
 			switch {
 			case l.debug:
-				l.print(fmt.Sprintf("kafka: %s %s", ev.Tag, ev.Message), false)
+				// With the time librdkafka logged it at: the lines reach
+				// stderr later than that, in bursts.
+				l.print(fmt.Sprintf("kafka: %s %s %s", ev.Timestamp.Format("15:04:05.000"), ev.Tag, ev.Message), false)
 			case ev.Level == 4 && !clientMismatch.MatchString(ev.Message), ev.Level <= 2:
 				// Warnings and worse; errors (level 3) come as error
 				// events too, and are reported from there.

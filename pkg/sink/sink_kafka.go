@@ -135,6 +135,12 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 		// they come, and the produce channel is not used.
 		{Key: "go.events.channel.size", Value: "10000"},
 		{Key: "go.produce.channel.size", Value: "0"},
+		// librdkafka (2.11, bundled) drops its bootstrap connection once it
+		// knows the brokers, and connects to them no sooner than
+		// reconnect.backoff.ms/2 after it (50 ms): every produce waited
+		// that long for its partition leaders. A producer talks to every
+		// leader of its topic anyway.
+		{Key: "enable.sparse.connections", Value: "false"},
 	}
 	if o.Compression != "" {
 		ok := false

@@ -90,6 +90,7 @@ type Kafka struct {
 	c         *ck.Consumer
 	maxRecord int
 	topicPtr  map[string]*string
+	resetTo   ck.Offset // where a group's partition without a committed offset starts (auto.offset.reset)
 
 	// Owned by the reading goroutine.
 	cur     []mark // positions read by the Read in progress
@@ -116,6 +117,15 @@ type Kafka struct {
 	lag      []kafka.PartitionLag
 
 	leaders map[tp]int32 // KcatJSON: each partition's leader
+}
+
+// timeoutMs is the connect timeout in milliseconds, for the client's
+// requests that take one.
+func (k *Kafka) timeoutMs() int {
+	if t := k.opts.Config.ConnectTimeout; t > 0 {
+		return int(t / time.Millisecond)
+	}
+	return int(kafka.DefaultConnectTimeout / time.Millisecond)
 }
 
 // ReadLinger is how long Read waits for more messages before it returns a
@@ -200,6 +210,13 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	m := o.Config.ConfigMap(defaults...)
 	if o.Logs != nil {
 		o.Logs.Apply(m)
+	}
+	k.resetTo = ck.OffsetInvalid // "error", or unknown: librdkafka's own handling
+	switch v, _ := m.Get("auto.offset.reset", reset); v {
+	case "smallest", "earliest", "beginning":
+		k.resetTo = ck.OffsetBeginning
+	case "largest", "latest", "end":
+		k.resetTo = ck.OffsetEnd
 	}
 	c, err := ck.NewConsumer(m)
 	if err != nil {
@@ -458,8 +475,8 @@ func (k *Kafka) topic(name string) *string {
 	return p
 }
 
-// Close implements pipeline.Source. It commits the offsets stored by Ack,
-// and only those, then leaves the group.
+// Close implements pipeline.Source. In a group, it commits the offsets
+// stored by Ack, and only those, then leaves the group.
 func (k *Kafka) Close() error {
 	k.mu.Lock()
 	k.closing = true
@@ -473,13 +490,23 @@ func (k *Kafka) Close() error {
 		endSpan(s.span, errUnacked)
 	}
 	k.spans = nil
+	if k.opts.Group == "" {
+		// Nothing to commit and no group to leave: the client is closed in
+		// the background, as confluent-kafka-go's log poller would hold
+		// Close for up to 100 ms with nothing left to do.
+		go func() {
+			k.c.Close()
+			k.closeLogs()
+		}()
+		return nil
+	}
 	// Committing and leaving the group wait for the coordinator; one that
 	// does not answer must not hold the command for long. Offsets not
 	// committed only mean that events are read again.
 	closed := make(chan error, 1)
 	go func() {
 		var err error
-		if k.opts.Group != "" && !k.opts.ExactlyOnce {
+		if !k.opts.ExactlyOnce {
 			if _, cerr := k.c.Commit(); cerr != nil && !noOffset(cerr) {
 				err = fmt.Errorf("committing offsets: %w", k.opts.Config.RedactErr(cerr))
 			}

@@ -5,21 +5,15 @@ package source
 
 import (
 	"fmt"
-	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
-	"github.com/secpipe/secpipe/pkg/kafka"
 )
 
 func (k *Kafka) queryEnds(parts []ck.TopicPartition) error {
 	k.ends = map[tp]int64{}
 	k.atEnd = map[tp]bool{}
 	k.recheck = true
-	timeout := int(k.opts.Config.ConnectTimeout / time.Millisecond)
-	if timeout <= 0 {
-		timeout = int(kafka.DefaultConnectTimeout / time.Millisecond)
-	}
+	timeout := k.timeoutMs()
 	var stops []ck.TopicPartition
 	if !k.opts.StopAt.IsZero() {
 		query := make([]ck.TopicPartition, len(parts))

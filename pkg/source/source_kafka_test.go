@@ -227,3 +227,52 @@ func TestKafkaBadMessages(t *testing.T) {
 		t.Fatalf("with meta: %v", got)
 	}
 }
+
+// TestKafkaGroupStart checks where a group's partitions start: a new group
+// at auto.offset.reset (the beginning by default, the end when -X says
+// latest), a group with committed offsets at them, each event once.
+func TestKafkaGroupStart(t *testing.T) {
+	cfg := devBroker(t)
+	n := 300
+	msgs := make([]pipeline.Message, n)
+	for i := range msgs {
+		msgs[i] = pipeline.Message{Value: []byte(fmt.Sprintf(`{"seq":%d}`, i))}
+	}
+	produce(t, cfg, "events", sink.KafkaOptions{}, msgs)
+	seqs := func(got []pipeline.Message) map[int]bool {
+		t.Helper()
+		seen := map[int]bool{}
+		for _, m := range got {
+			var seq int
+			if _, err := fmt.Sscanf(string(m.Value), `{"seq":%d}`, &seq); err != nil {
+				t.Fatalf("%s: %v", m.Value, err)
+			}
+			if seen[seq] {
+				t.Fatalf("event %d read twice", seq)
+			}
+			seen[seq] = true
+		}
+		return seen
+	}
+
+	first, _, _ := consume(t, source.KafkaOptions{Config: cfg, Topics: []string{"events"}, Group: "g", Count: 100})
+	if len(first) != 100 {
+		t.Fatalf("--count 100 read %d events", len(first))
+	}
+	rest, _, _ := consume(t, source.KafkaOptions{Config: cfg, Topics: []string{"events"}, Group: "g", ExitAtEnd: true})
+	seen := seqs(append(first, rest...))
+	if len(seen) != n {
+		t.Fatalf("the group read %d of %d events over two runs (%d, then %d)", len(seen), n, len(first), len(rest))
+	}
+
+	all, _, _ := consume(t, source.KafkaOptions{Config: cfg, Topics: []string{"events"}, Group: "new", ExitAtEnd: true})
+	if len(seqs(all)) != n {
+		t.Fatalf("a new group read %d of %d events", len(all), n)
+	}
+	latest := cfg
+	latest.Props = []kafka.Prop{{Key: "auto.offset.reset", Value: "latest"}}
+	none, _, _ := consume(t, source.KafkaOptions{Config: latest, Topics: []string{"events"}, Group: "newest", ExitAtEnd: true})
+	if len(none) != 0 {
+		t.Fatalf("a new group with auto.offset.reset=latest read %d events, want 0", len(none))
+	}
+}
