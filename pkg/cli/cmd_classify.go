@@ -163,7 +163,9 @@ own shapes, Linux and network logs, not to gen's ECS and lab events; --pack buil
 sigmahq picks one);
 --rules adds Sigma rules (the whole SigmaHQ corpus, your own). --dedupe, --from,
 --to and --exclude cut what an analyst has to read. ECS events and the course lab's flat events both work: a
-field mapping places Sigma fields in each kind of event.
+field mapping places Sigma fields in each kind of event. Parsed rules are kept in
+~/.cache/secpipe/rules for the next run (an edited file is read again);
+SECPIPE_CACHE=off turns that off.
 
 Examples:
    secpipe gen | secpipe classify | secpipe store

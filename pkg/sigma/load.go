@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"crypto/sha256"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -55,30 +56,76 @@ func LoadFS(fsys fs.FS, prefix string) ([]*Rule, []Problem) {
 
 // parseAll reads and parses n files on all CPUs, giving their rules and
 // problems in file order; read returns file i's bytes and the name to
-// report it by.
+// report it by. Files whose rules the cache holds are not parsed.
 func parseAll(n int, read func(i int) ([]byte, string, error)) ([]*Rule, []Problem) {
 	type parsed struct {
+		name     string
+		data     []byte
+		sum      [32]byte
 		rules    []*Rule
 		problems []Problem
+		parse    bool
 	}
 	results := make([]parsed, n)
+	caching := cacheDir != ""
 	onAllCPUs(n, func(i int) {
 		data, name, err := read(i)
 		if err != nil {
 			results[i].problems = []Problem{{Err: err}}
 			return
 		}
-		rs, errs := Parse(data, name)
-		results[i].rules = rs
+		results[i].name, results[i].data, results[i].parse = name, data, true
+		if caching {
+			results[i].sum = sha256.Sum256(data)
+		}
+	})
+	var path string
+	if caching {
+		names := make([]string, n)
+		for i, r := range results {
+			names[i] = r.name
+		}
+		path = cachePath(names)
+	}
+	cache := readCache(path)
+	// A cached file's rules go to one file: another with the same bytes
+	// is parsed.
+	claimed := map[[32]byte]bool{}
+	for i := range results {
+		r := &results[i]
+		if rules, ok := cache.Files[r.sum]; ok && r.parse && path != "" && !claimed[r.sum] {
+			claimed[r.sum] = true
+			for _, rule := range rules {
+				rule.File = r.name
+			}
+			r.rules, r.parse = rules, false
+		}
+	}
+	onAllCPUs(n, func(i int) {
+		r := &results[i]
+		if !r.parse {
+			return
+		}
+		rs, errs := Parse(r.data, r.name)
+		r.rules = rs
 		for _, e := range errs {
-			results[i].problems = append(results[i].problems, Problem{Err: e})
+			r.problems = append(r.problems, Problem{Err: e})
 		}
 	})
 	var rules []*Rule
 	var problems []Problem
+	kept := &ruleCache{Files: map[[32]byte][]*Rule{}}
+	changed := false
 	for _, r := range results {
 		rules = append(rules, r.rules...)
 		problems = append(problems, r.problems...)
+		if path != "" && r.data != nil && len(r.problems) == 0 && cacheable(r.rules) {
+			kept.Files[r.sum] = r.rules
+			changed = changed || r.parse
+		}
+	}
+	if path != "" && (changed || len(kept.Files) != len(cache.Files)) {
+		kept.write(path)
 	}
 	return rules, problems
 }

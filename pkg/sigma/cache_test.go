@@ -1,0 +1,119 @@
+package sigma
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const cacheRule = `title: %s
+id: 6f0c1a52-4a0e-4c36-9d3c-5c1f0e9a0b%02d
+logsource: {product: windows, category: process_creation}
+detection:
+    selection:
+        Image|endswith: '\%s.exe'
+        CommandLine|contains: [' -enc ', ' /c ']
+    condition: selection
+level: high
+`
+
+// TestRuleCache checks that a rule set loads the same from the cache as
+// from its files, that the cache is what a second load reads, that an
+// edited file is read again, and that a damaged cache costs nothing.
+func TestRuleCache(t *testing.T) {
+	old := cacheDir
+	cacheDir = t.TempDir()
+	t.Cleanup(func() { cacheDir = old })
+	if buildID() == "" {
+		t.Fatal("no Go build ID in the test binary: the cache would be off")
+	}
+
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule := func(title string, n int, image string) string { return fmt.Sprintf(cacheRule, title, n, image) }
+	write("a.yml", rule("Encoded command", 1, "powershell"))
+	write("b.yml", rule("Cmd shell", 2, "cmd"))
+	write("same-as-b.yml", rule("Cmd shell", 2, "cmd"))
+	write("broken.yml", "title: broken\ndetection: [\n")
+	write("alias.yml", "title: Aliased\nlogsource: {product: windows}\ndetection:\n    one: &sel {Image|endswith: '\\a.exe'}\n    two: *sel\n    condition: one or two\n")
+
+	load := func() ([]*Rule, string) {
+		t.Helper()
+		rules, problems := LoadPaths([]string{dir})
+		var msgs []string
+		for _, p := range problems {
+			msgs = append(msgs, p.Error())
+		}
+		return rules, strings.Join(msgs, "\n")
+	}
+	encode := func(rules []*Rule) []byte {
+		t.Helper()
+		var b bytes.Buffer
+		if err := gob.NewEncoder(&b).Encode(rules); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+
+	parsed, parsedProblems := load()
+	if len(parsed) != 4 || !strings.Contains(parsedProblems, "broken.yml") {
+		t.Fatalf("parsed %d rules (want 4), problems %q", len(parsed), parsedProblems)
+	}
+	files, _ := filepath.Glob(filepath.Join(cacheDir, "*.gob"))
+	if len(files) != 1 {
+		t.Fatalf("cache files %v, want one", files)
+	}
+	cached, cachedProblems := load()
+	if !bytes.Equal(encode(parsed), encode(cached)) || cachedProblems != parsedProblems {
+		t.Fatalf("the cached rule set differs from the parsed one (problems %q against %q)", cachedProblems, parsedProblems)
+	}
+	for i, want := range []string{"a.yml", "alias.yml", "b.yml", "same-as-b.yml"} {
+		if got := filepath.Base(cached[i].File); got != want {
+			t.Fatalf("rule %d (%q) named as from %s, want %s", i, cached[i].Title, got, want)
+		}
+	}
+	c := readCache(files[0])
+	if len(c.Files) != 2 { // a, and b with its copy; not the broken or the aliased file
+		t.Fatalf("%d files cached, want 2", len(c.Files))
+	}
+
+	// The second load reads the cache: a title changed in it shows.
+	for _, rules := range c.Files {
+		for _, r := range rules {
+			r.Title += " (from the cache)"
+		}
+	}
+	c.write(files[0])
+	fromCache, _ := load()
+	if !strings.HasSuffix(fromCache[0].Title, "(from the cache)") {
+		t.Fatalf("title %q: the cache was not read", fromCache[0].Title)
+	}
+
+	// An edited file is parsed again.
+	write("a.yml", rule("Encoded command, edited", 1, "pwsh"))
+	edited, _ := load()
+	if edited[0].Title != "Encoded command, edited" {
+		t.Fatalf("title %q after the file was edited", edited[0].Title)
+	}
+
+	// A damaged cache file is ignored and replaced.
+	if err := os.WriteFile(files[0], []byte("not a cache"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, againProblems := load()
+	if len(again) != 4 || againProblems != parsedProblems || again[0].Title != "Encoded command, edited" {
+		t.Fatalf("after a damaged cache: %d rules, problems %q", len(again), againProblems)
+	}
+	if len(readCache(files[0]).Files) != 2 {
+		t.Fatal("the damaged cache file was not replaced")
+	}
+}
