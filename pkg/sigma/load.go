@@ -93,7 +93,7 @@ func parseAll(n int, read func(i int) ([]byte, string, error)) ([]*Rule, []Probl
 	claimed := map[[32]byte]bool{}
 	for i := range results {
 		r := &results[i]
-		if rules, ok := cache.Files[r.sum]; ok && r.parse && path != "" && !claimed[r.sum] {
+		if rules, ok := cache.Files[r.sum]; ok && r.parse && !claimed[r.sum] {
 			claimed[r.sum] = true
 			for _, rule := range rules {
 				rule.File = r.name
