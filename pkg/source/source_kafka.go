@@ -90,7 +90,6 @@ type Kafka struct {
 	c         *ck.Consumer
 	maxRecord int
 	topicPtr  map[string]*string
-	resetTo   ck.Offset // where a group's partition without a committed offset starts (auto.offset.reset)
 
 	// Owned by the reading goroutine.
 	cur     []mark // positions read by the Read in progress
@@ -210,13 +209,6 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	m := o.Config.ConfigMap(defaults...)
 	if o.Logs != nil {
 		o.Logs.Apply(m)
-	}
-	k.resetTo = ck.OffsetInvalid // "error", or unknown: librdkafka's own handling
-	switch v, _ := m.Get("auto.offset.reset", reset); v {
-	case "smallest", "earliest", "beginning":
-		k.resetTo = ck.OffsetBeginning
-	case "largest", "latest", "end":
-		k.resetTo = ck.OffsetEnd
 	}
 	c, err := ck.NewConsumer(m)
 	if err != nil {

@@ -17,8 +17,7 @@ import (
 var RevokeWait = 30 * time.Second
 
 // startOffsets sets the start offset of partitions assigned for the first
-// time, or, when the group's stored offsets are wanted, of every partition
-// assigned.
+// time, unless the group's stored offsets are wanted.
 func (k *Kafka) startOffsets(parts []ck.TopicPartition) error {
 	var fresh []int
 	k.mu.Lock()
@@ -31,13 +30,10 @@ func (k *Kafka) startOffsets(parts []ck.TopicPartition) error {
 	}
 	k.mu.Unlock()
 	o := k.opts.Offset
-	if o.Kind == kafka.Stored {
-		if k.opts.Group != "" {
-			return k.committedOffsets(parts)
-		}
+	if o.Kind == kafka.Stored && k.opts.Group == "" {
 		o = kafka.StartOffset{Kind: kafka.Beginning}
 	}
-	if len(fresh) == 0 {
+	if o.Kind == kafka.Stored || len(fresh) == 0 {
 		return nil
 	}
 	if off, ok := o.Logical(); ok {
@@ -61,39 +57,6 @@ func (k *Kafka) startOffsets(parts []ck.TopicPartition) error {
 			off = ck.OffsetEnd
 		}
 		parts[i].Offset = off
-	}
-	return nil
-}
-
-// committedOffsets starts each of a group's partitions at its committed
-// offset, and one without at auto.offset.reset. librdkafka would do the
-// same, but it applies the reset only after a fixed 100 ms back-off (as
-// after an error, in rd_kafka_offset_reset): a new group's first events
-// waited that long.
-func (k *Kafka) committedOffsets(parts []ck.TopicPartition) error {
-	if k.resetTo == ck.OffsetInvalid {
-		return nil
-	}
-	committed, err := k.c.Committed(parts, k.timeoutMs())
-	if err != nil {
-		return fmt.Errorf("committed offsets: %w", k.opts.Config.RedactErr(err))
-	}
-	found := make(map[tp]ck.TopicPartition, len(committed))
-	for _, c := range committed {
-		if c.Topic != nil && c.Error == nil {
-			found[tp{*c.Topic, c.Partition}] = c
-		}
-	}
-	for i, p := range parts {
-		c, ok := found[tp{*p.Topic, p.Partition}]
-		switch {
-		case !ok:
-			// Left to librdkafka.
-		case c.Offset >= 0:
-			parts[i].Offset, parts[i].LeaderEpoch = c.Offset, c.LeaderEpoch
-		default:
-			parts[i].Offset = k.resetTo
-		}
 	}
 	return nil
 }
