@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"slices"
+	"sync"
 )
 
 // literalSet finds every occurrence, overlapping ones included, of a set of
@@ -36,6 +37,12 @@ type literalSet struct {
 	// Open-addressed table of windows, with their entries.
 	slots   []litSlot
 	entries []litEntry
+
+	// For holdsFolded: a filter of every case variant of the indexed
+	// windows, so that a window is lowered only when it may hold one.
+	foldOnce  sync.Once
+	folded    []uint64
+	foldShift uint
 }
 
 type litSlot struct {
@@ -223,13 +230,15 @@ func (l *literalSet) holdsFolded(text []byte) bool {
 	if len(l.slots) == 0 {
 		return false
 	}
-	filter, shift := l.filter, l.shift
+	l.foldOnce.Do(l.foldFilter)
+	folded, shift := l.folded, l.foldShift
 	for i := 0; i+gramLen <= len(text); i += l.stride {
-		g := lowerWord(binary.LittleEndian.Uint32(text[i:]))
-		h := (g * 0x9e3779b1) >> shift
-		if filter[h/64]&(1<<(h%64)) == 0 {
+		w := binary.LittleEndian.Uint32(text[i:])
+		h := (w * 0x9e3779b1) >> shift
+		if folded[h/64]&(1<<(h%64)) == 0 {
 			continue
 		}
+		g := lowerWord(w)
 		for _, e := range l.lookup(g) {
 			start := i - int(e.off)
 			end := start + int(e.n)
@@ -239,6 +248,35 @@ func (l *literalSet) holdsFolded(text []byte) bool {
 		}
 	}
 	return false
+}
+
+// foldFilter fills the filter of every case variant of the windows.
+func (l *literalSet) foldFilter() {
+	var all []uint32
+	for _, slot := range l.slots {
+		if slot.end == 0 {
+			continue
+		}
+		start := len(all)
+		all = append(all, slot.gram)
+		for k := range gramLen {
+			if c := byte(slot.gram >> (8 * k)); 'a' <= c && c <= 'z' {
+				for _, v := range all[start:] {
+					all = append(all, v&^(0x20<<(8*k)))
+				}
+			}
+		}
+	}
+	fbits := 16
+	for 1<<fbits < 64*len(all) && fbits < 24 {
+		fbits++
+	}
+	l.foldShift = uint(32 - fbits)
+	l.folded = make([]uint64, (1<<fbits)/64)
+	for _, v := range all {
+		h := (v * 0x9e3779b1) >> l.foldShift
+		l.folded[h/64] |= 1 << (h % 64)
+	}
 }
 
 // lowerWord lowers the ASCII capitals among a word's four bytes.

@@ -67,3 +67,40 @@ func TestLiteralSetFindsEveryOccurrence(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldsFolded compares a literal set's search of text with its ASCII
+// capitals lowered against lowering the text and searching it, over a small
+// alphabet of both cases so that windows hit the filter and most are not
+// literals; the sets' shortest literal runs from 4 to 9 bytes, so that every
+// stride from 1 to 6 is probed.
+func TestHoldsFolded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const alphabet = "abcABC:-.\\\\"
+	word := func(n int, lower bool) string {
+		var b strings.Builder
+		for range n {
+			c := alphabet[rng.IntN(len(alphabet))]
+			if lower && 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+		}
+		return b.String()
+	}
+	for round := range 600 {
+		shortest := 4 + round%6
+		var pats []string
+		for range 1 + rng.IntN(20) {
+			pats = append(pats, word(shortest+rng.IntN(6), true))
+		}
+		set := newLiteralSet(pats)
+		for range 20 {
+			text := word(rng.IntN(120), false)
+			low := strings.ToLower(text)
+			want := slices.ContainsFunc(pats, func(p string) bool { return strings.Contains(low, p) })
+			if got := set.holdsFolded([]byte(text)); got != want {
+				t.Fatalf("round %d: literals %q in %q: got %v, want %v", round, pats, text, got, want)
+			}
+		}
+	}
+}
