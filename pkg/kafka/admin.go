@@ -138,13 +138,7 @@ type partKey struct {
 	part  int32
 }
 
-func (a *Admin) timeoutMs() int {
-	t := a.cfg.ConnectTimeout
-	if t <= 0 {
-		t = DefaultConnectTimeout
-	}
-	return int(t.Milliseconds())
-}
+func (a *Admin) timeoutMs() int { return int(a.cfg.Timeout().Milliseconds()) }
 
 // committed returns the group's committed offsets. Kafka answers -1 for a
 // group that never committed; some brokers answer "group id does not

@@ -233,15 +233,21 @@ var errNoBroker = errors.New("no Kafka broker answered")
 // IsNoBroker reports whether err says that no broker could be reached.
 func IsNoBroker(err error) bool { return errors.Is(err, errNoBroker) }
 
+// Timeout is ConnectTimeout, or DefaultConnectTimeout when it is not set:
+// what a first contact, and each request that takes a timeout, may wait.
+func (c Config) Timeout() time.Duration {
+	if c.ConnectTimeout > 0 {
+		return c.ConnectTimeout
+	}
+	return DefaultConnectTimeout
+}
+
 // Connect waits until the brokers answer a metadata request for topic (""
 // for the cluster alone), within the configured ConnectTimeout, and
 // returns the topic's metadata. A topic the brokers do not know yet is no
 // error here: its Error says so.
 func (c Config) Connect(ctx context.Context, h metadataClient, topic string) (*ck.TopicMetadata, error) {
-	timeout := c.ConnectTimeout
-	if timeout <= 0 {
-		timeout = DefaultConnectTimeout
-	}
+	timeout := c.Timeout()
 	start := time.Now()
 	deadline := start.Add(timeout)
 	var last error

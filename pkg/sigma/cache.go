@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/gob"
@@ -138,7 +139,7 @@ func (c *ruleCache) write(path string) {
 			files = append(files, file{e.Name(), info.ModTime().UnixNano()})
 		}
 	}
-	slices.SortFunc(files, func(a, b file) int { return int(b.mod - a.mod) })
+	slices.SortFunc(files, func(a, b file) int { return cmp.Compare(b.mod, a.mod) })
 	for _, f := range files[min(len(files), cacheKeep):] {
 		os.Remove(filepath.Join(filepath.Dir(path), f.name))
 	}

@@ -123,13 +123,7 @@ func newLiteralSet(patterns []string) *literalSet {
 			grams++
 		}
 	}
-	// A filter of about 64 bits per window keeps false hits rare.
-	fbits := 16
-	for 1<<fbits < 64*grams && fbits < 24 {
-		fbits++
-	}
-	l.shift = uint(32 - fbits)
-	l.filter = make([]uint64, (1<<fbits)/64)
+	l.filter, l.shift = newWindowFilter(grams)
 	size := 1
 	for size < 2*grams {
 		size <<= 1
@@ -151,6 +145,17 @@ func newLiteralSet(patterns []string) *literalSet {
 		l.slots[at] = litSlot{gram: g, start: start, end: int32(len(l.entries))}
 	}
 	return l
+}
+
+// newWindowFilter returns an empty filter for n windows, and the shift that
+// turns a window's hash into a bit of it: about 64 bits per window keep
+// false hits rare.
+func newWindowFilter(n int) ([]uint64, uint) {
+	fbits := 16
+	for 1<<fbits < 64*n && fbits < 24 {
+		fbits++
+	}
+	return make([]uint64, (1<<fbits)/64), uint(32 - fbits)
 }
 
 func gram(s string) uint32 {
@@ -267,12 +272,7 @@ func (l *literalSet) foldFilter() {
 			}
 		}
 	}
-	fbits := 16
-	for 1<<fbits < 64*len(all) && fbits < 24 {
-		fbits++
-	}
-	l.foldShift = uint(32 - fbits)
-	l.folded = make([]uint64, (1<<fbits)/64)
+	l.folded, l.foldShift = newWindowFilter(len(all))
 	for _, v := range all {
 		h := (v * 0x9e3779b1) >> l.foldShift
 		l.folded[h/64] |= 1 << (h % 64)

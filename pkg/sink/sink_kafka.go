@@ -201,7 +201,7 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 		// answered checkTopic is dropped once the partition leaders are
 		// known, so without a second request, made once a leader's
 		// connection is up, the first messages waited up to half a second.
-		if _, err := p.GetMetadata(&o.Topic, false, int(connectTimeout(o.Config)/time.Millisecond)); err != nil {
+		if _, err := p.GetMetadata(&o.Topic, false, int(o.Config.Timeout().Milliseconds())); err != nil {
 			return fail(fmt.Errorf("kafka metadata: %w", o.Config.RedactErr(err)))
 		}
 	}
@@ -209,7 +209,7 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 		o.Logs.Start()
 	}
 	if o.TransactionalID != "" {
-		tctx, cancel := context.WithTimeout(ctx, connectTimeout(o.Config))
+		tctx, cancel := context.WithTimeout(ctx, o.Config.Timeout())
 		err := p.InitTransactions(tctx)
 		cancel()
 		if err != nil {
@@ -219,17 +219,10 @@ func NewKafka(ctx context.Context, o KafkaOptions) (*Kafka, error) {
 	return s, nil
 }
 
-func connectTimeout(c kafka.Config) time.Duration {
-	if c.ConnectTimeout > 0 {
-		return c.ConnectTimeout
-	}
-	return kafka.DefaultConnectTimeout
-}
-
 // checkTopic waits for the brokers, and for the topic to exist: a producer's
 // metadata request creates it where the brokers allow that.
 func (s *Kafka) checkTopic(ctx context.Context) error {
-	deadline := time.Now().Add(connectTimeout(s.opts.Config))
+	deadline := time.Now().Add(s.opts.Config.Timeout())
 	for {
 		md, err := s.opts.Config.Connect(ctx, s.p, s.opts.Topic)
 		if err != nil {

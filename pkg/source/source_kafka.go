@@ -120,12 +120,7 @@ type Kafka struct {
 
 // timeoutMs is the connect timeout in milliseconds, for the client's
 // requests that take one.
-func (k *Kafka) timeoutMs() int {
-	if t := k.opts.Config.ConnectTimeout; t > 0 {
-		return int(t / time.Millisecond)
-	}
-	return int(kafka.DefaultConnectTimeout / time.Millisecond)
-}
+func (k *Kafka) timeoutMs() int { return int(k.opts.Config.Timeout().Milliseconds()) }
 
 // ReadLinger is how long Read waits for more messages before it returns a
 // partly filled batch as the end of a burst.
