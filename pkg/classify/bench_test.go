@@ -112,7 +112,19 @@ func BenchmarkExtract(b *testing.B) {
 // event matches several rules), and on gen's Windows events: issue 15's
 // rows, loading aside.
 func BenchmarkClassifyCorpus(b *testing.B) {
-	corpus := shareddata.Dir(b, "sigma")
+	engine, corpus := corpusEngine(b)
+	b.Run("replay", func(b *testing.B) {
+		benchStageOf(b, engine, regressionEvents(b, filepath.Join(corpus, "regression")))
+	})
+	b.Run("gen-windows", func(b *testing.B) {
+		benchStageOf(b, engine, genWindowsEvents(b, 40000))
+	})
+}
+
+// corpusEngine loads the whole SigmaHQ corpus, as scripts/bench.sh does,
+// and returns it with the corpus's folder.
+func corpusEngine(tb testing.TB) (*sigma.Engine, string) {
+	corpus := shareddata.Dir(tb, "sigma")
 	cfg := Config{NoBuiltin: true, RulePaths: []string{
 		filepath.Join(corpus, "rules"),
 		filepath.Join(corpus, "rules-emerging-threats"),
@@ -120,25 +132,25 @@ func BenchmarkClassifyCorpus(b *testing.B) {
 	}}
 	engine, _, err := Load(cfg)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Run("replay", func(b *testing.B) {
-		benchStageOf(b, engine, regressionEvents(b, filepath.Join(corpus, "regression")))
-	})
-	b.Run("gen-windows", func(b *testing.B) {
-		var win [][]byte
-		for _, e := range gentest.Events(b, gen.Config{Seed: 9, Count: 40000, Format: gen.ECS}) {
-			if bytes.Contains(e, []byte(`"os":{"type":"windows"`)) {
-				win = append(win, e)
-			}
+	return engine, corpus
+}
+
+// genWindowsEvents returns the Windows events among count of gen's ECS events.
+func genWindowsEvents(tb testing.TB, count int64) [][]byte {
+	var win [][]byte
+	for _, e := range gentest.Events(tb, gen.Config{Seed: 9, Count: count, Format: gen.ECS}) {
+		if bytes.Contains(e, []byte(`"os":{"type":"windows"`)) {
+			win = append(win, e)
 		}
-		benchStageOf(b, engine, win)
-	})
+	}
+	return win
 }
 
 // regressionEvents returns the events of the regression cases under dir,
 // each compacted to one line, as scripts/bench.sh replays them.
-func regressionEvents(b *testing.B, dir string) [][]byte {
+func regressionEvents(b testing.TB, dir string) [][]byte {
 	var events [][]byte
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"sync"
@@ -325,7 +324,7 @@ type boundSource struct {
 	prog   program   // the rules, compiled
 	ruleAt []int32   // by rule: its root in prog
 	always []int32   // rules evaluated for every event of the source
-	byPid  [][]int32 // rules that can only match if a pattern hit
+	byPid  [][]int32 // rules that can only match if a pattern hit: the first anchors
 }
 
 // prepareSource resolves the fields that the source's "when" and the rules
@@ -395,7 +394,7 @@ func (bs *boundSource) bind() {
 	}
 	bs.byPid = make([][]int32, bs.npat)
 	for ri, br := range bs.rules {
-		req := required(br.root)
+		req := required(br.root, nil)
 		if req == nil {
 			bs.always = append(bs.always, int32(ri))
 			continue
@@ -695,46 +694,6 @@ func simplify(n *node) *node {
 		return &node{kind: nodeNot, kids: []*node{k}}
 	}
 	return n
-}
-
-// required returns patterns of which at least one must hit for n to be
-// true, or nil when n can be true without any.
-func required(n *node) []int32 {
-	switch n.kind {
-	case nodeLit:
-		return []int32{n.pid}
-	case nodeFalse:
-		return []int32{}
-	case nodeAnd:
-		var best []int32
-		for _, k := range n.kids {
-			if r := required(k); r != nil && (best == nil || len(r) < len(best)) {
-				best = r
-			}
-		}
-		return best
-	case nodeOr:
-		var all []int32
-		for _, k := range n.kids {
-			r := required(k)
-			if r == nil {
-				return nil
-			}
-			all = append(all, r...)
-		}
-		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-		out := all[:0]
-		for i, p := range all {
-			if i == 0 || p != all[i-1] {
-				out = append(out, p)
-			}
-		}
-		if out == nil {
-			out = []int32{}
-		}
-		return out
-	}
-	return nil
 }
 
 // requiredSlots returns groups of slots such that n can only be true when

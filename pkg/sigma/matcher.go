@@ -3,6 +3,7 @@ package sigma
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -20,7 +21,8 @@ type Matcher struct {
 	fields event.Fields
 	epoch  uint32
 
-	lits    []litHit // by pattern id of the source
+	lits    []litHit  // by pattern id of the source
+	anchors []anchors // by source (Engine.sources)
 	hitPids []int32
 	cand    []uint32 // per rule of the source: epoch when queued
 	queue   []int32
@@ -146,19 +148,22 @@ sources:
 	}
 
 	// Candidates: rules without a required literal, and rules one of whose
-	// required literals occurred.
+	// anchors occurred, tried in rule order whatever the anchors.
 	if len(m.cand) < len(s.rules) {
 		m.cand = make([]uint32, len(s.rules))
 	}
+	a := m.anchorsFor(s)
 	m.queue = append(m.queue[:0], s.always...)
 	for _, pid := range m.hitPids {
-		for _, ri := range s.byPid[pid] {
+		for _, ri := range a.byPid[pid] {
 			if m.cand[ri] != m.epoch {
 				m.cand[ri] = m.epoch
 				m.queue = append(m.queue, ri)
 			}
 		}
 	}
+	a.count(s, m.hitPids)
+	slices.Sort(m.queue)
 	for _, ri := range m.queue {
 		if m.run(&s.prog, s.ruleAt[ri]) {
 			m.matched(ri)
