@@ -86,6 +86,9 @@ type Config struct {
 	// Exclude leaves out rules by id, title or tag (attack.t1053.005,
 	// attack.discovery): what a --exclude file lists.
 	Exclude []string
+	// NoValueCache scans every value afresh (sigma.Options.NoValueCache),
+	// for benchmarks of the matcher alone.
+	NoValueCache bool
 }
 
 // BuiltinRules returns the rules of secpipe's own pack.
@@ -169,7 +172,7 @@ func Load(cfg Config) (*sigma.Engine, []sigma.Problem, error) {
 	if err := mapping.Check(); err != nil {
 		return nil, nil, fmt.Errorf("mapping: %w", err)
 	}
-	engine, ps := sigma.NewEngine(rules, mapping, sigma.Options{Placeholders: cfg.Placeholders})
+	engine, ps := sigma.NewEngine(rules, mapping, sigma.Options{Placeholders: cfg.Placeholders, NoValueCache: cfg.NoValueCache})
 	problems = append(problems, ps...)
 	return engine, problems, nil
 }

@@ -16,6 +16,9 @@ import (
 type Options struct {
 	// Placeholders gives the values of %name% placeholders (the expand modifier).
 	Placeholders map[string][]string
+	// NoValueCache scans every value afresh (see valueCache): for
+	// measuring the matcher alone.
+	NoValueCache bool
 }
 
 // Problem reports a rule that is not used, and why.
@@ -56,13 +59,15 @@ type Engine struct {
 	allSlot    int // pseudo-slot for keyword searches over every string
 	// automata are shared by the sources whose rules test the same
 	// literals (ECS, lab and evtx process creation events, for instance).
-	automata   map[string]*sharedAutomaton
-	automataMu sync.Mutex // sources are bound concurrently
+	automata     map[string]*sharedAutomaton
+	automataMu   sync.Mutex // sources are bound concurrently
+	noValueCache bool
 }
 
 // sharedAutomaton is an automaton built once for every source that needs it.
 type sharedAutomaton struct {
 	once sync.Once
+	id   int
 	set  *literalSet
 }
 
@@ -79,18 +84,21 @@ func (e *Engine) automaton(patterns []string) *literalSet {
 		if e.automata == nil {
 			e.automata = map[string]*sharedAutomaton{}
 		}
-		a = &sharedAutomaton{}
+		a = &sharedAutomaton{id: len(e.automata)}
 		e.automata[key] = a
 	}
 	e.automataMu.Unlock()
-	a.once.Do(func() { a.set = newLiteralSet(patterns) })
+	a.once.Do(func() {
+		a.set = newLiteralSet(patterns)
+		a.set.id = a.id
+	})
 	return a.set
 }
 
 // NewEngine compiles rules against mapping. Rules that cannot be used are
 // returned as problems; the others make the engine.
 func NewEngine(rules []*Rule, mapping *Mapping, opts Options) (*Engine, []Problem) {
-	e := &Engine{mapping: mapping, paths: event.NewPaths(), allSlot: -2}
+	e := &Engine{mapping: mapping, paths: event.NewPaths(), allSlot: -2, noValueCache: opts.NoValueCache}
 	var problems []Problem
 	if err := mapping.Check(); err != nil {
 		problems = append(problems, Problem{Err: fmt.Errorf("mapping: %w", err)})

@@ -27,6 +27,7 @@ import (
 // at a probed position, and only there. Keyword searches, run over every
 // string of an event, were half the bytes scanned.
 type literalSet struct {
+	id       int // among the engine's sets, for matchers' value caches
 	short    *ahoCorasick
 	shortIDs []int32 // pattern ids of the short automaton's patterns
 

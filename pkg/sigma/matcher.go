@@ -21,8 +21,10 @@ type Matcher struct {
 	fields event.Fields
 	epoch  uint32
 
-	lits    []litHit  // by pattern id of the source
-	anchors []anchors // by source (Engine.sources)
+	lits    []litHit      // by pattern id of the source
+	anchors []anchors     // by source (Engine.sources)
+	caches  []*valueCache // by literal set (literalSet.id)
+	found   []localHit    // the hits of the value last scanned
 	hitPids []int32
 	cand    []uint32 // per rule of the source: epoch when queued
 	queue   []int32
@@ -287,14 +289,20 @@ func (m *Matcher) hasAny(slots []int) bool {
 	return false
 }
 
-// scan runs an automaton over one value and records the hits of its
-// patterns: anywhere, at the start, at the end, or the whole value.
 // scan matches a field's literals against one value and records their
-// hits: anywhere, at the start, at the end, or the whole value.
+// hits: anywhere, at the start, at the end, or the whole value. A value
+// the set's cache holds is not scanned again.
 func (m *Matcher) scan(lits *literalSet, pids []int32, text []byte) {
+	c := m.cacheOf(lits)
+	if c != nil {
+		if hits, ok := c.find(text); ok {
+			m.record(pids, hits)
+			return
+		}
+	}
 	n := len(text)
+	m.found = m.found[:0]
 	lits.scan(text, func(local int32, start, end int) {
-		pid := pids[local]
 		f := hitAny
 		if start == 0 {
 			f |= hitStart
@@ -305,13 +313,42 @@ func (m *Matcher) scan(lits *literalSet, pids []int32, text []byte) {
 				f |= hitExact
 			}
 		}
+		m.found = append(m.found, localHit{local: local, flags: f})
+	})
+	if c != nil {
+		c.keep(text, m.found)
+	}
+	m.record(pids, m.found)
+}
+
+// cacheOf returns the matcher's cache of a literal set's values, or nil
+// when the engine keeps none.
+func (m *Matcher) cacheOf(lits *literalSet) *valueCache {
+	if m.e.noValueCache {
+		return nil
+	}
+	if lits.id >= len(m.caches) {
+		m.caches = append(m.caches, make([]*valueCache, lits.id+1-len(m.caches))...)
+	}
+	c := m.caches[lits.id]
+	if c == nil {
+		c = newValueCache()
+		m.caches[lits.id] = c
+	}
+	return c
+}
+
+// record records the hits of a set's literals, pids giving their patterns.
+func (m *Matcher) record(pids []int32, hits []localHit) {
+	for _, hit := range hits {
+		pid := pids[hit.local]
 		h := &m.lits[pid]
 		if h.epoch != m.epoch {
 			h.epoch, h.flags = m.epoch, 0
 			m.hitPids = append(m.hitPids, pid)
 		}
-		h.flags |= f
-	})
+		h.flags |= hit.flags
+	}
 }
 
 // rawRulesOut reports whether no literal of a keyword search's key can
