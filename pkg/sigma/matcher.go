@@ -23,7 +23,7 @@ type Matcher struct {
 
 	lits    []litHit      // by pattern id of the source
 	anchors []anchors     // by source (Engine.sources)
-	caches  []*valueCache // by literal set (literalSet.id)
+	caches  []*valueCache // by literal set (2*literalSet.id, +1 cased)
 	found   []localHit    // the hits of the value last scanned
 	hitPids []int32
 	cand    []uint32 // per rule of the source: epoch when queued
@@ -137,15 +137,7 @@ sources:
 			continue
 		}
 		for _, slot := range k.slots {
-			st := m.slot(slot)
-			for i := range st.texts {
-				if k.ci != nil {
-					m.scan(k.ci, k.ciPids, st.lows[i])
-				}
-				if k.cs != nil {
-					m.scan(k.cs, k.csPids, st.texts[i])
-				}
-			}
+			m.scanSlot(k, slot)
 		}
 	}
 
@@ -289,17 +281,70 @@ func (m *Matcher) hasAny(slots []int) bool {
 	return false
 }
 
-// scan matches a field's literals against one value and records their
-// hits: anywhere, at the start, at the end, or the whole value. A value
-// the set's cache holds is not scanned again.
-func (m *Matcher) scan(lits *literalSet, pids []int32, text []byte) {
-	c := m.cacheOf(lits)
-	if c != nil {
-		if hits, ok := c.find(text); ok {
-			m.record(pids, hits)
-			return
-		}
+// scanSlot matches a field's literals against the slot's values and
+// records their hits: anywhere, at the start, at the end, or the whole
+// value. A value its set's cache holds is neither scanned nor lowered.
+func (m *Matcher) scanSlot(k *fieldKey, slot int) {
+	vals := m.fields.Values(slot)
+	if slot == m.e.allSlot {
+		vals = m.fields.Strings()
 	}
+	var st *slotText // the values as text, made for the first value not cached
+	i := 0           // the value's index in st
+	for _, v := range vals {
+		if v.Kind == event.Object || v.Kind == event.Array {
+			continue // as slot leaves them out
+		}
+		if k.ci != nil {
+			if c, ok := m.fromCache(k.ci, false, k.ciPids, v.Raw); !ok {
+				if st == nil {
+					st = m.slot(slot)
+				}
+				m.scan(k.ci, k.ciPids, st.lows[i], c, v.Raw)
+			}
+		}
+		if k.cs != nil {
+			if c, ok := m.fromCache(k.cs, true, k.csPids, v.Raw); !ok {
+				if st == nil {
+					st = m.slot(slot)
+				}
+				m.scan(k.cs, k.csPids, st.texts[i], c, v.Raw)
+			}
+		}
+		i++
+	}
+}
+
+// fromCache records the hits kept for a value, by its JSON text raw, in
+// the matcher's cache of a literal set (the set matched against lowered
+// text or, cased, against the text as it is). Else it returns the cache to
+// keep them in once found, if any.
+func (m *Matcher) fromCache(lits *literalSet, cased bool, pids []int32, raw []byte) (*valueCache, bool) {
+	if m.e.noValueCache {
+		return nil, false
+	}
+	at := 2 * lits.id
+	if cased {
+		at++
+	}
+	if at >= len(m.caches) {
+		m.caches = append(m.caches, make([]*valueCache, at+1-len(m.caches))...)
+	}
+	c := m.caches[at]
+	if c == nil {
+		c = newValueCache()
+		m.caches[at] = c
+	}
+	hits, ok := c.find(raw)
+	if ok {
+		m.record(pids, hits)
+	}
+	return c, ok
+}
+
+// scan matches a set's literals against one value's text and records
+// their hits, keeping them in c (if not nil) for the value's JSON text raw.
+func (m *Matcher) scan(lits *literalSet, pids []int32, text []byte, c *valueCache, raw []byte) {
 	n := len(text)
 	m.found = m.found[:0]
 	lits.scan(text, func(local int32, start, end int) {
@@ -316,26 +361,9 @@ func (m *Matcher) scan(lits *literalSet, pids []int32, text []byte) {
 		m.found = append(m.found, localHit{local: local, flags: f})
 	})
 	if c != nil {
-		c.keep(text, m.found)
+		c.keep(raw, m.found)
 	}
 	m.record(pids, m.found)
-}
-
-// cacheOf returns the matcher's cache of a literal set's values, or nil
-// when the engine keeps none.
-func (m *Matcher) cacheOf(lits *literalSet) *valueCache {
-	if m.e.noValueCache {
-		return nil
-	}
-	if lits.id >= len(m.caches) {
-		m.caches = append(m.caches, make([]*valueCache, lits.id+1-len(m.caches))...)
-	}
-	c := m.caches[lits.id]
-	if c == nil {
-		c = newValueCache()
-		m.caches[lits.id] = c
-	}
-	return c
 }
 
 // record records the hits of a set's literals, pids giving their patterns.

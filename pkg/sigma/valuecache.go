@@ -6,7 +6,8 @@ import (
 )
 
 // A valueCache keeps, for one literal set, the literals found in the
-// values it scanned last, so that a value seen again is not scanned again.
+// values it scanned last, by their JSON text, so that a value seen again
+// is neither unescaped, lowered nor scanned again.
 // Event logs repeat most of their bytes: in OTRF's recorded Windows logs
 // (../shared/realdata) 89% of the bytes of string values belong to values
 // seen before (image paths, call traces, hashes, GUIDs). Each matcher has

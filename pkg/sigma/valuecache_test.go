@@ -30,3 +30,23 @@ func TestValueCacheKeepsEachValuesOwn(t *testing.T) {
 		t.Fatal("the values were not looked up in the cache")
 	}
 }
+
+// TestValueCacheTellsCaseApart matches one value in two fields whose
+// literal sets are the same, one matched ignoring case and one cased: the
+// value found by the first must not be taken from the cache by the second.
+func TestValueCacheTellsCaseApart(t *testing.T) {
+	e := engineFor(t, rule("any case", "  sel:\n    CommandLine|contains: 'evilword'\n  condition: sel")+
+		rule("cased", "  sel:\n    Image|contains|cased: 'evilword'\n  condition: sel"))
+	m := e.NewMatcher()
+	for _, value := range []string{`C:\EVILWORD\tool.exe`, `C:\evilword\tool.exe`} {
+		want := "any case"
+		if value == `C:\evilword\tool.exe` {
+			want = "any case,cased"
+		}
+		for range 2 {
+			if got := matched(e, m, proc(value, value)); got != want {
+				t.Fatalf("%s in both fields matched %q, want %q", value, got, want)
+			}
+		}
+	}
+}
