@@ -1,6 +1,6 @@
 package sigma
 
-import "sort"
+import "slices"
 
 // A rule is tried on an event only when one of its anchors, literals of
 // which at least one must occur for it to match, occurred (or when it has
@@ -110,17 +110,11 @@ func requiredCost(n *node, hits []uint32) ([]int32, uint64) {
 			all = append(all, r...)
 			cost += c
 		}
-		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-		out := all[:0]
-		for i, p := range all {
-			if i == 0 || p != all[i-1] {
-				out = append(out, p)
-			}
+		slices.Sort(all)
+		if all = slices.Compact(all); all == nil {
+			all = []int32{}
 		}
-		if out == nil {
-			out = []int32{}
-		}
-		return out, cost
+		return all, cost
 	}
 	return nil, 0
 }
