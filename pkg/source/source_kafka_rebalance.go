@@ -72,7 +72,9 @@ func (k *Kafka) rebalance(c *ck.Consumer, ev ck.Event) error {
 		}
 		k.mu.Lock()
 		for _, p := range parts {
-			k.assigned[tp{*p.Topic, p.Partition}] = true
+			t := tp{*p.Topic, p.Partition}
+			k.assigned[t] = true
+			delete(k.stored, t) // reading starts again from the committed offset
 		}
 		k.mu.Unlock()
 		k.recheck = true
@@ -91,6 +93,10 @@ func (k *Kafka) rebalance(c *ck.Consumer, ev ck.Event) error {
 			t := tp{*p.Topic, p.Partition}
 			revoked[t] = true
 			delete(k.assigned, t)
+			// What was stored and not committed is gone with the partition
+			// (lost, it cannot be committed): a later owner, this source
+			// again included, stores from where it reads.
+			delete(k.stored, t)
 		}
 		k.mu.Unlock()
 		k.dropRevoked(revoked)

@@ -276,3 +276,71 @@ func TestKafkaGroupStart(t *testing.T) {
 		t.Fatalf("a new group with auto.offset.reset=latest read %d events, want 0", len(none))
 	}
 }
+
+// TestKafkaLostPartitionsCommitAgain reads and acknowledges every event
+// (stored, not yet committed), then stops reading for longer than
+// max.poll.interval.ms: the client leaves the group and its partitions are
+// lost, so what it stored is never committed. When it reads again, the
+// group gives them back and the events come again from the committed
+// offsets; once they are acknowledged, closing commits past them, and the
+// group has no lag.
+func TestKafkaLostPartitionsCommitAgain(t *testing.T) {
+	cfg := devBroker(t)
+	n := 300
+	msgs := make([]pipeline.Message, n)
+	for i := range msgs {
+		msgs[i] = pipeline.Message{Value: []byte(fmt.Sprintf(`{"seq":%d}`, i))}
+	}
+	produce(t, cfg, "events", sink.KafkaOptions{}, msgs)
+	group := cfg
+	group.Props = []kafka.Prop{
+		{Key: "session.timeout.ms", Value: "1000"}, {Key: "heartbeat.interval.ms", Value: "100"},
+		{Key: "max.poll.interval.ms", Value: "1500"}, {Key: "auto.commit.interval.ms", Value: "600000"},
+	}
+	src, err := source.NewKafka(context.Background(), source.KafkaOptions{Config: group, Topics: []string{"events"}, Group: "g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// readAll reads and acknowledges batches until n distinct events came
+	// in this round, and returns how many came again from the last round.
+	seen := map[string]bool{}
+	readAll := func() (again int) {
+		t.Helper()
+		round := map[string]bool{}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		for len(round) < n {
+			b := &pipeline.Batch{Limit: 1000}
+			if err := src.Read(ctx, b); err != nil {
+				t.Fatalf("read %d of %d events: %v", len(round), n, err)
+			}
+			for _, m := range b.Msgs {
+				v := string(m.Value)
+				round[v] = true
+				if seen[v] {
+					again++
+				}
+				seen[v] = true
+			}
+			if err := src.Ack(ctx, b.Msgs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return again
+	}
+	readAll()
+	time.Sleep(3 * time.Second) // past max.poll.interval.ms: the partitions are lost
+	if again := readAll(); again == 0 {
+		t.Fatal("the events did not come again: the partitions were not lost")
+	}
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lag, err := kafka.Lag(context.Background(), cfg, "g", []string{"events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lag.Total != 0 {
+		t.Fatalf("after the events came again and were acknowledged, the group's lag is %d, want 0", lag.Total)
+	}
+}
