@@ -157,7 +157,7 @@ func genWindowsEvents(tb testing.TB, count int64) [][]byte {
 
 // regressionEvents returns the events of the regression cases under dir,
 // each compacted to one line, as scripts/bench.sh replays them.
-func regressionEvents(b testing.TB, dir string) [][]byte {
+func regressionEvents(tb testing.TB, dir string) [][]byte {
 	var events [][]byte
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
@@ -181,7 +181,7 @@ func regressionEvents(b testing.TB, dir string) [][]byte {
 		}
 	})
 	if err != nil || len(events) == 0 {
-		b.Fatalf("regression events under %s: %d, %v", dir, len(events), err)
+		tb.Fatalf("regression events under %s: %d, %v", dir, len(events), err)
 	}
 	return events
 }

@@ -61,7 +61,7 @@ type Engine struct {
 	// literals (ECS, lab and evtx process creation events, for instance).
 	automata     map[string]*sharedAutomaton
 	automataMu   sync.Mutex // sources are bound concurrently
-	noValueCache bool
+	noValueCache bool       // Options.NoValueCache
 }
 
 // sharedAutomaton is an automaton built once for every source that needs it.

@@ -295,20 +295,24 @@ func (m *Matcher) scanSlot(k *fieldKey, slot int) {
 		if v.Kind == event.Object || v.Kind == event.Array {
 			continue // as slot leaves them out
 		}
+		key := v.Raw
+		if v.Kind == event.Null {
+			key = nil // scanned as no text, unlike the string "null": never cached
+		}
 		if k.ci != nil {
-			if c, ok := m.fromCache(k.ci, false, k.ciPids, v.Raw); !ok {
+			if c, ok := m.fromCache(k.ci, false, k.ciPids, key); !ok {
 				if st == nil {
 					st = m.slot(slot)
 				}
-				m.scan(k.ci, k.ciPids, st.lows[i], c, v.Raw)
+				m.scan(k.ci, k.ciPids, st.lows[i], c, key)
 			}
 		}
 		if k.cs != nil {
-			if c, ok := m.fromCache(k.cs, true, k.csPids, v.Raw); !ok {
+			if c, ok := m.fromCache(k.cs, true, k.csPids, key); !ok {
 				if st == nil {
 					st = m.slot(slot)
 				}
-				m.scan(k.cs, k.csPids, st.texts[i], c, v.Raw)
+				m.scan(k.cs, k.csPids, st.texts[i], c, key)
 			}
 		}
 		i++

@@ -77,6 +77,15 @@ func produce(t *testing.T, cfg kafka.Config, topic string, opts sink.KafkaOption
 	}
 }
 
+// seqMessages returns n events {"seq":i}.
+func seqMessages(n int) []pipeline.Message {
+	msgs := make([]pipeline.Message, n)
+	for i := range msgs {
+		msgs[i] = pipeline.Message{Value: []byte(fmt.Sprintf(`{"seq":%d}`, i))}
+	}
+	return msgs
+}
+
 func consume(t *testing.T, o source.KafkaOptions) ([]pipeline.Message, *pipeline.Rejects, string) {
 	t.Helper()
 	var log bytes.Buffer
@@ -234,11 +243,7 @@ func TestKafkaBadMessages(t *testing.T) {
 func TestKafkaGroupStart(t *testing.T) {
 	cfg := devBroker(t)
 	n := 300
-	msgs := make([]pipeline.Message, n)
-	for i := range msgs {
-		msgs[i] = pipeline.Message{Value: []byte(fmt.Sprintf(`{"seq":%d}`, i))}
-	}
-	produce(t, cfg, "events", sink.KafkaOptions{}, msgs)
+	produce(t, cfg, "events", sink.KafkaOptions{}, seqMessages(n))
 	seqs := func(got []pipeline.Message) map[int]bool {
 		t.Helper()
 		seen := map[int]bool{}
@@ -287,11 +292,7 @@ func TestKafkaGroupStart(t *testing.T) {
 func TestKafkaLostPartitionsCommitAgain(t *testing.T) {
 	cfg := devBroker(t)
 	n := 300
-	msgs := make([]pipeline.Message, n)
-	for i := range msgs {
-		msgs[i] = pipeline.Message{Value: []byte(fmt.Sprintf(`{"seq":%d}`, i))}
-	}
-	produce(t, cfg, "events", sink.KafkaOptions{}, msgs)
+	produce(t, cfg, "events", sink.KafkaOptions{}, seqMessages(n))
 	group := cfg
 	group.Props = []kafka.Prop{
 		{Key: "session.timeout.ms", Value: "1000"}, {Key: "heartbeat.interval.ms", Value: "100"},
