@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -21,7 +22,9 @@ import (
 // user's cache directory: parsing YAML is most of loading (SigmaHQ's 3,754
 // files take 0.6 s of one core to parse, and a tenth of that to decode from
 // the cache). A file is found by the SHA-256 of its bytes, so an edited
-// file is parsed again; a file that does not parse cleanly, or uses YAML
+// file is parsed again; one whose stamp is the one noted when it was last
+// read is not read (reading SigmaHQ's files costs 10 system calls each,
+// a stamp one). A file that does not parse cleanly, or uses YAML
 // aliases, is never kept. Entries are tied to the executable's Go build
 // ID: another build never reads them. SECPIPE_CACHE=off turns the cache
 // off; it is off in tests unless a test sets cacheDir.
@@ -67,11 +70,35 @@ var buildID = sync.OnceValue(func() string {
 })
 
 // ruleCache is the cache file of one rule set: its files' rules by the
-// SHA-256 of their bytes.
+// SHA-256 of their bytes, and the stamps of the files last read.
 type ruleCache struct {
-	Build string
-	Files map[[32]byte][]*Rule
+	Build  string
+	Files  map[[32]byte][]*Rule
+	Stamps map[string]stampedFile // by file name
 }
+
+// fileStamp is what the file system says of a file: its size, when it was
+// modified and changed, and which file it is. A file whose stamp is the
+// one noted holds the bytes it held then, so it is not read again: git's
+// index trusts the same. Editing a file, or replacing it, changes its
+// change time at least.
+type fileStamp struct {
+	Size, Mod, Change int64
+	Dev, Ino          uint64
+}
+
+// stampedFile is a file's stamp and the SHA-256 of its bytes.
+type stampedFile struct {
+	Stamp fileStamp
+	Sum   [32]byte
+}
+
+// A stamp is noted only once the file has not changed for stampSettle by
+// stampClock: a file changed within a coarse file system's tick of being
+// read could change again and keep its stamp.
+var stampClock = time.Now
+
+const stampSettle = 2 * time.Second
 
 // cachePath returns the cache file of the rule set of these file names, or
 // "" when there is no cache.
@@ -101,6 +128,9 @@ func readCache(path string) *ruleCache {
 	}
 	if c.Files == nil {
 		c.Files = map[[32]byte][]*Rule{}
+	}
+	if c.Stamps == nil {
+		c.Stamps = map[string]stampedFile{}
 	}
 	return c
 }

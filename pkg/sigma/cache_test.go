@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 const cacheRule = `title: %s
@@ -117,5 +120,107 @@ func TestRuleCache(t *testing.T) {
 	}
 	if len(readCache(files[0]).Files) != 2 {
 		t.Fatal("the damaged cache file was not replaced")
+	}
+}
+
+// TestRuleCacheStamps checks that a rule file whose stamp is the one noted
+// when it was last read is not read again, that an edited file is, and
+// that a file changed just now gets no stamp.
+func TestRuleCacheStamps(t *testing.T) {
+	oldDir, oldRead, oldClock := cacheDir, readFile, stampClock
+	cacheDir = t.TempDir()
+	t.Cleanup(func() { cacheDir, readFile, stampClock = oldDir, oldRead, oldClock })
+	if _, _, ok := statStamp(os.Args[0]); !ok {
+		t.Skip("no file stamps on this system: every rule file is read")
+	}
+	var mu sync.Mutex
+	read := map[string]int{}
+	readFile = func(name string) ([]byte, error) {
+		mu.Lock()
+		read[filepath.Base(name)]++
+		mu.Unlock()
+		return os.ReadFile(name)
+	}
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule := func(title string, n int, image string) string { return fmt.Sprintf(cacheRule, title, n, image) }
+	write("a.yml", rule("Encoded command", 1, "powershell"))
+	write("b.yml", rule("Cmd shell", 2, "cmd"))
+	write("same-as-b.yml", rule("Cmd shell", 2, "cmd"))
+	write("broken.yml", "title: broken\ndetection: [\n")
+	load := func() ([]*Rule, []string) {
+		t.Helper()
+		clear(read)
+		rules, _ := LoadPaths([]string{dir})
+		var names []string
+		for name := range read {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		return rules, names
+	}
+	stamps := func() []string {
+		t.Helper()
+		files, _ := filepath.Glob(filepath.Join(cacheDir, "*.gob"))
+		if len(files) != 1 {
+			t.Fatalf("cache files %v, want one", files)
+		}
+		var names []string
+		for name := range readCache(files[0]).Stamps {
+			names = append(names, filepath.Base(name))
+		}
+		slices.Sort(names)
+		return names
+	}
+
+	// The files were written just now: read, and not stamped.
+	parsed, got := load()
+	if want := []string{"a.yml", "b.yml", "broken.yml", "same-as-b.yml"}; !slices.Equal(got, want) {
+		t.Fatalf("first load read %v, want %v", got, want)
+	}
+	if s := stamps(); len(s) != 0 {
+		t.Fatalf("files changed just now were stamped: %v", s)
+	}
+
+	// An hour later they have settled: read once more, and stamped.
+	stampClock = func() time.Time { return time.Now().Add(time.Hour) }
+	if _, got := load(); len(got) != 4 {
+		t.Fatalf("second load read %v, want all four", got)
+	}
+	if s, want := stamps(), []string{"a.yml", "b.yml", "same-as-b.yml"}; !slices.Equal(s, want) {
+		t.Fatalf("stamped %v, want %v (the broken file is not cached)", s, want)
+	}
+	// A copy's rules are its own: the cache's went to the file first met.
+	cached, got := load()
+	if want := []string{"broken.yml", "same-as-b.yml"}; !slices.Equal(got, want) {
+		t.Fatalf("third load read %v, want %v", got, want)
+	}
+	if f := filepath.Base(cached[2].File); f != "same-as-b.yml" || cached[2] == cached[1] {
+		t.Fatalf("the copy's rule is from %s", f)
+	}
+	enc := func(rules []*Rule) string {
+		b, err := json.Marshal(rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if enc(cached) != enc(parsed) {
+		t.Fatal("the rules of stamped files differ from the parsed ones")
+	}
+
+	// An edited file has another stamp: it is read again.
+	write("a.yml", rule("Encoded command, edited", 1, "pwsh"))
+	edited, got := load()
+	if want := []string{"a.yml", "broken.yml", "same-as-b.yml"}; !slices.Equal(got, want) {
+		t.Fatalf("after an edit read %v, want %v", got, want)
+	}
+	if edited[0].Title != "Encoded command, edited" {
+		t.Fatalf("title %q after the file was edited", edited[0].Title)
 	}
 }

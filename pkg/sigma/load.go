@@ -14,117 +14,147 @@ import (
 // a problem; loading goes on with the others. The files are parsed on all
 // CPUs; rules and problems come in the order of paths, then of files.
 func LoadPaths(paths []string) ([]*Rule, []Problem) {
-	type entry struct {
-		file string
-		err  error // a path that could not be searched
-	}
-	var entries []entry
+	var names []string
+	var errs []error // by entry: a path that could not be searched
 	for _, p := range paths {
 		files, err := ruleFiles(p)
 		if err != nil {
-			entries = append(entries, entry{err: err})
+			names, errs = append(names, ""), append(errs, err)
 		}
 		for _, f := range files {
-			entries = append(entries, entry{file: f})
+			names, errs = append(names, f), append(errs, nil)
 		}
 	}
-	return parseAll(len(entries), func(i int) ([]byte, string, error) {
-		if entries[i].err != nil {
-			return nil, "", entries[i].err
+	return parseAll(names, func(i int) ([]byte, error) {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		data, err := os.ReadFile(entries[i].file)
-		return data, entries[i].file, err
+		return readFile(names[i])
+	}, func(i int) (fileStamp, int64, bool) {
+		if errs[i] != nil {
+			return fileStamp{}, 0, false
+		}
+		return statStamp(names[i])
 	})
 }
+
+// readFile reads a rule file; tests count the calls.
+var readFile = os.ReadFile
 
 // LoadFS reads every rule file of a file system, such as an embedded pack.
 // The files are parsed on all CPUs; rules and problems come in file order.
 func LoadFS(fsys fs.FS, prefix string) ([]*Rule, []Problem) {
-	var paths []string
+	var paths, names []string
 	fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !isRuleFile(path) {
 			return err
 		}
-		paths = append(paths, path)
+		paths, names = append(paths, path), append(names, prefix+path)
 		return nil
 	})
-	return parseAll(len(paths), func(i int) ([]byte, string, error) {
-		data, err := fs.ReadFile(fsys, paths[i])
-		return data, prefix + paths[i], err
-	})
+	return parseAll(names, func(i int) ([]byte, error) {
+		return fs.ReadFile(fsys, paths[i])
+	}, nil)
 }
 
-// parseAll reads and parses n files on all CPUs, giving their rules and
-// problems in file order; read returns file i's bytes and the name to
-// report it by. Files whose rules the cache holds are not parsed.
-func parseAll(n int, read func(i int) ([]byte, string, error)) ([]*Rule, []Problem) {
+// parseAll reads and parses the files of names on all CPUs, giving their
+// rules and problems in file order; read returns file i's bytes. Files
+// whose rules the cache holds are not parsed, and those whose stamp (from
+// stat, when not nil) is the one the cache noted are not even read.
+func parseAll(names []string, read func(i int) ([]byte, error), stat func(i int) (fileStamp, int64, bool)) ([]*Rule, []Problem) {
 	type parsed struct {
-		name     string
 		data     []byte
 		sum      [32]byte
+		known    bool // sum is the file's: hashed, or vouched for by its stamp
+		stamp    fileStamp
+		settled  bool // the stamp is worth keeping
+		found    bool // the file exists: its rules are wanted
+		parsed   bool
 		rules    []*Rule
 		problems []Problem
-		parse    bool
 	}
-	results := make([]parsed, n)
-	caching := cacheDir != ""
-	onAllCPUs(n, func(i int) {
-		data, name, err := read(i)
-		if err != nil {
-			results[i].problems = []Problem{{Err: err}}
-			return
-		}
-		results[i].name, results[i].data, results[i].parse = name, data, true
-		if caching {
-			results[i].sum = sha256.Sum256(data)
-		}
-	})
+	results := make([]parsed, len(names))
 	var path string
-	if caching {
-		names := make([]string, n)
-		for i, r := range results {
-			names[i] = r.name
-		}
+	if cacheDir != "" {
 		path = cachePath(names)
 	}
 	cache := readCache(path)
+	// A file changed just now may change again within the file system's
+	// tick and keep its stamp: only older stamps are kept.
+	settled := stampClock().Add(-stampSettle).UnixNano()
+	load := func(i int) {
+		r := &results[i]
+		data, err := read(i)
+		if err != nil {
+			r.problems, r.found, r.settled = []Problem{{Err: err}}, false, false
+			return
+		}
+		r.data, r.found = data, true
+		if path != "" {
+			r.sum, r.known = sha256.Sum256(data), true
+		}
+	}
+	onAllCPUs(len(names), func(i int) {
+		r := &results[i]
+		if path != "" && stat != nil {
+			if s, changed, ok := stat(i); ok {
+				r.stamp, r.settled = s, changed < settled
+				if old, ok := cache.Stamps[names[i]]; ok && old.Stamp == s {
+					if _, ok := cache.Files[old.Sum]; ok {
+						r.sum, r.known, r.found = old.Sum, true, true
+						return
+					}
+				}
+			}
+		}
+		load(i)
+	})
 	// A cached file's rules go to one file: another with the same bytes
 	// is parsed.
 	claimed := map[[32]byte]bool{}
 	for i := range results {
 		r := &results[i]
-		if rules, ok := cache.Files[r.sum]; ok && r.parse && !claimed[r.sum] {
+		if rules, ok := cache.Files[r.sum]; ok && r.known && !claimed[r.sum] {
 			claimed[r.sum] = true
 			for _, rule := range rules {
-				rule.File = r.name
+				rule.File = names[i]
 			}
-			r.rules, r.parse = rules, false
+			r.rules = rules
 		}
 	}
-	onAllCPUs(n, func(i int) {
+	onAllCPUs(len(names), func(i int) {
 		r := &results[i]
-		if !r.parse {
+		if !r.found || r.rules != nil {
 			return
 		}
-		rs, errs := Parse(r.data, r.name)
-		r.rules = rs
+		if r.data == nil { // known by its stamp, but its rules went to a copy
+			if load(i); !r.found {
+				return
+			}
+		}
+		rs, errs := Parse(r.data, names[i])
+		r.rules, r.parsed = rs, true
 		for _, e := range errs {
 			r.problems = append(r.problems, Problem{Err: e})
 		}
 	})
 	var rules []*Rule
 	var problems []Problem
-	kept := &ruleCache{Files: map[[32]byte][]*Rule{}}
+	kept := &ruleCache{Files: map[[32]byte][]*Rule{}, Stamps: map[string]stampedFile{}}
 	changed := false
-	for _, r := range results {
+	for i, r := range results {
 		rules = append(rules, r.rules...)
 		problems = append(problems, r.problems...)
-		if path != "" && r.data != nil && len(r.problems) == 0 && cacheable(r.rules) {
+		if path != "" && r.known && len(r.problems) == 0 && cacheable(r.rules) {
 			kept.Files[r.sum] = r.rules
-			changed = changed || r.parse
+			changed = changed || r.parsed
+			if r.settled {
+				kept.Stamps[names[i]] = stampedFile{Stamp: r.stamp, Sum: r.sum}
+				changed = changed || cache.Stamps[names[i]] != kept.Stamps[names[i]]
+			}
 		}
 	}
-	if path != "" && (changed || len(kept.Files) != len(cache.Files)) {
+	if path != "" && (changed || len(kept.Files) != len(cache.Files) || len(kept.Stamps) != len(cache.Stamps)) {
 		kept.write(path)
 	}
 	return rules, problems
