@@ -256,13 +256,14 @@ type Stage struct {
 // when no screener has begun it): the output is the same as without
 // screening.
 //
-// Screening pays when matching costs much more than reading: with the
-// whole SigmaHQ corpus it takes a fifth off on 2 cores, while on light
-// rules the screeners' extra work, competing with the reader for the
-// cores, makes it slower. So with one screener per CPU the stage times a
-// batch each way every probeEvery batches and keeps the faster.
+// Screening pays when matching costs much more than reading, while on
+// light rules the screeners' extra work, competing with the reader for
+// the cores, makes it slower. So with a screener for each CPU but one (the
+// reader's, which also pulls out the fields: Prepare) the stage times a
+// batch each way every probeEvery batches and keeps the faster. On 2 CPUs
+// it does not screen: since Prepare, that lost on every input measured.
 type screening struct {
-	workers   int              // 0: one per CPU, screening only when it is faster; 1: never
+	workers   int              // 0: one per CPU but one, screening only when it is faster; 1: never
 	screeners []*sigma.Matcher // the last one is the stage's
 	quiet     []bool           // by event of the batch
 	saved     []sigma.Screened // by event of the batch, when not quiet
@@ -361,10 +362,11 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 		if quiet != nil && i%screenChunk == 0 {
 			s.screen.wait(i / screenChunk)
 		}
+		msg.Prepared = nil // the fields are the input's, not the output's
 		var res *sigma.Result
 		switch {
 		case quiet == nil:
-			res = s.matcher.Match(msg.Value)
+			res = match(s.matcher, &in[i])
 		case quiet[i]:
 			if !s.only {
 				out.Add(msg)
@@ -410,6 +412,45 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 	return nil
 }
 
+// preparedFields is what Prepare keeps with a batch: each event's fields.
+type preparedFields struct {
+	into  event.Extracting
+	found []event.Extracted // by message
+}
+
+// Prepare implements pipeline.Preparer: with more than one CPU, each
+// event's fields are pulled out on the read-ahead goroutine, while the
+// stage matches the batch before.
+func (s *Stage) Prepare(b *pipeline.Batch) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		return
+	}
+	p, _ := b.Prepared.(*preparedFields)
+	if p == nil {
+		p = &preparedFields{}
+		b.Prepared = p
+	}
+	if n := len(b.Msgs) - len(p.found); n > 0 {
+		p.found = append(p.found, make([]event.Extracted, n)...)
+	}
+	paths := s.engine.Paths()
+	p.into.Reset()
+	for i := range b.Msgs {
+		if m := &b.Msgs[i]; len(m.Value) > 0 {
+			paths.ExtractTo(m.Value, &p.into, &p.found[i])
+			m.Prepared = &p.found[i]
+		}
+	}
+}
+
+// match matches msg with m, from the fields Prepare found when it did.
+func match(m *sigma.Matcher, msg *pipeline.Message) *sigma.Result {
+	if found, ok := msg.Prepared.(*event.Extracted); ok && found.Of(msg.Value) {
+		return m.MatchExtracted(msg.Value, found)
+	}
+	return m.Match(msg.Value)
+}
+
 // screened returns, by event of in, whether screening found it quiet: it
 // matches no rule and has no member classify owns; for the others, what
 // the screener found is in s.screen.saved. It returns nil when the batch is
@@ -420,7 +461,10 @@ func (s *Stage) screened(in []pipeline.Message) []bool {
 	sc.timing = -1
 	workers := sc.workers
 	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
+		// Prepare pulls the fields out on the read-ahead goroutine: the
+		// screeners get the other CPUs. On two, the stage and the reader
+		// fill them; screening lost there in every run measured.
+		workers = runtime.GOMAXPROCS(0) - 1
 	}
 	if workers < 2 || len(in) < minScreened || s.filter.active() {
 		return nil
@@ -485,7 +529,7 @@ func (run *screenRun) screen(m *sigma.Matcher, k int) {
 	lo, hi := k*screenChunk, min((k+1)*screenChunk, len(run.in))
 	passed := 0
 	for i := lo; i < hi; i++ {
-		res := m.Match(run.in[i].Value)
+		res := match(m, &run.in[i])
 		run.quiet[i] = len(res.Detections) == 0 && !hasOwned(m.Fields())
 		if run.quiet[i] {
 			passed++

@@ -252,12 +252,15 @@ func (p *Paths) Name(slot int) string { return p.names[slot] }
 type Fields struct {
 	vals     [][]Value
 	set      []int32 // the slots given values by this event, to clear at the next
-	borrowed bool    // vals and members point into a Snapshot (Restore)
+	borrowed bool    // vals and members point into a Snapshot (Restore) or loaded (Load)
 	raw      []byte  // the event
 	strs     []Value // every string value of raw, once Strings has run
 	strsDone bool
 	keyBuf   []byte
 	members  []Member
+	// What Load found, which vals and members then point into.
+	loaded        []Value
+	loadedMembers []Member
 }
 
 // Member is one top-level member of an object: its key and where it lies.
@@ -308,8 +311,94 @@ func (f *Fields) Members() []Member { return f.members }
 func (p *Paths) Extract(raw []byte, f *Fields) {
 	f.reset(p)
 	f.raw = raw
-	x := extractor{p: p, f: f, b: raw}
+	x := extractor{p: p, f: f, b: raw, keyBuf: f.keyBuf}
 	x.object(skipWS(raw, 0), rootNode)
+	f.keyBuf = x.keyBuf
+}
+
+// Extracted is what Extract found in one event, kept as offsets into the
+// event rather than as values pointing into it: the garbage collector
+// need not scan it, and Fields.Load takes it up on another goroutine.
+type Extracted struct {
+	raw     []byte
+	vals    []extractedValue // in the order found
+	members []extractedMember
+}
+
+type extractedValue struct {
+	slot, start, end int32
+	kind             Kind
+	escaped          bool
+}
+
+type extractedMember struct {
+	keyStart, keyEnd, start, end int32
+}
+
+// Extracting holds what ExtractTo finds in a run of events, one event's
+// after the other's: another CPU that reads them reads memory in order,
+// which it fetches ahead.
+type Extracting struct {
+	vals    []extractedValue
+	members []extractedMember
+	keyBuf  []byte
+}
+
+// Reset empties x for another run of events, keeping its memory: what
+// ExtractTo found before must be read no more.
+func (x *Extracting) Reset() { x.vals, x.members = x.vals[:0], x.members[:0] }
+
+// ExtractTo is Extract into e, which holds what it finds in into.
+func (p *Paths) ExtractTo(raw []byte, into *Extracting, e *Extracted) {
+	vals, members := len(into.vals), len(into.members)
+	x := extractor{p: p, out: into, b: raw, keyBuf: into.keyBuf}
+	x.object(skipWS(raw, 0), rootNode)
+	into.keyBuf = x.keyBuf
+	e.raw = raw
+	e.vals = into.vals[vals:len(into.vals):len(into.vals)]
+	e.members = into.members[members:len(into.members):len(into.members)]
+}
+
+// Of reports whether e holds what was found in raw: the very bytes, not
+// only equal ones.
+func (e *Extracted) Of(raw []byte) bool {
+	return len(raw) > 0 && len(e.raw) == len(raw) && &e.raw[0] == &raw[0]
+}
+
+// Load makes f hold what p's ExtractTo found in an event, as if Extract
+// had found it. e must not change until f is reset for another event.
+func (f *Fields) Load(e *Extracted, p *Paths) {
+	f.reset(p)
+	raw := e.raw
+	f.raw = raw
+	loaded := f.loaded[:0]
+	for _, v := range e.vals {
+		loaded = append(loaded, Value{Kind: v.kind, Raw: raw[v.start:v.end], escaped: v.escaped})
+	}
+	f.loaded = loaded
+	// A slot's values are one run of e's, but for a path met again further
+	// on ({"a":{"b":1},"a.b":2}): each run is a slice of loaded, and a
+	// later run of the slot is appended to a copy.
+	f.borrowed = true
+	for i := 0; i < len(e.vals); {
+		slot := e.vals[i].slot
+		j := i + 1
+		for j < len(e.vals) && e.vals[j].slot == slot {
+			j++
+		}
+		if len(f.vals[slot]) == 0 {
+			f.set = append(f.set, slot)
+			f.vals[slot] = loaded[i:j:j]
+		} else {
+			f.vals[slot] = append(f.vals[slot], loaded[i:j]...)
+		}
+		i = j
+	}
+	members := f.loadedMembers[:0]
+	for _, m := range e.members {
+		members = append(members, Member{Key: raw[m.keyStart:m.keyEnd], Start: int(m.start), End: int(m.end)})
+	}
+	f.loadedMembers, f.members = members, members
 }
 
 // reset empties f for an event's values of p's paths.
@@ -339,10 +428,13 @@ func (f *Fields) reset(p *Paths) {
 	f.members = f.members[:0]
 }
 
+// extractor walks an event for Extract, into f, or for ExtractTo, into out.
 type extractor struct {
-	p *Paths
-	f *Fields
-	b []byte
+	p      *Paths
+	f      *Fields
+	out    *Extracting
+	b      []byte
+	keyBuf []byte // a key unescaped
 }
 
 // object walks an object at b[i] == '{', whose path is node's, and returns
@@ -361,8 +453,8 @@ func (x *extractor) object(i int, node uint32) int {
 		key := b[i+1 : keyEnd-1]
 		name := key
 		if esc {
-			x.f.keyBuf = appendUnescaped(x.f.keyBuf[:0], key)
-			name = x.f.keyBuf
+			x.keyBuf = appendUnescaped(x.keyBuf[:0], key)
+			name = x.keyBuf
 		}
 		i = skipWS(b, keyEnd)
 		i = skipWS(b, i+1) // ':'
@@ -373,7 +465,7 @@ func (x *extractor) object(i int, node uint32) int {
 			i = x.value(i, x.p.member(node, name))
 		}
 		if top {
-			x.f.members = append(x.f.members, Member{Key: key, Start: memberStart, End: i})
+			x.member(key, memberStart, i)
 		}
 		i = skipWS(b, i)
 		if b[i] == '}' {
@@ -439,12 +531,35 @@ func (x *extractor) value(i int, node uint32) int {
 }
 
 func (x *extractor) record(slot int, v Value) {
-	if slot >= 0 {
-		if len(x.f.vals[slot]) == 0 {
-			x.f.set = append(x.f.set, int32(slot))
-		}
-		x.f.vals[slot] = append(x.f.vals[slot], v)
+	if slot < 0 {
+		return
 	}
+	if x.out == nil {
+		x.f.record(slot, v)
+		return
+	}
+	// Every value is a slice of the event to its end: its capacity tells
+	// where it starts.
+	start := cap(x.b) - cap(v.Raw)
+	x.out.vals = append(x.out.vals, extractedValue{slot: int32(slot), start: int32(start), end: int32(start + len(v.Raw)), kind: v.Kind, escaped: v.escaped})
+}
+
+// member notes a top-level member: its key, still escaped, lies in the
+// member's bytes from start to end.
+func (x *extractor) member(key []byte, start, end int) {
+	if x.out == nil {
+		x.f.members = append(x.f.members, Member{Key: key, Start: start, End: end})
+		return
+	}
+	keyStart := cap(x.b) - cap(key)
+	x.out.members = append(x.out.members, extractedMember{keyStart: int32(keyStart), keyEnd: int32(keyStart + len(key)), start: int32(start), end: int32(end)})
+}
+
+func (f *Fields) record(slot int, v Value) {
+	if len(f.vals[slot]) == 0 {
+		f.set = append(f.set, int32(slot))
+	}
+	f.vals[slot] = append(f.vals[slot], v)
 }
 
 func skipWS(b []byte, i int) int {

@@ -75,11 +75,18 @@ func checkExtract(t *testing.T, doc string) {
 	sort.Strings(paths)
 	ps := NewPaths(paths...)
 	ps.Add("not.there")
+	raw := []byte(doc)
 	var f Fields
-	ps.Extract([]byte(doc), &f)
+	ps.Extract(raw, &f)
 	for _, p := range paths {
 		checkValues(t, doc, p, f.Values(ps.Slot(p)), want[p])
 	}
+	var into Extracting
+	var x Extracted
+	ps.ExtractTo(raw, &into, &x)
+	var loaded Fields
+	loaded.Load(&x, ps)
+	checkSameFields(t, doc, ps, &f, &loaded)
 	// Each path alone: every other member, containers included, is skipped.
 	for _, p := range paths {
 		one := NewPaths(p)
@@ -172,6 +179,75 @@ func FuzzExtract(f *testing.F) {
 		}
 		checkExtract(t, string(rec.Raw))
 	})
+}
+
+// checkSameFields fails unless b holds the very values and members a does.
+func checkSameFields(t *testing.T, doc string, ps *Paths, a, b *Fields) {
+	t.Helper()
+	same := func(x, y []byte) bool {
+		return len(x) == len(y) && cap(x) == cap(y) && (len(x) == 0 || &x[0] == &y[0])
+	}
+	for slot := 0; slot < ps.Len(); slot++ {
+		va, vb := a.Values(slot), b.Values(slot)
+		if len(va) != len(vb) {
+			t.Fatalf("%s in %s: %d values loaded, %d extracted", ps.Name(slot), doc, len(vb), len(va))
+		}
+		for i := range va {
+			if va[i].Kind != vb[i].Kind || va[i].escaped != vb[i].escaped || !same(va[i].Raw, vb[i].Raw) {
+				t.Fatalf("%s in %s: value %d loaded as %+v, extracted as %+v", ps.Name(slot), doc, i, vb[i], va[i])
+			}
+		}
+	}
+	ma, mb := a.Members(), b.Members()
+	if len(ma) != len(mb) {
+		t.Fatalf("%s: %d members loaded, %d extracted", doc, len(mb), len(ma))
+	}
+	for i := range ma {
+		if ma[i].Start != mb[i].Start || ma[i].End != mb[i].End || !same(ma[i].Key, mb[i].Key) {
+			t.Fatalf("%s: member %d loaded as %+v, extracted as %+v", doc, i, mb[i], ma[i])
+		}
+	}
+}
+
+// What ExtractTo finds, loaded into a Fields reused over events, is what
+// Extract finds: the same values of every path and the same members.
+func TestExtractToLoad(t *testing.T) {
+	docs := []string{
+		`{"a":1,"b":{"c":"x","d":2},"e":"y"}`,
+		`{"b":{"d":3,"c":"z"},"a":4}`,
+		`{"e":"w","a":{"x":1},"b.c":"flat"}`,
+		`{"a\u0062":"escaped key","b":{"c":"a \"quoted\" \\ value"},"e":[true,false,null,-1.5e3]}`,
+		`{"Event":{"UserData":{"Op":{"User":"u"}},"EventData":{"User":"v"}},"e":{}}`,
+		`{"b":[{"c":1},{"c":[2,3]},{"d":[]}],"a":[[1],[2]]}`,
+		`{"e":"o"}`,
+		`{"b":{"c":1},"e":2,"b.c":3,"a":[4],"b.c":[5,6]}`, // b.c met in three runs
+		`{}`,
+	}
+	ps := NewPaths("a", "b", "b.c", "b.d", "e", "ab", "Event.UserData.*.User", "Event.EventData.User")
+	// One run's events all stay readable until the run is reset.
+	var into Extracting
+	var loaded Fields
+	for round := 0; round < 2; round++ {
+		into.Reset()
+		found := make([]Extracted, len(docs))
+		var raws [][]byte
+		for i, d := range docs {
+			raw := []byte(d)
+			raws = append(raws, raw)
+			ps.ExtractTo(raw, &into, &found[i])
+		}
+		for i, d := range docs {
+			raw := raws[i]
+			x := &found[i]
+			var f Fields
+			ps.Extract(raw, &f)
+			if !x.Of(raw) || x.Of([]byte(d)) {
+				t.Fatalf("%s: Of(the event) %v, Of(a copy) %v", d, x.Of(raw), x.Of([]byte(d)))
+			}
+			loaded.Load(x, ps)
+			checkSameFields(t, d, ps, &f, &loaded)
+		}
+	}
 }
 
 func TestExtractWildcard(t *testing.T) {

@@ -8,6 +8,9 @@ type Batch struct {
 	Limit int
 	// More is set by a source when more input is ready at once.
 	More bool
+	// Prepared is a Preparer's, for what its messages' Prepared point to:
+	// it stays with the batch, to be reused once the batch is read again.
+	Prepared any
 
 	chunks [][]byte // arena; earlier chunks stay valid while later ones fill
 	cur    int

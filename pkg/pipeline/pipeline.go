@@ -37,6 +37,9 @@ type Message struct {
 	// then by each span started for the event; sinks write it out. It may
 	// be unsampled: the decision not to trace the event travels with it.
 	Trace trace.SpanContext
+	// Prepared is what the stage found in Value on the read-ahead
+	// goroutine (Preparer), for its Process; nil when it found nothing.
+	Prepared any
 }
 
 // Header is a message header, as carried by Kafka records.
@@ -118,6 +121,17 @@ type Stage interface {
 	Finish(ctx context.Context, out *Batch) error
 }
 
+// Preparer is a stage with work on each event that needs no state from
+// the events before it (pulling out the fields its rules read). Run calls
+// Prepare on the read-ahead goroutine for each batch read, before Process
+// is given the batch, so that the work overlaps with processing the batch
+// before. Prepare sets each message's Prepared; what it points to may live
+// in the batch's Prepared, which goes with the batch when it is reused.
+type Preparer interface {
+	Stage
+	Prepare(b *Batch)
+}
+
 // Policy says when the pipeline flushes the sink and acknowledges the
 // source, and who watches it.
 type Policy struct {
@@ -183,7 +197,8 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 	})
 	defer stopDrainTimer()
 	readCtx, stopReading := context.WithCancel(ctx)
-	reads := readAhead(readCtx, src, p.MaxBatch)
+	prep, _ := stage.(Preparer)
+	reads := readAhead(readCtx, src, p.MaxBatch, prep)
 	defer func() {
 		if err != nil && work.Err() != nil { // the drain timed out
 			err = fmt.Errorf("%w (%v)", err, context.Cause(work))
@@ -331,7 +346,8 @@ func (r *readResult) release() {
 
 // readAhead reads batches from src on a goroutine until an error (io.EOF
 // included), which comes with the last batch; then it closes the channel.
-func readAhead(ctx context.Context, src Source, limit int) <-chan *readResult {
+// A prep (nil: none) prepares each batch there.
+func readAhead(ctx context.Context, src Source, limit int, prep Preparer) <-chan *readResult {
 	free := make(chan *Batch, readAheadBatches+2)
 	for i := 0; i < cap(free); i++ {
 		free <- &Batch{Limit: limit, Msgs: make([]Message, 0, min(limit, 1<<14))}
@@ -350,6 +366,9 @@ func readAhead(ctx context.Context, src Source, limit int) <-chan *readResult {
 			}
 			b.Reset()
 			err := src.Read(ctx, b)
+			if prep != nil && len(b.Msgs) > 0 {
+				prep.Prepare(b)
+			}
 			reads <- &readResult{batch: b, err: err, free: free}
 			if err != nil {
 				return

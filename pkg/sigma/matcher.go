@@ -90,8 +90,21 @@ func (e *Engine) NewScreener() *Matcher {
 // Match matches one event, a valid JSON object. The result is valid until
 // the next call.
 func (m *Matcher) Match(raw []byte) *Result {
+	m.e.paths.Extract(raw, &m.fields)
+	return m.match(raw)
+}
+
+// MatchExtracted is Match for an event whose fields were extracted ahead,
+// with the engine's Paths (ExtractTo): raw is the event x was extracted
+// from, and x must not change until the next call.
+func (m *Matcher) MatchExtracted(raw []byte, x *event.Extracted) *Result {
+	m.fields.Load(x, m.e.paths)
+	return m.match(raw)
+}
+
+// match matches the event whose fields the matcher holds.
+func (m *Matcher) match(raw []byte) *Result {
 	e := m.e
-	e.paths.Extract(raw, &m.fields)
 	r := m.begin(raw)
 
 	// The first source whose "when" holds. A source needing a field the

@@ -81,6 +81,13 @@ func (s *tracedStage) traced(ctx context.Context, d decision, in []pipeline.Mess
 	return err
 }
 
+// Prepare implements pipeline.Preparer for an inner stage that is one.
+func (s *tracedStage) Prepare(b *pipeline.Batch) {
+	if p, ok := s.inner.(pipeline.Preparer); ok {
+		p.Prepare(b)
+	}
+}
+
 // Finish implements pipeline.Stage.
 func (s *tracedStage) Finish(ctx context.Context, out *pipeline.Batch) error {
 	if s.inner == nil {
