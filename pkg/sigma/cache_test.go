@@ -24,6 +24,28 @@ detection:
 level: high
 `
 
+// cacheRuleDir returns a folder of rule files (two rules, one copy of a
+// file, and one broken file) and a function that writes a file into it.
+func cacheRuleDir(t *testing.T) (string, func(name, text string)) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.yml", cachedRule("Encoded command", 1, "powershell"))
+	write("b.yml", cachedRule("Cmd shell", 2, "cmd"))
+	write("same-as-b.yml", cachedRule("Cmd shell", 2, "cmd"))
+	write("broken.yml", "title: broken\ndetection: [\n")
+	return dir, write
+}
+
+// cachedRule returns the text of a rule file of cacheRule's shape.
+func cachedRule(title string, n int, image string) string {
+	return fmt.Sprintf(cacheRule, title, n, image)
+}
+
 // TestRuleCache checks that a rule set loads the same from the cache as
 // from its files, that the cache is what a second load reads, that an
 // edited file is read again, and that a damaged cache costs nothing.
@@ -35,18 +57,7 @@ func TestRuleCache(t *testing.T) {
 		t.Fatal("no Go build ID in the test binary: the cache would be off")
 	}
 
-	dir := t.TempDir()
-	write := func(name, text string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rule := func(title string, n int, image string) string { return fmt.Sprintf(cacheRule, title, n, image) }
-	write("a.yml", rule("Encoded command", 1, "powershell"))
-	write("b.yml", rule("Cmd shell", 2, "cmd"))
-	write("same-as-b.yml", rule("Cmd shell", 2, "cmd"))
-	write("broken.yml", "title: broken\ndetection: [\n")
+	dir, write := cacheRuleDir(t)
 	write("alias.yml", "title: Aliased\nlogsource: {product: windows}\ndetection:\n    one: &sel {Image|endswith: '\\a.exe'}\n    two: *sel\n    condition: one or two\n")
 
 	load := func() ([]*Rule, string) {
@@ -104,7 +115,7 @@ func TestRuleCache(t *testing.T) {
 	}
 
 	// An edited file is parsed again.
-	write("a.yml", rule("Encoded command, edited", 1, "pwsh"))
+	write("a.yml", cachedRule("Encoded command, edited", 1, "pwsh"))
 	edited, _ := load()
 	if edited[0].Title != "Encoded command, edited" {
 		t.Fatalf("title %q after the file was edited", edited[0].Title)
@@ -141,18 +152,7 @@ func TestRuleCacheStamps(t *testing.T) {
 		mu.Unlock()
 		return os.ReadFile(name)
 	}
-	dir := t.TempDir()
-	write := func(name, text string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rule := func(title string, n int, image string) string { return fmt.Sprintf(cacheRule, title, n, image) }
-	write("a.yml", rule("Encoded command", 1, "powershell"))
-	write("b.yml", rule("Cmd shell", 2, "cmd"))
-	write("same-as-b.yml", rule("Cmd shell", 2, "cmd"))
-	write("broken.yml", "title: broken\ndetection: [\n")
+	dir, write := cacheRuleDir(t)
 	load := func() ([]*Rule, []string) {
 		t.Helper()
 		clear(read)
@@ -215,7 +215,7 @@ func TestRuleCacheStamps(t *testing.T) {
 	}
 
 	// An edited file has another stamp: it is read again.
-	write("a.yml", rule("Encoded command, edited", 1, "pwsh"))
+	write("a.yml", cachedRule("Encoded command, edited", 1, "pwsh"))
 	edited, got := load()
 	if want := []string{"a.yml", "broken.yml", "same-as-b.yml"}; !slices.Equal(got, want) {
 		t.Fatalf("after an edit read %v, want %v", got, want)
