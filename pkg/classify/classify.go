@@ -245,6 +245,7 @@ type Stage struct {
 	det         Detection
 
 	screen screening
+	ahead  *sigma.Matcher // the read-ahead goroutine's screener (Ahead)
 }
 
 // screening shares a batch's events out, in chunks, to matchers on several
@@ -363,15 +364,18 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 			s.screen.wait(i / screenChunk)
 		}
 		msg.Prepared = nil // the fields are the input's, not the output's
+		pe := prepared(&in[i])
 		var res *sigma.Result
 		switch {
-		case quiet == nil:
-			res = match(s.matcher, &in[i])
-		case quiet[i]:
+		case pe != nil && pe.screened && pe.quiet, quiet != nil && quiet[i]:
 			if !s.only {
 				out.Add(msg)
 			}
 			continue
+		case pe != nil && pe.screened:
+			res = s.matcher.Resume(msg.Value, &pe.saved)
+		case quiet == nil:
+			res = match(s.matcher, &in[i])
 		default:
 			res = s.matcher.Resume(msg.Value, &s.screen.saved[i])
 		}
@@ -412,10 +416,19 @@ func (s *Stage) Process(_ context.Context, in []pipeline.Message, out *pipeline.
 	return nil
 }
 
-// preparedFields is what Prepare keeps with a batch: each event's fields.
-type preparedFields struct {
-	into  event.Extracting
-	found []event.Extracted // by message
+// preparedBatch is what Prepare keeps with a batch.
+type preparedBatch struct {
+	into     event.Extracting
+	events   []preparedEvent // by message
+	screened int             // the events screened ahead, from the first
+}
+
+// preparedEvent is what was found in one event before the stage took it.
+type preparedEvent struct {
+	found    event.Extracted
+	screened bool // screened ahead: quiet, or what matched is in saved
+	quiet    bool
+	saved    sigma.Screened
 }
 
 // Prepare implements pipeline.Preparer: with more than one CPU, each
@@ -425,28 +438,68 @@ func (s *Stage) Prepare(b *pipeline.Batch) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		return
 	}
-	p, _ := b.Prepared.(*preparedFields)
+	p, _ := b.Prepared.(*preparedBatch)
 	if p == nil {
-		p = &preparedFields{}
+		p = &preparedBatch{}
 		b.Prepared = p
 	}
-	if n := len(b.Msgs) - len(p.found); n > 0 {
-		p.found = append(p.found, make([]event.Extracted, n)...)
+	if n := len(b.Msgs) - len(p.events); n > 0 {
+		p.events = append(p.events, make([]preparedEvent, n)...)
 	}
 	paths := s.engine.Paths()
 	p.into.Reset()
+	p.screened = 0
 	for i := range b.Msgs {
-		if m := &b.Msgs[i]; len(m.Value) > 0 {
-			paths.ExtractTo(m.Value, &p.into, &p.found[i])
-			m.Prepared = &p.found[i]
+		m, pe := &b.Msgs[i], &p.events[i]
+		pe.screened = false
+		if len(m.Value) > 0 {
+			paths.ExtractTo(m.Value, &p.into, &pe.found)
+			m.Prepared = pe
 		}
 	}
 }
 
+// Ahead implements pipeline.Preparer: while the stage has yet to take a
+// prepared batch, the read-ahead goroutine screens its next chunk of
+// events, unless the stage screens batches itself (or has a filter).
+func (s *Stage) Ahead(b *pipeline.Batch) bool {
+	p, _ := b.Prepared.(*preparedBatch)
+	if p == nil || p.screened >= len(b.Msgs) || s.screenWorkers() >= 2 || s.filter.active() {
+		return false
+	}
+	if s.ahead == nil {
+		s.ahead = s.engine.NewScreener()
+	}
+	m := s.ahead
+	hi := min(p.screened+screenChunk, len(b.Msgs))
+	for i := p.screened; i < hi; i++ {
+		pe := &p.events[i]
+		if b.Msgs[i].Prepared != pe {
+			continue
+		}
+		res := m.MatchExtracted(b.Msgs[i].Value, &pe.found)
+		pe.quiet = len(res.Detections) == 0 && !hasOwned(m.Fields())
+		if !pe.quiet {
+			m.Save(&pe.saved)
+		}
+		pe.screened = true
+	}
+	p.screened = hi
+	return hi < len(b.Msgs)
+}
+
+// prepared returns what was found in msg before the stage took it, or nil.
+func prepared(msg *pipeline.Message) *preparedEvent {
+	if pe, ok := msg.Prepared.(*preparedEvent); ok && pe.found.Of(msg.Value) {
+		return pe
+	}
+	return nil
+}
+
 // match matches msg with m, from the fields Prepare found when it did.
 func match(m *sigma.Matcher, msg *pipeline.Message) *sigma.Result {
-	if found, ok := msg.Prepared.(*event.Extracted); ok && found.Of(msg.Value) {
-		return m.MatchExtracted(msg.Value, found)
+	if pe := prepared(msg); pe != nil {
+		return m.MatchExtracted(msg.Value, &pe.found)
 	}
 	return m.Match(msg.Value)
 }
@@ -459,13 +512,7 @@ func match(m *sigma.Matcher, msg *pipeline.Message) *sigma.Result {
 func (s *Stage) screened(in []pipeline.Message) []bool {
 	sc := &s.screen
 	sc.timing = -1
-	workers := sc.workers
-	if workers == 0 {
-		// Prepare pulls the fields out on the read-ahead goroutine: the
-		// screeners get the other CPUs. On two, the stage and the reader
-		// fill them; screening lost there in every run measured.
-		workers = runtime.GOMAXPROCS(0) - 1
-	}
+	workers := s.screenWorkers()
 	if workers < 2 || len(in) < minScreened || s.filter.active() {
 		return nil
 	}
@@ -512,6 +559,17 @@ func (s *Stage) screened(in []pipeline.Message) []bool {
 		}()
 	}
 	return run.quiet
+}
+
+// screenWorkers returns how many matchers screen a batch: 1 or fewer, none.
+func (s *Stage) screenWorkers() int {
+	if s.screen.workers != 0 {
+		return s.screen.workers
+	}
+	// Prepare pulls the fields out on the read-ahead goroutine: the
+	// screeners get the other CPUs. On two, the stage and the reader fill
+	// them; screening lost there in every run measured.
+	return runtime.GOMAXPROCS(0) - 1
 }
 
 // screenRun is the screening of one batch.

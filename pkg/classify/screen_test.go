@@ -45,7 +45,8 @@ func TestScreeningChangesNothing(t *testing.T) {
 
 // TestPreparedChangesNothing classifies the same events with their fields
 // pulled out ahead (Prepare, as on the read-ahead goroutine) and without,
-// screened and not: the output must be the same bytes in the same order.
+// screened ahead (Ahead) or by screeners or not at all: the output must be
+// the same bytes in the same order.
 func TestPreparedChangesNothing(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // Prepare works from two CPUs
@@ -54,6 +55,7 @@ func TestPreparedChangesNothing(t *testing.T) {
 		t.Run(string(format), func(t *testing.T) {
 			events := gentest.Events(t, gen.Config{Seed: 6, Count: 20000, Format: format, AttackShare: gen.DefaultAttackShare})
 			events[7] = []byte(`{"@timestamp":"2026-01-15T07:00:00Z","event":{"kind":"event"},"threat":{"tactic":{"id":["TA0001"]}},"message":"reclassified"}`)
+			events[20] = events[7] // screened ahead: its member must still be cut
 			serial, serialStats, _ := classifyAll(t, events, 1, false)
 			if serialStats.Alerts == 0 || serialStats.Matched == 0 {
 				t.Fatalf("the events exercise nothing: %+v", serialStats)
@@ -76,7 +78,8 @@ func TestPreparedChangesNothing(t *testing.T) {
 // Batches are shared out even on one CPU. With prepare, each batch is
 // prepared first, and then its 8th and 9th messages swap what was found in
 // them: fields found in one event must never stand for another's (the 8th
-// of the tests' events carries a member classify owns, to be cut).
+// of the tests' events carries a member classify owns, to be cut). Then,
+// without screeners, half of it is screened ahead.
 func classifyAll(t *testing.T, events [][]byte, workers int, prepare bool) ([]byte, Stats, *Stage) {
 	t.Helper()
 	engine, problems, err := Load(Config{})
@@ -101,6 +104,12 @@ func classifyAll(t *testing.T, events [][]byte, workers int, prepare bool) ([]by
 				}
 			}
 			in[7].Prepared, in[8].Prepared = in[8].Prepared, in[7].Prepared
+			// The stage takes the batch with about half of it screened ahead.
+			for k := 0; k < len(in)/2/screenChunk && stage.Ahead(b); k++ {
+			}
+			if p := b.Prepared.(*preparedBatch); workers < 2 && p.screened < len(in)/2-screenChunk {
+				t.Fatalf("%d events of %d screened ahead", p.screened, len(in))
+			}
 		}
 		out.Reset()
 		if err := stage.Process(context.Background(), in, out); err != nil {

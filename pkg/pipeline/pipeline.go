@@ -127,9 +127,13 @@ type Stage interface {
 // is given the batch, so that the work overlaps with processing the batch
 // before. Prepare sets each message's Prepared; what it points to may live
 // in the batch's Prepared, which goes with the batch when it is reused.
+// While the stage has yet to take a prepared batch, Run calls Ahead for
+// a step more of the stage's work on it (a few events' worth), until Ahead
+// reports there is no more or the stage takes the batch.
 type Preparer interface {
 	Stage
 	Prepare(b *Batch)
+	Ahead(b *Batch) bool
 }
 
 // Policy says when the pipeline flushes the sink and acknowledges the
@@ -330,6 +334,22 @@ func Run(ctx context.Context, src Source, stage Stage, sink Sink, p Policy) (err
 // readAheadBatches bounds the batches read but not yet acknowledged.
 const readAheadBatches = 4
 
+// handOver sends r on reads, doing the stage's work ahead on its batch
+// while the stage is busy.
+func handOver(reads chan<- *readResult, r *readResult, prep Preparer) {
+	for {
+		select {
+		case reads <- r:
+			return
+		default:
+		}
+		if !prep.Ahead(r.batch) {
+			reads <- r
+			return
+		}
+	}
+}
+
 type readResult struct {
 	batch *Batch
 	err   error
@@ -366,10 +386,13 @@ func readAhead(ctx context.Context, src Source, limit int, prep Preparer) <-chan
 			}
 			b.Reset()
 			err := src.Read(ctx, b)
+			r := &readResult{batch: b, err: err, free: free}
 			if prep != nil && len(b.Msgs) > 0 {
 				prep.Prepare(b)
+				handOver(reads, r, prep)
+			} else {
+				reads <- r
 			}
-			reads <- &readResult{batch: b, err: err, free: free}
 			if err != nil {
 				return
 			}

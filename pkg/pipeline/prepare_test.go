@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// lengths is a Preparer that notes each event's length in Prepare, and
-// writes events as Process finds them prepared.
-type lengths struct{ batches int }
+// lengths is a Preparer that notes each event's length in Prepare, marks
+// events one at a time in Ahead, and writes events as Process finds them
+// prepared. The race detector sees Ahead touch a batch the stage has.
+type lengths struct{ batches, ahead int }
 
 func (l *lengths) Prepare(b *Batch) {
 	n, _ := b.Prepared.(*[]int)
@@ -25,12 +26,25 @@ func (l *lengths) Prepare(b *Batch) {
 	}
 }
 
+func (l *lengths) Ahead(b *Batch) bool {
+	for i := range b.Msgs {
+		if b.Msgs[i].Key == nil {
+			b.Msgs[i].Key = []byte("ahead")
+			return i+1 < len(b.Msgs)
+		}
+	}
+	return false
+}
+
 func (l *lengths) Process(_ context.Context, in []Message, out *Batch) error {
 	l.batches++
 	for _, m := range in {
 		n, ok := m.Prepared.(*int)
 		if !ok || *n != len(m.Value) {
 			return fmt.Errorf("%s not prepared: %v", m.Value, m.Prepared)
+		}
+		if m.Key != nil {
+			l.ahead++
 		}
 		out.Add(m)
 	}
@@ -40,7 +54,8 @@ func (l *lengths) Process(_ context.Context, in []Message, out *Batch) error {
 func (l *lengths) Finish(context.Context, *Batch) error { return nil }
 
 // TestRunPrepares: each batch is prepared before the stage processes it,
-// with its batches' storage reused, while the reader reads ahead.
+// with its batches' storage reused, while the reader reads ahead; work
+// ahead on a batch stops when the stage takes it.
 func TestRunPrepares(t *testing.T) {
 	stage := &lengths{}
 	sink := &txSink{}

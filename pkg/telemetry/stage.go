@@ -88,6 +88,14 @@ func (s *tracedStage) Prepare(b *pipeline.Batch) {
 	}
 }
 
+// Ahead implements pipeline.Preparer for an inner stage that is one.
+func (s *tracedStage) Ahead(b *pipeline.Batch) bool {
+	if p, ok := s.inner.(pipeline.Preparer); ok {
+		return p.Ahead(b)
+	}
+	return false
+}
+
 // Finish implements pipeline.Stage.
 func (s *tracedStage) Finish(ctx context.Context, out *pipeline.Batch) error {
 	if s.inner == nil {
