@@ -477,12 +477,7 @@ func (s *Stage) Ahead(b *pipeline.Batch) bool {
 		if b.Msgs[i].Prepared != pe {
 			continue
 		}
-		res := m.MatchExtracted(b.Msgs[i].Value, &pe.found)
-		pe.quiet = len(res.Detections) == 0 && !hasOwned(m.Fields())
-		if !pe.quiet {
-			m.Save(&pe.saved)
-		}
-		pe.screened = true
+		pe.quiet, pe.screened = screenOne(m, &b.Msgs[i], &pe.saved), true
 	}
 	p.screened = hi
 	return hi < len(b.Msgs)
@@ -494,6 +489,18 @@ func prepared(msg *pipeline.Message) *preparedEvent {
 		return pe
 	}
 	return nil
+}
+
+// screenOne matches msg with screener m and reports whether it is quiet:
+// it matches no rule and has no member classify owns. For an event that
+// is not, what m found goes to saved, for the stage to take up (Resume).
+func screenOne(m *sigma.Matcher, msg *pipeline.Message, saved *sigma.Screened) bool {
+	res := match(m, msg)
+	if len(res.Detections) == 0 && !hasOwned(m.Fields()) {
+		return true
+	}
+	m.Save(saved)
+	return false
 }
 
 // match matches msg with m, from the fields Prepare found when it did.
@@ -587,12 +594,8 @@ func (run *screenRun) screen(m *sigma.Matcher, k int) {
 	lo, hi := k*screenChunk, min((k+1)*screenChunk, len(run.in))
 	passed := 0
 	for i := lo; i < hi; i++ {
-		res := match(m, &run.in[i])
-		run.quiet[i] = len(res.Detections) == 0 && !hasOwned(m.Fields())
-		if run.quiet[i] {
+		if run.quiet[i] = screenOne(m, &run.in[i], &run.saved[i]); run.quiet[i] {
 			passed++
-		} else {
-			m.Save(&run.saved[i])
 		}
 	}
 	run.passed.Add(int64(passed))
